@@ -1,0 +1,98 @@
+# certmon — build, dependencies, run, test.
+#
+#   make            build ./certmon
+#   make deps       install missing Debian packages (apt-get, as root or via sudo)
+#   make run        deps + build + run with the shipped rules
+#   make test       deps + build + every test; last line "N passed, N failed"
+#   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build/san/)
+#
+# Every core/*.c is part of certmon; every tests/unit/test_*.c is a test
+# program linked against the core; every tests/tools/*.c is a helper program
+# (fake servers, generators) built for the tests. Adding a module or a test
+# needs no edit here.
+
+PKGS     := lua5.4 lua5.4-cjson libwebsockets openssl libpsl libidn2 zlib
+DEB_PKGS := liblua5.4-dev lua-cjson-dev libwebsockets-dev libssl-dev \
+            pkg-config libpsl-dev publicsuffix libidn2-dev zlib1g-dev \
+            openssl
+
+CC       ?= cc
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Icore
+LDLIBS     = $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(SANITIZE),1)
+BUILD      := build/san
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+LDFLAGS    += -fsanitize=address,undefined
+BIN        := $(BUILD)/certmon
+else
+BUILD      := build/rel
+BIN        := certmon
+endif
+
+CORE_SRC  := $(wildcard core/*.c)
+CORE_OBJ  := $(CORE_SRC:core/%.c=$(BUILD)/core/%.o)
+LIB_OBJ   := $(filter-out $(BUILD)/core/main.o,$(CORE_OBJ))
+LIB       := $(BUILD)/libcertmon.a
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC  := $(wildcard tests/tools/*.c)
+TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+
+.PHONY: all deps run test test-bins clean check-deps
+.DEFAULT_GOAL := all
+
+all: $(BIN)
+
+$(BIN): $(CORE_OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/core/%.o: core/%.c $(wildcard core/*.h) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+test-bins: $(BIN) $(UNIT_BIN) $(TOOL_BIN)
+
+# deps: install what is missing, nothing if all is there. apt-get update
+# runs only when something must be installed.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing \
+	    >/dev/null || { echo "make deps: apt-get failed" >&2; exit 1; }; \
+	fi
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./certmon $(ARGS)
+
+test: deps
+	@$(MAKE) --no-print-directory test-bins
+	@CERTMON_BUILD=$(BUILD) CERTMON_BIN=$(BIN) SANITIZE=$(SANITIZE) \
+	  sh tests/run.sh
+
+clean:
+	rm -rf build certmon

@@ -1,0 +1,64 @@
+/*
+** queue.h: the bounded hand-off of messages from sources to workers.
+**
+** A message is one heap block (struct msg plus its bytes) owned by whoever
+** holds the pointer: the source until a push succeeds, the queue until a
+** pop, the popper after it (who frees it with msg_free). Many producers and
+** many consumers; a mutex and two condition variables, batched pops so a
+** busy worker takes the lock once per batch, not once per message.
+*/
+#ifndef CERTMON_QUEUE_H
+#define CERTMON_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct msg {
+    uint64_t seq;       /* source-defined: replay line number, frame count */
+    int64_t recv_ns;    /* CLOCK_MONOTONIC time the source completed it */
+    size_t len;         /* bytes in data, not counting the added NUL */
+    char data[];        /* payload, NUL-terminated for convenience */
+};
+
+/* Allocates a message holding a copy of data[0..len). NULL on OOM. */
+struct msg *msg_new(const char *data, size_t len);
+void msg_free(struct msg *m);
+
+struct queue;
+
+enum queue_push_result {
+    QUEUE_OK = 0,       /* the queue owns the message now */
+    QUEUE_FULL = 1,     /* try_push only: caller still owns the message */
+    QUEUE_CLOSED = 2,   /* caller still owns the message */
+};
+
+/* A queue holding at most capacity messages (capacity >= 1). NULL on OOM. */
+struct queue *queue_new(size_t capacity);
+
+/* Frees the queue and any message still in it. No thread may use it. */
+void queue_free(struct queue *q);
+
+/* Waits while the queue is full; fails only when it is closed. */
+enum queue_push_result queue_push(struct queue *q, struct msg *m);
+
+/* Never waits: QUEUE_FULL when there is no room. */
+enum queue_push_result queue_try_push(struct queue *q, struct msg *m);
+
+/* Waits for at least one message, then moves up to max into out. Returns
+** the number moved; 0 only when the queue is closed and empty. */
+size_t queue_pop_batch(struct queue *q, struct msg **out, size_t max);
+
+/* No more pushes: waiting pushers fail with QUEUE_CLOSED, poppers drain
+** what is left and then get 0. Idempotent. */
+void queue_close(struct queue *q);
+
+size_t queue_len(struct queue *q);
+size_t queue_capacity(struct queue *q);
+
+/* Calls fn(arg) from the popping thread each time a pop makes room in a
+** queue that was full. Used by sources that pause reading on a full queue
+** (libwebsockets rx flow control) to be woken, e.g. via lws_cancel_service.
+** fn must be cheap and thread-safe. Set before any pop. */
+void queue_on_room(struct queue *q, void (*fn)(void *arg), void *arg);
+
+#endif

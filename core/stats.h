@@ -1,0 +1,44 @@
+/*
+** stats.h: process-wide counters, updated from any thread.
+**
+** Counters are relaxed atomics: they are read for the status line and the
+** exit summary, never used to synchronise anything.
+*/
+#ifndef CERTMON_STATS_H
+#define CERTMON_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct stats {
+    atomic_uint_fast64_t messages;      /* messages handed to the rules */
+    atomic_uint_fast64_t certs;         /* certificate_update messages processed */
+    atomic_uint_fast64_t alerts;        /* alerts written */
+    atomic_uint_fast64_t parse_errors;  /* not JSON, not an object, too big */
+    atomic_uint_fast64_t rule_errors;   /* failed rule calls, all kinds */
+    atomic_uint_fast64_t dropped;       /* lost to a full queue (drop policy) */
+    atomic_uint_fast64_t reconnects;    /* source reconnections */
+    atomic_uint_fast64_t received;      /* messages accepted from sources */
+    atomic_uint_fast64_t bytes;         /* payload bytes accepted */
+    atomic_uint_fast64_t binary_frames; /* ignored binary WebSocket messages */
+    atomic_uint_fast64_t oversize;      /* messages over the size cap */
+};
+
+/* The one instance; zero-initialised at start. */
+extern struct stats stats;
+
+static inline void stats_add(atomic_uint_fast64_t *c, uint64_t n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static inline uint64_t stats_get(atomic_uint_fast64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+/* Writes the exit summary line "certmon: certs=... reconnects=...\n". */
+void stats_print_summary(FILE *out, double elapsed_s);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+** check.h: the smallest test harness that does the job.
+**
+** CHECK(cond) prints "ok - file:line cond" or "not ok - ..." and counts;
+** check_done() returns the exit status (1 if anything failed). Output is
+** the line protocol tests/run.sh counts.
+*/
+#ifndef CHECK_H
+#define CHECK_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int check_failed_count;
+
+static inline int check_report(int ok, const char *file, int line,
+                               const char *what)
+{
+    printf("%s - %s:%d %s\n", ok ? "ok" : "not ok", file, line, what);
+    if (!ok)
+        check_failed_count++;
+    fflush(stdout);
+    return ok;
+}
+
+#define CHECK(cond) check_report(!!(cond), __FILE__, __LINE__, #cond)
+
+/* CHECK_STR: equal C strings, printing both on failure. */
+#define CHECK_STR(got, want) do { \
+    const char *g_ = (got), *w_ = (want); \
+    int ok_ = g_ && w_ && strcmp(g_, w_) == 0; \
+    if (!check_report(ok_, __FILE__, __LINE__, #got " == " #want)) \
+        printf("#   got:  %s\n#   want: %s\n", g_ ? g_ : "(null)", w_); \
+} while (0)
+
+static inline int check_done(void)
+{
+    return check_failed_count ? 1 : 0;
+}
+
+#endif
