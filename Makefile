@@ -96,3 +96,6 @@ test: deps
 
 clean:
 	rm -rf build certmon
+
+# Extra targets kept beside what they build (make eval, make bench, ...).
+-include $(wildcard tests/*.mk tests/*/*.mk)
