@@ -21,6 +21,7 @@
 #include "rules.h"
 #include "sandbox.h"
 #include "stats.h"
+#include "store.h"
 #include "worker.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -152,6 +153,7 @@ int main(int argc, char **argv)
     case OPTIONS_OK:
         break;
     }
+    store_set_max_bytes(o.store_max_bytes);
     if (o.verbose > 0)
         log_set_level(LOG_DEBUG);
     else if (o.verbose < 0)
@@ -264,6 +266,7 @@ done:
     queue_free(q);
     alert_output_close();
     ruleset_free(rs);
+    store_reset();
     options_free(&o);
     return status;
 }

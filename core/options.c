@@ -20,6 +20,7 @@ static const struct options option_defaults = {
     .max_message_bytes = 1u << 20,
     .on_full = FULL_DROP,
     .stats_interval_s = 60,
+    .store_max_bytes = 64u << 20,
 };
 
 static const char usage_text[] =
@@ -47,6 +48,8 @@ static const char usage_text[] =
 "                             and skipped (default 1048576; k/m suffixes)\n"
 "      --on-full drop|block   when the queue is full: drop the message\n"
 "                             (counted) or wait; replay always waits\n"
+"      --store-max B          memory for certmon.store, oldest entries\n"
+"                             evicted past it (default 64m)\n"
 "\n"
 "Output:\n"
 "  -o, --output FILE          append alerts to FILE (default: stdout)\n"
@@ -66,6 +69,7 @@ enum {
     OPT_MAX_SIZE,
     OPT_ON_FULL,
     OPT_VERSION,
+    OPT_STORE_MAX,
 };
 
 static const struct option long_options[] = {
@@ -81,6 +85,7 @@ static const struct option long_options[] = {
     { "max-message-size", required_argument, NULL, OPT_MAX_SIZE },
     { "on-full", required_argument, NULL, OPT_ON_FULL },
     { "version", no_argument, NULL, OPT_VERSION },
+    { "store-max", required_argument, NULL, OPT_STORE_MAX },
     { NULL, 0, NULL, 0 }
 };
 
@@ -203,6 +208,11 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
             else
                 goto bad_value;
             o->on_full_given = 1;
+            break;
+        case OPT_STORE_MAX:
+            if (parse_count(optarg, 4096, 1ull << 40, 1, &v) < 0)
+                goto bad_value;
+            o->store_max_bytes = (size_t)v;
             break;
         case ':':
             snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);

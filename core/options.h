@@ -37,6 +37,7 @@ struct options {
     enum full_policy on_full;       /* --on-full; default per source */
     int on_full_given;
     uint64_t max_messages;          /* -n; 0 = no limit */
+    size_t store_max_bytes;         /* --store-max, default 64 MiB */
 
     /* outputs */
     const char *output_path;        /* -o FILE (append); NULL = stdout */
