@@ -131,7 +131,8 @@ static int expand_dir(const char *dir, struct strv *files, char *err,
             goto done;
         }
     }
-    qsort(found.v, found.n, sizeof(*found.v), cmp_str);
+    if (found.n > 1)
+        qsort(found.v, found.n, sizeof(*found.v), cmp_str);
     for (size_t i = 0; i < found.n; i++) {
         if (strv_push(files, found.v[i]) < 0) {
             found.v[i] = NULL;
