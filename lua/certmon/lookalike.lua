@@ -55,6 +55,10 @@ end
 -- labels (hp, bt) sit one edit away from thousands of real words.
 M.min_fuzzy_len = 5
 M.min_token_len = 3
+-- Score of a weak finding: reported by check(), but under the default
+-- alert threshold of the shipped rule (lookalike.lua: 60).
+M.weak_score = 50
+
 -- 4-letter labels only count for edits that keep every letter visible.
 local short_ok = { transposition = true, repetition = true,
                    hyphenation = true, homoglyph = true }
@@ -142,13 +146,18 @@ local function fuzzy(self, lab, add)
         -- only count for edits that keep all their letters.
         if b.len < M.min_fuzzy_len then
           if not short_ok[tech] then tech, dist = nil, 3 end
-        elseif b.len <= 6 and tech == "omission" and
-               lab:sub(1, 1) ~= b.label:sub(1, 1) then
-          tech, dist = nil, 3
         end
+        -- A different first letter on a short label mostly makes another
+        -- word (mail, email for gmail; cooking for booking): kept, but
+        -- weak (below the default alert threshold).
+        local first_changed = lab:sub(1, 1) ~= b.label:sub(1, 1)
+        local weak = first_changed and
+          ((b.len <= 7 and (tech == "replacement" or tech == "bitsquatting"
+                            or tech == "vowel-swap")) or
+           (b.len <= 6 and tech == "omission"))
         if dist <= 2 and tech then
-          add(b, tech, ("%s is %s of %s (distance %d)"):format(lab, tech,
-              b.label, dist))
+          add(b, tech, ("%s is %s of %s (distance %d%s)"):format(lab, tech,
+              b.label, dist, weak and ", first letter" or ""), 0, weak)
         elseif dist <= 2 then
           add(b, "edit-distance", ("%s is %d edits from %s"):format(lab,
               dist, b.label))
@@ -192,15 +201,18 @@ local function lure_around(self, s, first, last)
   return false
 end
 
--- check(name) -> finding or nil. name: as found in a certificate.
+-- check(name) -> finding or nil. name: as found in a certificate, or a
+-- table from domain.parse. The finding with the highest score wins; its
+-- reasons list every finding.
 function Det:check(name)
   local d = type(name) == "table" and name or domain.parse(name)
   if not d.registrable or not d.label then return nil end
   if self:is_own(d) then return nil end
   if self.allow and self.allow:first(d.ascii) then return nil end
   local best, reasons = nil, {}
-  local function add(b, tech, why, bonus)
-    local score = (base_score[tech] or 70) + (bonus or 0)
+  local function add(b, tech, why, bonus, weak)
+    local score = (weak and M.weak_score or base_score[tech] or 70) +
+                  (bonus or 0)
     if score > 100 then score = 100 end
     reasons[#reasons + 1] = why
     if not best or score > best.score or (score == best.score and
@@ -226,10 +238,10 @@ function Det:check(name)
         bs.label, d.is_idn and " (IDN)" or ""))
   end
   -- 2. one or two edits away
-  if not best then fuzzy(self, lab, add) end
+  fuzzy(self, lab, add)
   -- 3. the brand split by a dot: pay.pal.com, www.pay.pal.com
   local sub = d.sub_unicode or ""
-  if sub ~= "" and not best then
+  if sub ~= "" then
     local last = sub:match("([^.]+)$")
     local joined = last .. lab
     local jb = self.brands[joined] or self.by_skel[domain.skeleton(joined, "loose")]
@@ -239,7 +251,7 @@ function Det:check(name)
     end
   end
   -- 4. the brand inside a longer label
-  if not best then
+  do
     contains(self, lab, function(br, first, last, s)
       if br.skel == s then return end
       -- A token; or a long, distinctive brand (microsoft, netflix) glued
@@ -247,14 +259,16 @@ function Det:check(name)
       -- letters (dhl, ups) need a token and a lure word.
       local tok = token_at(s, first, last)
       local ok
+      local weak = false
       if br.len <= 3 then
         ok = tok and lure_bonus > 0
       else
-        ok = tok or br.len >= 7 or lure_around(self, s, first, last)
+        ok = tok or lure_around(self, s, first, last)
+        if not ok and br.len >= 7 then ok, weak = true, true end
       end
       if ok then
-        add(br, "combosquat", ("%s contains %s"):format(lab, br.label),
-            lure_bonus + risky)
+        add(br, "combosquat", ("%s contains %s%s"):format(lab, br.label,
+            weak and " (no lure word)" or ""), lure_bonus + risky, weak)
       end
     end)
   end

@@ -13,6 +13,7 @@ local watchlist = require "certmon.watchlist"
 local domain = require "certmon.domain"
 
 local top = CERTMON_TOP or "."
+local min_score = 60       -- the default threshold of scripts/lookalike.lua
 local verbose = arg[1] == "-v"
 local brands = lists.load(top .. "/scripts/brands.txt")
 local det = lookalike.new{ brands = brands,
@@ -39,6 +40,7 @@ for _, file in ipairs{ "lookalikes.txt", "lookalikes_generated.txt" } do
       per[tech] = p
       p.n = p.n + 1
       local r = det:check(d)
+      if r and r.score < min_score then r = nil end
       if r then
         tp = tp + 1
         p.hit = p.hit + 1
@@ -56,17 +58,25 @@ for _, file in ipairs{ "lookalikes.txt", "lookalikes_generated.txt" } do
   end
 end
 
+-- benign.txt was used while tuning; benign_heldout.txt was not. Both
+-- count, and the held-out figures are printed on their own.
 local seen = {}
-for _, name in ipairs(lists.load(top .. "/tests/eval/benign.txt")) do
-  if not seen[name] then
-    seen[name] = true
-    local r = det:check(name)
-    if r then
-      fp = fp + 1
-      alarms[#alarms + 1] = ("%s -> %s %s %d"):format(name, r.brand,
-                            r.technique, r.score)
-    else
-      tn = tn + 1
+local held = { fp = 0, n = 0 }
+for _, file in ipairs{ "benign.txt", "benign_heldout.txt" } do
+  for _, name in ipairs(lists.load(top .. "/tests/eval/" .. file)) do
+    if not seen[name] then
+      seen[name] = true
+      local r = det:check(name)
+      if r and r.score < min_score then r = nil end
+      if file == "benign_heldout.txt" then held.n = held.n + 1 end
+      if r then
+        fp = fp + 1
+        if file == "benign_heldout.txt" then held.fp = held.fp + 1 end
+        alarms[#alarms + 1] = ("%s -> %s %s %d [%s]"):format(name, r.brand,
+                              r.technique, r.score, file)
+      else
+        tn = tn + 1
+      end
     end
   end
 end
@@ -90,4 +100,6 @@ print(("lookalikes: %d (skipped %d owned), benign: %d"):format(tp + fn,
 print(("caught %d, missed %d, false alarms %d (%.2f%% of benign), "
        .. "attributed to another brand %d"):format(tp, fn, fp,
       100 * fp / (fp + tn), wrong_brand))
+print(("held-out benign: %d, false alarms %d (%.2f%%)"):format(held.n,
+      held.fp, held.n > 0 and 100 * held.fp / held.n or 0))
 print(("precision %.4f recall %.4f"):format(precision, recall))
