@@ -50,7 +50,6 @@ local glyphs = {
   c = { "e", "ç", "ć", "с", "ϲ" },
   d = { "b", "cl", "dl", "ԁ", "ď", "ḋ" },
   e = { "c", "é", "è", "ê", "ë", "е", "ė", "ę" },
-  f = { "ſ" },
   g = { "q", "ɡ", "ġ", "ğ", "ց" },
   h = { "lh", "һ", "հ" },
   i = { "1", "l", "í", "ì", "ï", "ı", "і", "ι" },
@@ -115,8 +114,10 @@ function M.permutations(name, opts)
     local full = lab .. "." .. suf
     local a = full
     if full:find("[\128-\255]") then
+      -- IDNA may map a character to another (long s to s, lunate sigma
+      -- to sigma); keep only glyphs that survive the round trip.
       a = domain.to_ascii(full)
-      if not a then return end
+      if not a or domain.to_unicode(a) ~= full then return end
     else
       for part in lab:gmatch("[^.]+") do
         if not part:find(valid_ascii) and #part > 1 then return end
@@ -240,22 +241,27 @@ function M.classify(seen, brand)
     if (p >= 1 and s[p] == x) or s[p + 2] == x then return "repetition" end
     if x == "-" then return "hyphenation" end
     if x == "." then return "subdomain" end
-    if x == "s" then return "plural" end
+    if x == "s" and (p >= 2 or p + 1 == ns) then return "plural" end
     if p + 1 == ns then return "addition" end
     return "insertion"
   end
-  if ds == 2 and db == 0 and s[p + 1] == "e" and s[p + 2] == "s" then
-    return "plural"
+  if ds == 2 and db == 0 then
+    -- "es" inserted; the common prefix may have eaten its "e"
+    for i = math.max(2, p - 1), p do
+      if table.concat(b, "", 1, i) .. "es" .. table.concat(b, "", i + 1) == seen then
+        return "plural"
+      end
+    end
   end
   if ds == 0 and db == 1 then return "omission" end
   if ds == 1 and db == 1 then
     local x, y = s[p + 1], b[p + 1]
     if is_glyph(y, x) then return "homoglyph" end
+    if vowels[x] and vowels[y] then return "vowel-swap" end
     if #x == 1 and #y == 1 then
       local f = x:byte() ~ y:byte()
       if f & (f - 1) == 0 then return "bitsquatting" end
     end
-    if vowels[x] and vowels[y] then return "vowel-swap" end
     return "replacement"
   end
   if ds == 2 and db == 2 and s[p + 1] == b[p + 2] and s[p + 2] == b[p + 1] then
