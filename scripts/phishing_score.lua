@@ -18,7 +18,8 @@ Score of a name (sum):
                     scripts (pаypal with a Cyrillic a)
   shape             +5 a hyphen from the 3rd on, +5 a label from the 5th
                     on (each capped at 20), +10 for a long random-looking
-                    registrable label (entropy >= 3.8 bits, >= 12 chars)
+                    registrable label (>= 12 chars, no hyphen, entropy
+                    >= 3.3 bits, under 20 % vowels or 3+ digits)
   hosting           +10 on a shared hosting suffix (github.io, web.app)
   issuer            +5 when issued by a free ACME CA
 
@@ -117,7 +118,13 @@ local function score(d, issuer_o)
   if hyphens >= 3 then add(math.min(20, 5 * (hyphens - 2)), hyphens .. " hyphens") end
   if d.depth >= 5 then add(math.min(20, 5 * (d.depth - 4)), d.depth .. " labels") end
   local lab = d.label or ""
-  if #lab >= 12 and domain.entropy(lab) >= 3.8 then add(10, "random-looking label") end
+  if #lab >= 12 and not lab:find("-", 1, true) and domain.entropy(lab) >= 3.3 then
+    local _, vowels = lab:gsub("[aeiou]", "")
+    local _, digits = lab:gsub("%d", "")
+    if vowels / #lab < 0.2 or (digits >= 3 and digits < #lab) then
+      add(10, "random-looking label")
+    end
+  end
   if d.on_private_suffix then add(10, "shared hosting ." .. d.suffix) end
   if issuer_o and free_ca[issuer_o] then add(5, "free CA " .. issuer_o) end
   return total, reasons, f

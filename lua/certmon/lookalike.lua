@@ -107,7 +107,6 @@ function M.new(opts)
   for _, w in ipairs(opts.lure_words or M.lure_words) do
     lsk[#lsk + 1] = domain.skeleton(w, "loose")
   end
-  self.lure_sk = domain.keywords(lsk, "token")
   self.lure_set = set_of(lsk)
   self.risky = set_of(opts.risky_suffixes or M.risky_suffixes)
   return self
@@ -128,11 +127,11 @@ local base_score = {
 }
 
 -- Fuzzy match of one label against brands of similar length.
-local function fuzzy(self, lab, add)
+local function fuzzy(self, lab, sk, add)
   local n = utf8.len(lab) or #lab
   for len = n - 2, n + 2 do
     for _, b in ipairs(self.by_len[len] or {}) do
-      if b.len >= 4 then
+      if b.len >= 4 and b.label ~= lab and b.skel ~= sk then
         local k = b.len >= 9 and 2 or 1
         local dist = domain.dlev(lab, b.label, 2)
         local tech = dist <= 2 and twist.classify(lab, b.label) or nil
@@ -184,21 +183,35 @@ local function token_at(s, first, last)
   return sep(before) and sep(after)
 end
 
--- Does what surrounds the brand in a label contain a lure word
--- (paypalverify, amazonsecurity-alert)? Only runs when the brand is glued
--- to other letters, so applebees or pineapple stay quiet.
-local function lure_around(self, s, first, last)
-  local rest = s:sub(1, first - 1) .. "-" .. s:sub(last + 1)
-  if self.lure_sk:first(rest) then return true end
-  for part in rest:gmatch("[%a]+") do
-    if self.lure_set[part] then return true end
-    for w in pairs(self.lure_set) do
-      if #w >= 4 and (part:sub(1, #w) == w or part:sub(-#w) == w) then
-        return true
-      end
+-- Is w a lure word, or (for 4+ letters) a word starting or ending with one?
+local function lure_part(self, w, exact)
+  if self.lure_set[w] then return true end
+  if exact then return false end
+  for lw in pairs(self.lure_set) do
+    if #lw >= 4 and (w:sub(1, #lw) == lw or w:sub(-#lw) == lw) then
+      return true
     end
   end
   return false
+end
+
+-- A brand glued to letters inside a token: paypalverify (at the token's
+-- edge, glued to a lure word, or with a lure word elsewhere in the name:
+-- googledrive-login) counts; applebees and deLIVEry do not.
+-- Returns "strong", "weak" or nil.
+local function glued(self, br, s, first, last, lure_elsewhere)
+  local ts, te = first, last          -- the token around the hit
+  while ts > 1 and s:sub(ts - 1, ts - 1):find("[^%-%.%d]") do ts = ts - 1 end
+  while te < #s and s:sub(te + 1, te + 1):find("[^%-%.%d]") do te = te + 1 end
+  local before, after = s:sub(ts, first - 1), s:sub(last + 1, te)
+  local edge = before == "" or after == ""
+  if edge then
+    local rest = before .. after
+    if lure_part(self, rest, br.len <= 4) then return "strong" end
+    if br.len >= 5 and lure_elsewhere then return "strong" end
+  end
+  if br.len >= 7 then return "weak" end
+  return nil
 end
 
 -- check(name) -> finding or nil. name: as found in a certificate, or a
@@ -238,7 +251,7 @@ function Det:check(name)
         bs.label, d.is_idn and " (IDN)" or ""))
   end
   -- 2. one or two edits away
-  fuzzy(self, lab, add)
+  fuzzy(self, lab, sk, add)
   -- 3. the brand split by a dot: pay.pal.com, www.pay.pal.com
   local sub = d.sub_unicode or ""
   if sub ~= "" then
@@ -262,9 +275,11 @@ function Det:check(name)
       local weak = false
       if br.len <= 3 then
         ok = tok and lure_bonus > 0
+      elseif tok then
+        ok = true
       else
-        ok = tok or lure_around(self, s, first, last)
-        if not ok and br.len >= 7 then ok, weak = true, true end
+        local g = glued(self, br, s, first, last, lure_bonus > 0)
+        ok, weak = g ~= nil, g == "weak"
       end
       if ok then
         add(br, "combosquat", ("%s contains %s%s"):format(lab, br.label,
