@@ -4,6 +4,10 @@
 # alerts compared exactly without their time.
 . "$(dirname "$0")/../lib.sh"
 
+# The rules require lua/certmon/*: point at the project's lua/ also when
+# the binary under test lives elsewhere (build/san/certmon).
+CERTMON_LUA_DIR=$TOP/lua
+export CERTMON_LUA_DIR
 ALL=$FIX/certstream/all.jsonl
 S=$TOP/scripts
 
