@@ -132,7 +132,8 @@ struct domain_keywords *domain_keywords_new(const char *const *words,
 void domain_keywords_free(struct domain_keywords *kw);
 
 /* Scans s once and calls fn for every hit allowed by mode, in order of
-** end offset (longest first for equal ends). fn returns non-zero to stop early. Returns the hit count. */
+** end offset (longest first for equal ends). fn returns non-zero to stop
+** early. Returns the number of hits reported. */
 size_t domain_keywords_scan(const struct domain_keywords *kw, const char *s,
                             size_t len, enum domain_kw_mode mode,
                             int (*fn)(const struct domain_kw_hit *, void *),

@@ -5,3 +5,8 @@
 eval: $(BUILD)/tests/test_domain_lua
 	@CERTMON_TOP=$(CURDIR) $(BUILD)/tests/test_domain_lua \
 	  tests/eval/eval.lua $(EVAL_ARGS)
+
+# make bench-detect: microseconds per name for the lookalike detector.
+.PHONY: bench-detect
+bench-detect: $(BUILD)/tests/test_domain_lua
+	@CERTMON_TOP=$(CURDIR) $(BUILD)/tests/test_domain_lua tests/eval/bench.lua
