@@ -291,6 +291,18 @@ static void test_entropy(void)
     CHECK(domain_entropy("", 0) == 0.0);
 }
 
+/* Last: it replaces the process-wide list (with the same data). */
+static void test_psl_load(void)
+{
+    char err[256];
+    CHECK(domain_psl_load("/nonexistent/psl.dat", err, sizeof err) == -1);
+    CHECK(strstr(err, "/nonexistent/psl.dat") != NULL);
+    CHECK(domain_psl_load("/usr/share/publicsuffix/public_suffix_list.dat",
+                          err, sizeof err) == 0);
+    CHECK_STR(reg("a.b.co.uk", DOMAIN_PSL_ALL), "b.co.uk");
+    CHECK_STR(reg("x.github.io", DOMAIN_PSL_ICANN), "github.io");
+}
+
 int main(void)
 {
     test_normalise();
@@ -301,5 +313,6 @@ int main(void)
     test_scripts();
     test_keywords();
     test_entropy();
+    test_psl_load();
     return check_done();
 }
