@@ -305,4 +305,8 @@ function Det:check(name)
   return best
 end
 
+-- untwist(name): the dnstwist reverse lookup under its usual name: which
+-- brand a seen domain imitates and by which technique (same as check).
+Det.untwist = Det.check
+
 return M

@@ -73,3 +73,4 @@ local w = det:check("email.com")
 T.ok(w ~= nil and w.score < 60, "weak: first letter changed on a short brand (email/gmail)")
 
 T.ok(not pcall(lookalike.new, { brands = { "co.uk" } }), "a public suffix is not a brand")
+T.eq(det:untwist("pyapal.com").technique, "transposition", "untwist is check")
