@@ -71,16 +71,28 @@ static void on_limit(void *arg)
         running_source->wake(running_source);
 }
 
-/* The folder certmon's binary lives in, where lua/ and scripts/ are. */
+/* The project folder, where lua/ and scripts/ are: the binary's folder
+** or the nearest one above it that has lua/ (test builds live in
+** build/san/). */
 static int find_home(char *out, size_t outlen)
 {
-    char exe[PATH_MAX];
+    char exe[PATH_MAX], probe[PATH_MAX + 8];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *dir;
 
     if (n <= 0)
         return -1;
     exe[n] = '\0';
-    snprintf(out, outlen, "%s", dirname(exe));
+    dir = dirname(exe);
+    snprintf(out, outlen, "%s", dir);
+    for (int up = 0; up < 3 && strcmp(dir, "/") != 0; up++) {
+        snprintf(probe, sizeof(probe), "%s/lua", dir);
+        if (access(probe, F_OK) == 0) {
+            snprintf(out, outlen, "%s", dir);
+            return 0;
+        }
+        dir = dirname(dir);
+    }
     return 0;
 }
 
