@@ -18,9 +18,6 @@ struct options {
     size_t n_rule_paths;
     const char *lua_dir;            /* the project's lua/ (found at start) */
     int check;                      /* --check */
-    int test;                       /* --test */
-    int no_reload;                  /* --no-reload */
-    int unsafe;                     /* --unsafe */
 
     /* sources */
     const char *replay_path;        /* -r FILE, "-" = stdin; NULL = none */
@@ -40,6 +37,7 @@ struct options {
     enum full_policy on_full;       /* --on-full; default per source */
     int on_full_given;
     uint64_t max_messages;          /* -n; 0 = no limit */
+    size_t store_max_bytes;         /* --store-max, default 64 MiB */
 
     /* outputs */
     const char *output_path;        /* -o FILE (append); NULL = stdout */
