@@ -245,10 +245,16 @@ static int parse_number(struct parser *ps, struct json_value *v)
     v->type = JSON_NUMBER;
     v->u.num.d = strtod(copy, &endp);
     v->u.num.is_int = 0;
+    v->u.num.is_uint = 0;
     if (integral) {
         errno = 0;
         v->u.num.i = strtoll(copy, &endp, 10);
         v->u.num.is_int = errno == 0;
+        if (copy[0] != '-') {
+            errno = 0;
+            v->u.num.u = strtoull(copy, &endp, 10);
+            v->u.num.is_uint = errno == 0;
+        }
     }
     if (copy != tmp)
         free(copy);
@@ -474,11 +480,9 @@ int json_int(const struct json_value *v, int64_t *out)
 
 int json_uint(const struct json_value *v, uint64_t *out)
 {
-    int64_t i;
-
-    if (!json_int(v, &i) || i < 0)
+    if (!v || v->type != JSON_NUMBER || !v->u.num.is_uint)
         return 0;
-    *out = (uint64_t)i;
+    *out = v->u.num.u;
     return 1;
 }
 

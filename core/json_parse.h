@@ -31,7 +31,9 @@ struct json_value {
         struct {
             double d;
             int64_t i;
+            uint64_t u;
             int is_int;         /* no fraction/exponent and fits int64 */
+            int is_uint;        /* no sign/fraction/exponent, fits uint64 */
         } num;
         struct {
             char *s;            /* NUL-terminated, may contain NULs */

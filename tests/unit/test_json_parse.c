@@ -32,6 +32,8 @@ static void test_values(void)
     CHECK(!json_uint(json_get(v, "i"), &u));
     CHECK(json_int(json_get(v, "big"), &i) && i == INT64_MAX);
     CHECK(!json_int(json_get(v, "huge"), &i));
+    CHECK(!json_uint(json_get(v, "huge"), &u));      /* 2^64: too big */
+    CHECK(json_uint(json_get(v, "big"), &u) && u == INT64_MAX);
     CHECK(json_get(v, "huge")->u.num.d > 1.8e19);
     CHECK(!json_int(json_get(v, "d"), &i) && json_get(v, "d")->u.num.d == 1500.0);
     CHECK(json_uint(json_get(v, "z"), &u) && u == 0);
@@ -45,6 +47,19 @@ static void test_values(void)
     CHECK(json_get(v, "missing") == NULL);
     CHECK(json_get(json_get(v, "missing"), "x") == NULL);  /* chains */
     CHECK(json_str(json_get(v, "i"), NULL) == NULL);
+    json_free(v);
+}
+
+static void test_uint64(void)
+{
+    struct json_value *v = parse("[18446744073709551615,-0,0.0,1e2]");
+    uint64_t u;
+    int64_t i;
+
+    CHECK(json_uint(json_at(v, 0), &u) && u == UINT64_MAX);
+    CHECK(!json_int(json_at(v, 0), &i));
+    CHECK(!json_uint(json_at(v, 1), &u) && json_int(json_at(v, 1), &i) && i == 0);
+    CHECK(!json_uint(json_at(v, 2), &u) && !json_uint(json_at(v, 3), &u));
     json_free(v);
 }
 
@@ -116,6 +131,7 @@ static void test_not_terminated(void)
 int main(void)
 {
     test_values();
+    test_uint64();
     test_strings();
     test_rejects();
     test_depth();
