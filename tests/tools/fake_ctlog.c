@@ -696,6 +696,17 @@ static const struct lws_protocols protocols[] = {
     { NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
+static void write_usable(struct json_buf *b)
+{
+    jb_obj_begin(b);
+    jb_key(b, "usable");
+    jb_obj_begin(b);
+    jb_key(b, "timestamp");
+    jb_cstr(b, "2026-01-01T00:00:00Z");
+    jb_obj_end(b);
+    jb_obj_end(b);
+}
+
 static void write_loglist(const char *path)
 {
     struct json_buf b;
@@ -734,7 +745,7 @@ static void write_loglist(const char *path)
     jb_key(&b, "mmd");
     jb_int(&b, 60);
     jb_key(&b, "state");
-    jb_raw(&b, "{\"usable\":{\"timestamp\":\"2026-01-01T00:00:00Z\"}}", 47);
+    write_usable(&b);
     jb_obj_end(&b);
     jb_arr_end(&b);
     jb_key(&b, "tiled_logs");
@@ -756,7 +767,7 @@ static void write_loglist(const char *path)
         jb_key(&b, "mmd");
         jb_int(&b, 60);
         jb_key(&b, "state");
-        jb_raw(&b, "{\"usable\":{\"timestamp\":\"2026-01-01T00:00:00Z\"}}", 47);
+        write_usable(&b);
         jb_obj_end(&b);
     }
     jb_arr_end(&b);
@@ -764,7 +775,8 @@ static void write_loglist(const char *path)
     jb_arr_end(&b);
     jb_obj_end(&b);
     f = fopen(path, "w");
-    if (!f || fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0)
+    if (jb_failed(&b) || !f || fwrite(b.data, 1, b.len, f) != b.len ||
+        fclose(f) != 0)
         die("cannot write %s", path);
     jb_free(&b);
 }
