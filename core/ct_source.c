@@ -1,0 +1,928 @@
+/*
+** ct_source.c: reading CT logs directly, as a message source.
+**
+** Everything here runs on the thread that calls run(), inside one
+** libwebsockets client context, except ct_source_done (any thread) and
+** the queue's room callback (a worker thread); both only poke the loop
+** with lws_cancel_service.
+*/
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "ct_base64.h"
+#include "ct_entry.h"
+#include "ct_message.h"
+#include "ct_policy.h"
+#include "ct_source.h"
+#include "ct_state.h"
+#include "ct_sth.h"
+#include "ct_tiles.h"
+#include "log.h"
+#include "stats.h"
+
+#define MAX_PARALLEL 16
+#define TRACKER_WINDOW (1u << 16)
+#define MAX_LOGS (1u << 15)
+
+enum req_kind { REQ_STH, REQ_ENTRIES };
+
+/* One request in flight (or a free slot). */
+struct slot {
+    struct log_run *lr;
+    int busy;
+    enum req_kind kind;
+    uint64_t start, end;                /* entries, inclusive */
+    struct lws *wsi;
+    char *body;
+    size_t len, cap;
+    int status;
+    int64_t retry_after_ms;
+    int gzip;
+    int too_big;
+    lws_sorted_usec_list_t timeout;
+};
+
+struct pending {
+    char *data;
+    size_t len;
+    uint64_t seq;
+};
+
+struct range {
+    uint64_t start, end;
+};
+
+struct log_run {
+    struct ct_src *src;
+    unsigned id;                        /* the slot in seq */
+    char *name, *url, *errwhat;
+    char host[256];
+    char base_path[1024];
+    int port, tls;
+    int skip;                           /* not fetched (tiled) */
+    uint8_t *key;                       /* SPKI to verify tree heads */
+    size_t key_len;
+    int has_saved;
+    struct ct_position saved;
+    int started;
+    uint64_t next, target, stop_at;
+    int64_t sth_timestamp_ms;
+    struct ct_tracker *tracker;
+    uint64_t committed;
+    int64_t last_commit_ms;
+    struct ct_rate rate;
+    struct ct_backoff backoff;
+    struct ct_batch batch;
+    int64_t not_before_ms, next_sth_ms;
+    struct slot sth;
+    struct slot fetch[MAX_PARALLEL];
+    unsigned n_busy;
+    struct pending *out;
+    size_t out_n, out_cap, out_head;
+    struct range *retry;
+    size_t retry_n, retry_cap;
+    struct log_budget errlog;
+    lws_sorted_usec_list_t wake;
+    int done;
+};
+
+struct ct_src {
+    struct source base;
+    struct ct_source_config cfg;
+    char *state_dir, *ca_file, *user_agent;
+    struct log_run *logs;
+    size_t n;
+    int lock_fd;
+    struct lws_context *ctx;
+    struct intake *in;
+    volatile sig_atomic_t stop;
+    atomic_int poked;
+    int destroying;             /* closing connections is not an error */
+};
+
+static const struct ct_source_config defaults = {
+    .start = CT_START_NOW,
+    .parallel = 2,
+    .requests_per_s = 2.0,
+    .batch = CT_BATCH_DEFAULT,
+    .poll_ms = 10000,
+    .timeout_ms = 30000,
+    .backoff_min_ms = 1000,
+    .backoff_max_ms = 60000,
+    .max_response_bytes = 64u << 20,
+    .commit_interval_ms = 1000,
+    .user_agent = "certmon (+https://github.com/certmon)",
+};
+
+void ct_source_config_defaults(struct ct_source_config *c)
+{
+    *c = defaults;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pump(struct log_run *lr);
+
+/* ---- commits ------------------------------------------------------ */
+
+/* Saves the watermark if it moved and the interval passed (or force). */
+static void maybe_commit(struct log_run *lr, int force)
+{
+    struct ct_src *src = lr->src;
+    struct ct_position pos;
+    char err[512];
+    uint64_t w;
+    int64_t now = mono_ms();
+
+    if (!src->state_dir || src->cfg.backtest || !lr->started)
+        return;
+    w = ct_tracker_watermark(lr->tracker);
+    if (w == lr->committed && lr->has_saved)
+        return;
+    if (!force && now - lr->last_commit_ms < (int64_t)src->cfg.commit_interval_ms)
+        return;
+    pos.next_index = w;
+    pos.tree_size = lr->target;
+    pos.sth_timestamp_ms = lr->sth_timestamp_ms;
+    if (ct_state_save(src->state_dir, lr->url, &pos, err, sizeof err) < 0) {
+        log_limited(&lr->errlog, LOG_ERROR, "%s: cannot save position: %s",
+                    lr->name, err);
+        return;
+    }
+    lr->committed = w;
+    lr->has_saved = 1;
+    lr->last_commit_ms = now;
+}
+
+/* The tracker moved: tell the loop, once until it looks. */
+static void on_advance(void *arg, uint64_t watermark)
+{
+    struct ct_src *src = arg;
+
+    (void)watermark;
+    if (!atomic_exchange(&src->poked, 1) && src->ctx)
+        lws_cancel_service(src->ctx);
+}
+
+static void on_room(void *arg)
+{
+    on_advance(arg, 0);
+}
+
+void ct_source_done(struct source *s, uint64_t seq)
+{
+    struct ct_src *src = (struct ct_src *)s;
+    unsigned slot = ct_seq_slot(seq);
+
+    if (slot >= src->n || !src->logs[slot].tracker)
+        return;
+    ct_tracker_complete(src->logs[slot].tracker, ct_seq_index(seq));
+}
+
+/* ---- requests ----------------------------------------------------- */
+
+static void wake_cb(lws_sorted_usec_list_t *sul)
+{
+    pump(lws_container_of(sul, struct log_run, wake));
+}
+
+static void schedule_wake(struct log_run *lr, int64_t in_ms)
+{
+    if (in_ms < 1)
+        in_ms = 1;
+    lws_sul_schedule(lr->src->ctx, 0, &lr->wake, wake_cb,
+                     (lws_usec_t)in_ms * LWS_US_PER_MS);
+}
+
+static void push_retry(struct log_run *lr, uint64_t start, uint64_t end)
+{
+    if (lr->retry_n == lr->retry_cap) {
+        size_t nc = lr->retry_cap ? lr->retry_cap * 2 : 8;
+        struct range *r = realloc(lr->retry, nc * sizeof *r);
+        if (!r) {
+            /* cannot remember it: go back, the range is fetched again */
+            if (start < lr->next)
+                lr->next = start;
+            return;
+        }
+        lr->retry = r;
+        lr->retry_cap = nc;
+    }
+    lr->retry[lr->retry_n++] = (struct range){ start, end };
+}
+
+static void fail_request(struct log_run *lr, struct slot *s, const char *why)
+{
+    unsigned delay = ct_backoff_fail(&lr->backoff, s->retry_after_ms);
+
+    if (s->kind == REQ_ENTRIES)
+        push_retry(lr, s->start, s->end);
+    lr->not_before_ms = mono_ms() + delay;
+    log_limited(&lr->errlog, LOG_WARN, "%s: %s %s; retrying in %u ms",
+                lr->name, s->kind == REQ_STH ? "tree head" : "get-entries",
+                why, delay);
+}
+
+/* Offers the outbox to the queue without waiting. Returns 1 if it is
+** empty afterwards. */
+static int drain_outbox(struct log_run *lr)
+{
+    struct ct_src *src = lr->src;
+
+    while (lr->out_head < lr->out_n) {
+        struct pending *p = &lr->out[lr->out_head];
+        enum intake_result r = intake_deliver(src->in, p->data, p->len,
+                                              p->seq, 0);
+
+        if (r == INTAKE_FULL || r == INTAKE_NOMEM)
+            return 0;       /* on_room (or the next event) wakes us */
+        if (r == INTAKE_CLOSED) {
+            src->stop = 1;
+            return 0;
+        }
+        if (r == INTAKE_TOO_BIG)        /* counted by intake; not pending */
+            ct_tracker_complete(lr->tracker, ct_seq_index(p->seq));
+        free(p->data);
+        p->data = NULL;
+        lr->out_head++;
+    }
+    lr->out_head = lr->out_n = 0;
+    return 1;
+}
+
+static int outbox_add(struct log_run *lr, const char *data, size_t len,
+                      uint64_t seq)
+{
+    struct pending *p;
+
+    if (lr->out_n == lr->out_cap) {
+        size_t nc = lr->out_cap ? lr->out_cap * 2 : 256;
+        p = realloc(lr->out, nc * sizeof *p);
+        if (!p)
+            return -1;
+        lr->out = p;
+        lr->out_cap = nc;
+    }
+    p = &lr->out[lr->out_n];
+    if (!(p->data = malloc(len)))
+        return -1;
+    memcpy(p->data, data, len);
+    p->len = len;
+    p->seq = seq;
+    lr->out_n++;
+    return 0;
+}
+
+static void on_entries(struct log_run *lr, struct slot *s, const char *body,
+                       size_t len)
+{
+    static struct log_budget conv_log = LOG_BUDGET_INIT(5, "entry errors");
+    struct ct_src *src = lr->src;
+    struct ct_entry_list l;
+    struct ct_message_log ml = { lr->name, lr->url, CT_API_RFC6962 };
+    struct json_buf jb;
+    char err[256];
+    uint64_t asked = s->end - s->start + 1, i;
+    int64_t seen = wall_ms();
+
+    if (ct_entries_parse_json(body, len, &l, err, sizeof err) < 0) {
+        fail_request(lr, s, err);
+        return;
+    }
+    if (l.n == 0 || l.n > asked) {
+        ct_entry_list_free(&l);
+        fail_request(lr, s, l.n ? "more entries than asked for"
+                                : "no entries for a non-empty range");
+        return;
+    }
+    if (l.n < asked) {
+        push_retry(lr, s->start + l.n, s->end);
+        ct_batch_observe(&lr->batch, s->start, (unsigned)asked, (unsigned)l.n);
+    }
+    ct_backoff_ok(&lr->backoff);
+    jb_init(&jb);
+    for (i = 0; i < l.n; i++) {
+        uint64_t index = s->start + i;
+        enum x509_msg_result r;
+
+        jb_reset(&jb);
+        r = ct_message_build(&l.entries[i], index, &ml, NULL, 0, seen,
+                             src->cfg.full, &jb, err, sizeof err);
+        if (r == X509_MSG_CHAIN_SKIPPED)
+            log_limited(&conv_log, LOG_WARN, "%s: %s", lr->name, err);
+        if (r == X509_MSG_ERROR ||
+            outbox_add(lr, jb.data, jb.len, ct_seq_make(lr->id, index)) < 0) {
+            /* counted, logged, and out of the watermark's way */
+            stats_add(&stats.parse_errors, 1);
+            log_limited(&conv_log, LOG_WARN, "%s: entry %" PRIu64 ": %s",
+                        lr->name, index,
+                        r == X509_MSG_ERROR ? err : "out of memory");
+            ct_tracker_complete(lr->tracker, index);
+        }
+    }
+    jb_free(&jb);
+    ct_entry_list_free(&l);
+}
+
+static void start_log(struct log_run *lr, uint64_t tree_size)
+{
+    struct ct_src *src = lr->src;
+
+    if (src->cfg.backtest)
+        lr->next = src->cfg.from;
+    else if (lr->has_saved)
+        lr->next = lr->saved.next_index;
+    else if (src->cfg.start == CT_START_OLDEST)
+        lr->next = 0;
+    else if (src->cfg.start == CT_START_INDEX)
+        lr->next = src->cfg.start_index;
+    else
+        lr->next = tree_size;
+    lr->tracker = ct_tracker_new(lr->next, TRACKER_WINDOW);
+    if (!lr->tracker) {
+        lr->skip = 1;
+        log_error("%s: out of memory", lr->name);
+        return;
+    }
+    ct_tracker_on_advance(lr->tracker, on_advance, src);
+    lr->committed = lr->next;
+    lr->started = 1;
+    log_info("%s: reading from entry %" PRIu64 " (tree size %" PRIu64 ")",
+             lr->name, lr->next, tree_size);
+}
+
+static void on_sth(struct log_run *lr, struct slot *s, const char *body,
+                   size_t len)
+{
+    struct ct_sth sth;
+    char err[256];
+
+    if (ct_sth_parse_json(body, len, &sth, err, sizeof err) < 0) {
+        fail_request(lr, s, err);
+        return;
+    }
+    if (lr->key && ct_sth_verify(&sth, lr->key, lr->key_len, err,
+                                 sizeof err) < 0) {
+        fail_request(lr, s, err);
+        return;
+    }
+    ct_backoff_ok(&lr->backoff);
+    if (!lr->started)
+        start_log(lr, sth.tree_size);
+    if (ct_target_update(&lr->target, sth.tree_size))
+        lr->sth_timestamp_ms = (int64_t)sth.timestamp_ms;
+    lr->next_sth_ms = mono_ms() + lr->src->cfg.poll_ms;
+}
+
+/* Ends a request once: handles its outcome, frees the slot, pumps. */
+static void finish(struct slot *s, const char *error)
+{
+    struct log_run *lr = s->lr;
+    char why[64];
+
+    if (!s->busy)
+        return;
+    s->busy = 0;
+    if (s->kind == REQ_ENTRIES)
+        lr->n_busy--;
+    lws_sul_cancel(&s->timeout);
+    if (s->wsi)
+        lws_set_opaque_user_data(s->wsi, NULL);
+    s->wsi = NULL;
+    if (lr->src->destroying) {
+        /* the run is over: nothing to retry, nobody to pump */
+    } else if (error) {
+        fail_request(lr, s, error);
+    } else if (s->too_big) {
+        fail_request(lr, s, "answer over the size cap");
+        if (s->kind == REQ_ENTRIES && lr->batch.cap > 1)
+            lr->batch.cap /= 2;
+    } else if (s->status != 200) {
+        snprintf(why, sizeof why, "HTTP %d", s->status);
+        fail_request(lr, s, why);
+    } else {
+        const char *body = s->body ? s->body : "";
+        size_t len = s->len;
+        uint8_t *plain = NULL;
+        size_t plen;
+
+        if (s->gzip || ct_is_gzip((const uint8_t *)body, len)) {
+            char err[128];
+            if (ct_gunzip((const uint8_t *)body, len,
+                          lr->src->cfg.max_response_bytes, &plain, &plen,
+                          err, sizeof err) < 0) {
+                fail_request(lr, s, err);
+                goto out;
+            }
+            body = (const char *)plain;
+            len = plen;
+        }
+        if (s->kind == REQ_STH)
+            on_sth(lr, s, body, len);
+        else
+            on_entries(lr, s, body, len);
+        free(plain);
+    }
+out:
+    free(s->body);
+    s->body = NULL;
+    s->len = s->cap = 0;
+    if (!lr->src->destroying)
+        pump(lr);
+}
+
+static void timeout_cb(lws_sorted_usec_list_t *sul)
+{
+    struct slot *s = lws_container_of(sul, struct slot, timeout);
+
+    if (s->wsi)
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    finish(s, "timed out");
+}
+
+static void issue(struct log_run *lr, struct slot *s, enum req_kind kind,
+                  uint64_t start, uint64_t end)
+{
+    struct ct_src *src = lr->src;
+    struct lws_client_connect_info i;
+    char path[1200];
+
+    if (kind == REQ_STH)
+        snprintf(path, sizeof path, "%sct/v1/get-sth", lr->base_path);
+    else
+        snprintf(path, sizeof path, "%sct/v1/get-entries?start=%" PRIu64
+                 "&end=%" PRIu64, lr->base_path, start, end);
+    memset(s, 0, sizeof *s);
+    s->lr = lr;
+    s->busy = 1;
+    s->kind = kind;
+    s->start = start;
+    s->end = end;
+    s->retry_after_ms = -1;
+    if (kind == REQ_ENTRIES)
+        lr->n_busy++;
+    memset(&i, 0, sizeof i);
+    i.context = src->ctx;
+    i.address = lr->host;
+    i.port = lr->port;
+    i.path = path;
+    i.host = lr->host;
+    i.origin = lr->host;
+    i.method = "GET";
+    i.protocol = "ct-http";
+    i.alpn = "http/1.1";
+    i.opaque_user_data = s;
+    i.pwsi = &s->wsi;
+    if (lr->tls) {
+        i.ssl_connection = LCCSCF_USE_SSL;
+        if (src->cfg.insecure)
+            i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+                                LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                                LCCSCF_ALLOW_EXPIRED;
+    }
+    lws_sul_schedule(src->ctx, 0, &s->timeout, timeout_cb,
+                     (lws_usec_t)src->cfg.timeout_ms * LWS_US_PER_MS);
+    if (!lws_client_connect_via_info(&i) && s->busy) {
+        s->wsi = NULL;
+        finish(s, "cannot connect");
+    }
+}
+
+static struct slot *free_slot(struct log_run *lr)
+{
+    for (unsigned k = 0; k < lr->src->cfg.parallel; k++)
+        if (!lr->fetch[k].busy)
+            return &lr->fetch[k];
+    return NULL;
+}
+
+/* Does whatever the log can do now: deliver, ask for a tree head, start
+** fetches; else arranges to be called again. */
+static void pump(struct log_run *lr)
+{
+    struct ct_src *src = lr->src;
+    int64_t now, wait;
+    uint64_t limit;
+
+    if (lr->skip || lr->done || src->stop)
+        return;
+    if (!drain_outbox(lr))
+        return;
+    now = mono_ms();
+    if (now < lr->not_before_ms) {
+        schedule_wake(lr, lr->not_before_ms - now);
+        return;
+    }
+    limit = lr->started ? (lr->target < lr->stop_at ? lr->target
+                                                    : lr->stop_at) : 0;
+    if (!lr->sth.busy && now >= lr->next_sth_ms &&
+        (!lr->started || (lr->next >= limit && lr->retry_n == 0 &&
+                          lr->next < lr->stop_at))) {
+        if ((wait = ct_rate_take(&lr->rate, now)) > 0) {
+            schedule_wake(lr, wait);
+            return;
+        }
+        issue(lr, &lr->sth, REQ_STH, 0, 0);
+        if (!lr->started)
+            return;
+    }
+    if (!lr->started)
+        return;
+    while (lr->n_busy < src->cfg.parallel) {
+        struct slot *s = free_slot(lr);
+        uint64_t start, end, tlimit = ct_tracker_limit(lr->tracker);
+        unsigned cap = lr->batch.cap;
+
+        if (!s)
+            break;
+        if (lr->retry_n > 0) {
+            struct range r = lr->retry[--lr->retry_n];
+            start = r.start;
+            end = r.end - r.start + 1 > cap ? r.start + cap - 1 : r.end;
+            if (end < r.end)
+                push_retry(lr, end + 1, r.end);
+        } else if (lr->next < limit && lr->next < tlimit) {
+            ct_next_range(lr->next, limit < tlimit ? limit : tlimit, cap,
+                          &start, &end);
+            lr->next = end + 1;
+        } else {
+            break;
+        }
+        if ((wait = ct_rate_take(&lr->rate, now)) > 0) {
+            push_retry(lr, start, end);
+            schedule_wake(lr, wait);
+            return;
+        }
+        issue(lr, s, REQ_ENTRIES, start, end);
+        if (lr->done || src->stop)
+            return;
+    }
+    if (lr->n_busy == 0 && !lr->sth.busy && lr->retry_n == 0 &&
+        lr->out_n == 0 && lr->next >= lr->stop_at) {
+        lr->done = 1;           /* backtest range or readonly log read */
+        lws_cancel_service(src->ctx);
+        return;
+    }
+    if (!lr->sth.busy && lr->next >= limit)
+        schedule_wake(lr, lr->next_sth_ms - now);
+}
+
+/* ---- libwebsockets callback --------------------------------------- */
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason,
+                    void *user, void *in, size_t len)
+{
+    struct slot *s = lws_get_opaque_user_data(wsi);
+    char hdr[128];
+
+    switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
+        struct ct_src *src = lws_context_user(lws_get_context(wsi));
+        if (!src)
+            break;
+        atomic_store(&src->poked, 0);
+        for (size_t k = 0; k < src->n; k++) {
+            maybe_commit(&src->logs[k], 0);
+            pump(&src->logs[k]);
+        }
+        break;
+    }
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+        unsigned char **p = (unsigned char **)in, *end = (*p) + len;
+        const char *ua;
+        if (!s)
+            break;
+        ua = s->lr->src->user_agent;
+        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_USER_AGENT,
+                                         (const unsigned char *)ua,
+                                         (int)strlen(ua), p, end) ||
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING,
+                                         (const unsigned char *)"gzip, identity",
+                                         14, p, end))
+            return -1;
+        break;
+    }
+    case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+        if (!s)
+            break;
+        s->status = (int)lws_http_client_http_response(wsi);
+        if (lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_RETRY_AFTER) > 0)
+            s->retry_after_ms = ct_retry_after_ms(hdr, wall_ms());
+        if (lws_hdr_copy(wsi, hdr, sizeof hdr,
+                         WSI_TOKEN_HTTP_CONTENT_ENCODING) > 0 &&
+            strcasestr(hdr, "gzip"))
+            s->gzip = 1;
+        break;
+    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
+        char buf[LWS_PRE + 16384], *px = buf + LWS_PRE;
+        int lenx = (int)sizeof buf - LWS_PRE;
+        if (lws_http_client_read(wsi, &px, &lenx) < 0)
+            return -1;
+        return 0;
+    }
+    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+        if (!s || s->too_big)
+            return 0;
+        if (s->len + len > s->lr->src->cfg.max_response_bytes) {
+            s->too_big = 1;
+            return 0;
+        }
+        if (s->len + len + 1 > s->cap) {
+            size_t nc = s->cap ? s->cap : 65536;
+            char *p;
+            while (nc < s->len + len + 1)
+                nc *= 2;
+            if (!(p = realloc(s->body, nc))) {
+                s->too_big = 1;
+                return 0;
+            }
+            s->body = p;
+            s->cap = nc;
+        }
+        memcpy(s->body + s->len, in, len);
+        s->len += len;
+        s->body[s->len] = '\0';
+        return 0;
+    case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+        if (s)
+            finish(s, NULL);
+        break;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (s) {
+            snprintf(hdr, sizeof hdr, "connection failed: %s",
+                     in ? (const char *)in : "unknown");
+            s->wsi = NULL;
+            finish(s, hdr);
+        }
+        return 0;
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+        if (s) {
+            s->wsi = NULL;
+            finish(s, "connection closed early");
+        }
+        break;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+    { "ct-http", callback, 0, 0, 0, NULL, 0 },
+    { NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+/* ---- the source --------------------------------------------------- */
+
+static int all_done(struct ct_src *src)
+{
+    if (!src->cfg.backtest)
+        return 0;
+    for (size_t k = 0; k < src->n; k++)
+        if (!src->logs[k].skip && !src->logs[k].done)
+            return 0;
+    return 1;
+}
+
+static int src_run(struct source *s, struct intake *in, char *err,
+                   size_t errlen)
+{
+    struct ct_src *src = (struct ct_src *)s;
+    struct lws_context_creation_info info;
+    int64_t now = mono_ms();
+
+    if (in->on_full != FULL_BLOCK) {
+        snprintf(err, errlen, "CT logs need the block policy: the queue "
+                 "must never drop");
+        return -1;
+    }
+    src->in = in;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.user = src;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.client_ssl_ca_filepath = src->ca_file;
+    src->ctx = lws_create_context(&info);
+    if (!src->ctx) {
+        snprintf(err, errlen, "cannot create the HTTP client context");
+        return -1;
+    }
+    queue_on_room(in->queue, on_room, src);
+    for (size_t k = 0; k < src->n; k++) {
+        struct log_run *lr = &src->logs[k];
+        ct_rate_init(&lr->rate, src->cfg.requests_per_s,
+                     src->cfg.requests_per_s > 1 ? src->cfg.requests_per_s : 1,
+                     now);
+        pump(lr);
+    }
+    while (!src->stop && !*in->stop && !all_done(src))
+        if (lws_service(src->ctx, 0) < 0)
+            break;
+    return 0;
+}
+
+static void src_wake(struct source *s)
+{
+    struct ct_src *src = (struct ct_src *)s;
+
+    src->stop = 1;
+    if (src->ctx)
+        lws_cancel_service(src->ctx);
+}
+
+static void free_log(struct log_run *lr)
+{
+    for (size_t i = lr->out_head; i < lr->out_n; i++)
+        free(lr->out[i].data);
+    free(lr->out);
+    free(lr->retry);
+    free(lr->sth.body);
+    for (unsigned k = 0; k < MAX_PARALLEL; k++)
+        free(lr->fetch[k].body);
+    ct_tracker_free(lr->tracker);
+    free(lr->key);
+    free(lr->name);
+    free(lr->url);
+    free(lr->errwhat);
+}
+
+static void src_destroy(struct source *s)
+{
+    struct ct_src *src = (struct ct_src *)s;
+
+    if (!src)
+        return;
+    /* workers are done: commit what they finished */
+    for (size_t k = 0; k < src->n; k++)
+        maybe_commit(&src->logs[k], 1);
+    src->destroying = 1;
+    if (src->ctx)
+        lws_context_destroy(src->ctx);
+    for (size_t k = 0; k < src->n; k++)
+        free_log(&src->logs[k]);
+    free(src->logs);
+    if (src->lock_fd >= 0)
+        close(src->lock_fd);
+    free(src->state_dir);
+    free(src->ca_file);
+    free(src->user_agent);
+    free(src);
+}
+
+/* Splits a normalised URL into host, port, TLS and base path. */
+static int split_url(struct log_run *lr, char *err, size_t errlen)
+{
+    const char *p = lr->url, *host, *slash, *colon;
+    size_t hl;
+
+    lr->tls = !strncmp(p, "https://", 8);
+    host = p + (lr->tls ? 8 : 7);
+    slash = strchr(host, '/');
+    colon = memchr(host, ':', (size_t)(slash - host));
+    hl = (size_t)((colon ? colon : slash) - host);
+    if (hl == 0 || hl >= sizeof lr->host || host[0] == '[') {
+        snprintf(err, errlen, "%s: unsupported host", lr->url);
+        return -1;
+    }
+    memcpy(lr->host, host, hl);
+    lr->host[hl] = '\0';
+    lr->port = lr->tls ? 443 : 80;
+    if (colon) {
+        long port = strtol(colon + 1, NULL, 10);
+        if (port <= 0 || port > 65535) {
+            snprintf(err, errlen, "%s: bad port", lr->url);
+            return -1;
+        }
+        lr->port = (int)port;
+    }
+    snprintf(lr->base_path, sizeof lr->base_path, "%s", slash);
+    return 0;
+}
+
+static void src_free_partial(struct ct_src *src)
+{
+    src_destroy(&src->base);
+}
+
+struct source *ct_source_new(const struct ct_source_config *c, char *err,
+                             size_t errlen)
+{
+    struct ct_src *src = calloc(1, sizeof *src);
+    char lerr[512];
+
+    if (!src) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    src->base.name = "CT logs";
+    src->base.run = src_run;
+    src->base.wake = src_wake;
+    src->base.destroy = src_destroy;
+    src->cfg = *c;
+    src->lock_fd = -1;
+    if (src->cfg.parallel == 0)
+        src->cfg.parallel = 1;
+    if (src->cfg.parallel > MAX_PARALLEL)
+        src->cfg.parallel = MAX_PARALLEL;
+    src->user_agent = strdup(c->user_agent ? c->user_agent
+                                           : defaults.user_agent);
+    src->ca_file = c->ca_file ? strdup(c->ca_file) : NULL;
+    src->state_dir = c->state_dir ? strdup(c->state_dir) : NULL;
+    src->cfg.logs = NULL;
+    if (c->n_logs == 0 || c->n_logs > MAX_LOGS) {
+        snprintf(err, errlen, "no CT logs to read (or too many)");
+        goto fail;
+    }
+    if (c->backtest && c->to < c->from) {
+        snprintf(err, errlen, "--to is before --from");
+        goto fail;
+    }
+    if (src->state_dir && !c->backtest &&
+        (ct_state_dir_prepare(src->state_dir, err, errlen) < 0 ||
+         (src->lock_fd = ct_state_lock(src->state_dir, err, errlen)) < 0))
+        goto fail;
+    src->logs = calloc(c->n_logs, sizeof *src->logs);
+    if (!src->logs) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t k = 0; k < c->n_logs; k++, src->n++) {
+        const struct ct_log *log = &c->logs[k];
+        struct log_run *lr = &src->logs[k];
+        size_t kl;
+
+        lr->src = src;
+        lr->id = (unsigned)k;
+        lr->name = strdup(log->description);
+        lr->url = strdup(log->url);
+        if (!lr->name || !lr->url || split_url(lr, err, errlen) < 0)
+            goto fail;
+        if (log->key && (kl = strlen(log->key)) > 0 &&
+            (lr->key = malloc(ct_b64_decoded_max(kl)))) {
+            long n = ct_b64_decode(log->key, kl, lr->key);
+            if (n <= 0) {
+                free(lr->key);
+                lr->key = NULL;
+            } else {
+                lr->key_len = (size_t)n;
+            }
+        }
+        lr->errwhat = malloc(strlen(log->description) + 32);
+        if (lr->errwhat)
+            sprintf(lr->errwhat, "errors from %s", log->description);
+        atomic_init(&lr->errlog.used, 0);
+        lr->errlog.max = 5;
+        lr->errlog.what = lr->errwhat ? lr->errwhat : "CT log errors";
+        ct_backoff_init(&lr->backoff, c->backoff_min_ms, c->backoff_max_ms,
+                        (uint64_t)wall_ms() ^ ((uint64_t)k << 32));
+        ct_batch_init(&lr->batch, c->batch);
+        lr->stop_at = c->backtest ? c->to + 1 : UINT64_MAX;
+        if (log->has_final_tree_size && log->final_tree_size < lr->stop_at)
+            lr->stop_at = log->final_tree_size;
+        if (log->api == CT_API_STATIC) {
+            lr->skip = 1;
+            log_warn("%s: static-ct-api logs are not read yet; skipped",
+                     lr->name);
+            continue;
+        }
+        if (src->state_dir && !c->backtest) {
+            enum ct_pos_result r = ct_state_load(src->state_dir, lr->url,
+                                                 &lr->saved, lerr,
+                                                 sizeof lerr);
+            if (r == CT_POS_ERROR) {
+                snprintf(err, errlen, "%s", lerr);
+                goto fail;
+            }
+            lr->has_saved = r == CT_POS_LOADED;
+            if (lr->has_saved)
+                lr->target = lr->saved.tree_size;
+        }
+    }
+    return &src->base;
+fail:
+    src_free_partial(src);
+    return NULL;
+}
