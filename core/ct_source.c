@@ -32,7 +32,26 @@
 #define TRACKER_WINDOW (1u << 16)
 #define MAX_LOGS (1u << 15)
 
-enum req_kind { REQ_STH, REQ_ENTRIES };
+/* A tree head (get-sth or checkpoint), entries (get-entries or a data
+** tile), or an issuer certificate (static-ct-api). */
+enum req_kind { REQ_STH, REQ_ENTRIES, REQ_ISSUER };
+
+enum issuer_state { ISS_MISSING, ISS_FETCHING, ISS_OK, ISS_FAILED };
+
+/* An issuer certificate of a tiled log, by SHA-256. */
+struct issuer {
+    uint8_t fp[32];
+    uint8_t *der;
+    size_t len;
+    enum issuer_state state;
+};
+
+/* A data tile waiting for issuer certificates before its entries
+** [start, end] can become messages. */
+struct parked {
+    struct ct_tile tile;
+    uint64_t start, end;
+};
 
 /* One request in flight (or a free slot). */
 struct slot {
@@ -40,6 +59,7 @@ struct slot {
     int busy;
     enum req_kind kind;
     uint64_t start, end;                /* entries, inclusive */
+    unsigned width;                     /* tiles: entries in the tile */
     struct lws *wsi;
     char *body;
     size_t len, cap;
@@ -67,7 +87,17 @@ struct log_run {
     char host[256];
     char base_path[1024];
     int port, tls;
-    int skip;                           /* not fetched (tiled) */
+    int skip;                           /* not fetched */
+    enum ct_log_api api;
+    char origin[512];                   /* tiled: checkpoint origin */
+    uint8_t log_id[32];
+    int has_log_id;
+    struct issuer *issuers;
+    size_t n_issuers;
+    struct parked *parked;
+    size_t n_parked;
+    struct slot iss;                    /* one issuer fetch at a time */
+    long iss_idx;                       /* issuer being fetched, or -1 */
     uint8_t *key;                       /* SPKI to verify tree heads */
     size_t key_len;
     int has_saved;
@@ -98,6 +128,7 @@ struct ct_src {
     struct source base;
     struct ct_source_config cfg;
     char *state_dir, *ca_file, *user_agent;
+    char *issuer_dir;                   /* <state_dir>/issuers, or NULL */
     struct log_run *logs;
     size_t n;
     int lock_fd;
@@ -237,12 +268,24 @@ static void fail_request(struct log_run *lr, struct slot *s, const char *why)
 {
     unsigned delay = ct_backoff_fail(&lr->backoff, s->retry_after_ms);
 
+    static const char *what[2][3] = {
+        { "tree head", "get-entries", "issuer" },
+        { "checkpoint", "data tile", "issuer" },
+    };
+
     if (s->kind == REQ_ENTRIES)
         push_retry(lr, s->start, s->end);
+    if (s->kind == REQ_ISSUER && lr->iss_idx >= 0) {
+        lr->issuers[lr->iss_idx].state = ISS_MISSING;
+        lr->iss_idx = -1;
+    }
+    /* a partial tile may have been replaced by a full one: look again */
+    if (s->kind == REQ_ENTRIES && s->status == 404 && lr->api == CT_API_STATIC)
+        lr->next_sth_ms = 0;
     lr->not_before_ms = mono_ms() + delay;
     log_limited(&lr->errlog, LOG_WARN, "%s: %s %s; retrying in %u ms",
-                lr->name, s->kind == REQ_STH ? "tree head" : "get-entries",
-                why, delay);
+                lr->name, what[lr->api == CT_API_STATIC][s->kind], why,
+                delay);
 }
 
 /* Offers the outbox to the queue without waiting. Returns 1 if it is
@@ -346,6 +389,164 @@ static void on_entries(struct log_run *lr, struct slot *s, const char *body,
     ct_entry_list_free(&l);
 }
 
+static struct issuer *find_issuer(struct log_run *lr, const uint8_t *fp)
+{
+    for (size_t i = 0; i < lr->n_issuers; i++)
+        if (memcmp(lr->issuers[i].fp, fp, 32) == 0)
+            return &lr->issuers[i];
+    return NULL;
+}
+
+/* Makes sure every chain fingerprint of tile entries [from, n) is known;
+** loads cached ones from disk. Returns 1 if all are resolved (OK or
+** FAILED), 0 if some must be fetched, -1 on OOM. */
+static int need_issuers(struct log_run *lr, const struct ct_tile *t,
+                        size_t from)
+{
+    int all = 1;
+
+    for (size_t i = from; i < t->n; i++)
+        for (size_t k = 0; k < t->entries[i].n_chain_fps; k++) {
+            const uint8_t *fp = t->entries[i].chain_fps + 32 * k;
+            struct issuer *is = find_issuer(lr, fp);
+
+            if (!is) {
+                struct issuer *p = realloc(lr->issuers, (lr->n_issuers + 1)
+                                                        * sizeof *p);
+                if (!p)
+                    return -1;
+                lr->issuers = p;
+                is = &p[lr->n_issuers++];
+                memset(is, 0, sizeof *is);
+                memcpy(is->fp, fp, 32);
+                is->state = ISS_MISSING;
+                if (lr->src->issuer_dir &&
+                    ct_issuer_load(lr->src->issuer_dir, fp, &is->der,
+                                   &is->len, NULL, 0) == 1)
+                    is->state = ISS_OK;
+            }
+            if (is->state == ISS_MISSING || is->state == ISS_FETCHING)
+                all = 0;
+        }
+    return all;
+}
+
+/* Turns tile entries for indexes [start, end] into messages. */
+static void deliver_tile(struct log_run *lr, const struct ct_tile *t,
+                         uint64_t start, uint64_t end)
+{
+    static struct log_budget conv_log = LOG_BUDGET_INIT(5, "entry errors");
+    struct ct_message_log ml = { lr->name, lr->url, CT_API_STATIC };
+    uint64_t first = start - start % CT_TILE_WIDTH;
+    struct json_buf jb;
+    char err[256];
+    int64_t seen = wall_ms();
+
+    jb_init(&jb);
+    for (uint64_t index = start; index <= end; index++) {
+        const struct ct_entry *e = &t->entries[index - first];
+        struct ct_bytes chain[16];
+        size_t n = 0;
+        enum x509_msg_result r;
+
+        for (size_t k = 0; k < e->n_chain_fps && n < 16; k++) {
+            struct issuer *is = find_issuer(lr, e->chain_fps + 32 * k);
+            if (is && is->state == ISS_OK)
+                chain[n++] = (struct ct_bytes){ is->der, is->len };
+        }
+        jb_reset(&jb);
+        r = ct_message_build(e, index, &ml, chain, n, seen, lr->src->cfg.full,
+                             &jb, err, sizeof err);
+        if (r == X509_MSG_CHAIN_SKIPPED)
+            log_limited(&conv_log, LOG_WARN, "%s: %s", lr->name, err);
+        if (r == X509_MSG_ERROR ||
+            outbox_add(lr, jb.data, jb.len, ct_seq_make(lr->id, index)) < 0) {
+            stats_add(&stats.parse_errors, 1);
+            log_limited(&conv_log, LOG_WARN, "%s: entry %" PRIu64 ": %s",
+                        lr->name, index,
+                        r == X509_MSG_ERROR ? err : "out of memory");
+            ct_tracker_complete(lr->tracker, index);
+        }
+    }
+    jb_free(&jb);
+}
+
+/* Delivers the parked tiles whose issuers are all resolved. */
+static void unpark(struct log_run *lr)
+{
+    size_t i = 0;
+
+    while (i < lr->n_parked) {
+        struct parked *pk = &lr->parked[i];
+        if (need_issuers(lr, &pk->tile,
+                         (size_t)(pk->start % CT_TILE_WIDTH)) == 0) {
+            i++;
+            continue;
+        }
+        deliver_tile(lr, &pk->tile, pk->start, pk->end);
+        ct_tile_free(&pk->tile);
+        lr->parked[i] = lr->parked[--lr->n_parked];
+    }
+}
+
+static void on_tile(struct log_run *lr, struct slot *s, const char *body,
+                    size_t len)
+{
+    uint64_t n = s->start / CT_TILE_WIDTH;
+    unsigned width = s->width;
+    struct ct_tile t;
+    char err[256];
+    int r;
+
+    if (ct_tile_parse((const uint8_t *)body, len, n, width, &t, err,
+                      sizeof err) < 0) {
+        fail_request(lr, s, err);
+        return;
+    }
+    ct_backoff_ok(&lr->backoff);
+    r = need_issuers(lr, &t, (size_t)(s->start - n * CT_TILE_WIDTH));
+    if (r == 0) {
+        struct parked *p = realloc(lr->parked, (lr->n_parked + 1) * sizeof *p);
+        if (p) {
+            lr->parked = p;
+            p[lr->n_parked++] = (struct parked){ t, s->start, s->end };
+            return;
+        }
+    }
+    /* all resolved (or no memory to wait: deliver what we have) */
+    deliver_tile(lr, &t, s->start, s->end);
+    ct_tile_free(&t);
+}
+
+static void on_issuer(struct log_run *lr, struct slot *s, const char *body,
+                      size_t len)
+{
+    struct issuer *is = lr->iss_idx >= 0 ? &lr->issuers[lr->iss_idx] : NULL;
+    char err[256];
+
+    lr->iss_idx = -1;
+    if (!is)
+        return;
+    is->der = malloc(len ? len : 1);
+    if (!is->der) {
+        is->state = ISS_MISSING;
+        return;
+    }
+    memcpy(is->der, body, len);
+    is->len = len;
+    is->state = ISS_OK;
+    if (lr->src->issuer_dir &&
+        ct_issuer_store(lr->src->issuer_dir, is->fp, is->der, len, err,
+                        sizeof err) < 0) {
+        /* the log served other bytes than the fingerprint names */
+        log_limited(&lr->errlog, LOG_WARN, "%s: issuer: %s", lr->name, err);
+        free(is->der);
+        is->der = NULL;
+        is->state = ISS_FAILED;
+    }
+    unpark(lr);
+}
+
 static void start_log(struct log_run *lr, uint64_t tree_size)
 {
     struct ct_src *src = lr->src;
@@ -379,7 +580,13 @@ static void on_sth(struct log_run *lr, struct slot *s, const char *body,
     struct ct_sth sth;
     char err[256];
 
-    if (ct_sth_parse_json(body, len, &sth, err, sizeof err) < 0) {
+    int bad = lr->api == CT_API_STATIC
+        ? ct_checkpoint_parse(body, len, lr->origin,
+                              lr->has_log_id ? lr->log_id : NULL, &sth, NULL,
+                              0, err, sizeof err)
+        : ct_sth_parse_json(body, len, &sth, err, sizeof err);
+
+    if (bad < 0) {
         fail_request(lr, s, err);
         return;
     }
@@ -419,6 +626,14 @@ static void finish(struct slot *s, const char *error)
         fail_request(lr, s, "answer over the size cap");
         if (s->kind == REQ_ENTRIES && lr->batch.cap > 1)
             lr->batch.cap /= 2;
+    } else if (s->kind == REQ_ISSUER && s->status == 404) {
+        /* the log does not have it: chains go out without it */
+        log_limited(&lr->errlog, LOG_WARN, "%s: issuer not found (404); "
+                    "chains will lack it", lr->name);
+        if (lr->iss_idx >= 0)
+            lr->issuers[lr->iss_idx].state = ISS_FAILED;
+        lr->iss_idx = -1;
+        unpark(lr);
     } else if (s->status != 200) {
         snprintf(why, sizeof why, "HTTP %d", s->status);
         fail_request(lr, s, why);
@@ -441,6 +656,10 @@ static void finish(struct slot *s, const char *error)
         }
         if (s->kind == REQ_STH)
             on_sth(lr, s, body, len);
+        else if (s->kind == REQ_ISSUER)
+            on_issuer(lr, s, body, len);
+        else if (lr->api == CT_API_STATIC)
+            on_tile(lr, s, body, len);
         else
             on_entries(lr, s, body, len);
         free(plain);
@@ -468,18 +687,39 @@ static void issue(struct log_run *lr, struct slot *s, enum req_kind kind,
     struct ct_src *src = lr->src;
     struct lws_client_connect_info i;
     char path[1200];
+    unsigned width = 0;
 
-    if (kind == REQ_STH)
+    if (lr->api == CT_API_STATIC) {
+        char tile[128], hex[65];
+        uint64_t n = start / CT_TILE_WIDTH;
+
+        if (kind == REQ_STH) {
+            snprintf(path, sizeof path, "%scheckpoint", lr->base_path);
+        } else if (kind == REQ_ISSUER) {
+            ct_fp_hex(lr->issuers[lr->iss_idx].fp, hex);
+            snprintf(path, sizeof path, "%sissuer/%s", lr->base_path, hex);
+        } else {
+            /* the widest tile the tree head allows: a partial one only
+            ** when the full one cannot exist yet */
+            width = ct_tile_width(n, lr->target);
+            if (width < end - n * CT_TILE_WIDTH + 1)
+                width = (unsigned)(end - n * CT_TILE_WIDTH + 1);
+            ct_tile_path(tile, sizeof tile, CT_TILE_DATA, n, width);
+            snprintf(path, sizeof path, "%s%s", lr->base_path, tile);
+        }
+    } else if (kind == REQ_STH) {
         snprintf(path, sizeof path, "%sct/v1/get-sth", lr->base_path);
-    else
+    } else {
         snprintf(path, sizeof path, "%sct/v1/get-entries?start=%" PRIu64
                  "&end=%" PRIu64, lr->base_path, start, end);
+    }
     memset(s, 0, sizeof *s);
     s->lr = lr;
     s->busy = 1;
     s->kind = kind;
     s->start = start;
     s->end = end;
+    s->width = width;
     s->retry_after_ms = -1;
     if (kind == REQ_ENTRIES)
         lr->n_busy++;
@@ -550,10 +790,26 @@ static void pump(struct log_run *lr)
     }
     if (!lr->started)
         return;
+    if (!lr->iss.busy && lr->iss_idx < 0) {
+        for (size_t i = 0; i < lr->n_issuers; i++)
+            if (lr->issuers[i].state == ISS_MISSING) {
+                if ((wait = ct_rate_take(&lr->rate, now)) > 0) {
+                    schedule_wake(lr, wait);
+                    return;
+                }
+                lr->issuers[i].state = ISS_FETCHING;
+                lr->iss_idx = (long)i;
+                issue(lr, &lr->iss, REQ_ISSUER, 0, 0);
+                if (lr->done || src->stop)
+                    return;
+                break;
+            }
+    }
     while (lr->n_busy < src->cfg.parallel) {
         struct slot *s = free_slot(lr);
         uint64_t start, end, tlimit = ct_tracker_limit(lr->tracker);
-        unsigned cap = lr->batch.cap;
+        unsigned cap = lr->api == CT_API_STATIC ? CT_TILE_WIDTH
+                                                : lr->batch.cap;
 
         if (!s)
             break;
@@ -580,7 +836,8 @@ static void pump(struct log_run *lr)
             return;
     }
     if (lr->n_busy == 0 && !lr->sth.busy && lr->retry_n == 0 &&
-        lr->out_n == 0 && lr->next >= lr->stop_at) {
+        lr->out_n == 0 && lr->n_parked == 0 && !lr->iss.busy &&
+        lr->next >= lr->stop_at) {
         lr->done = 1;           /* backtest range or readonly log read */
         lws_cancel_service(src->ctx);
         return;
@@ -762,6 +1019,13 @@ static void free_log(struct log_run *lr)
     free(lr->sth.body);
     for (unsigned k = 0; k < MAX_PARALLEL; k++)
         free(lr->fetch[k].body);
+    for (size_t i = 0; i < lr->n_parked; i++)
+        ct_tile_free(&lr->parked[i].tile);
+    free(lr->parked);
+    for (size_t i = 0; i < lr->n_issuers; i++)
+        free(lr->issuers[i].der);
+    free(lr->issuers);
+    free(lr->iss.body);
     ct_tracker_free(lr->tracker);
     free(lr->key);
     free(lr->name);
@@ -787,6 +1051,7 @@ static void src_destroy(struct source *s)
     if (src->lock_fd >= 0)
         close(src->lock_fd);
     free(src->state_dir);
+    free(src->issuer_dir);
     free(src->ca_file);
     free(src->user_agent);
     free(src);
@@ -864,6 +1129,16 @@ struct source *ct_source_new(const struct ct_source_config *c, char *err,
         (ct_state_dir_prepare(src->state_dir, err, errlen) < 0 ||
          (src->lock_fd = ct_state_lock(src->state_dir, err, errlen)) < 0))
         goto fail;
+    if (src->state_dir && !c->backtest) {
+        size_t n = strlen(src->state_dir) + 16;
+        if ((src->issuer_dir = malloc(n))) {
+            snprintf(src->issuer_dir, n, "%s/issuers", src->state_dir);
+            if (ct_state_dir_prepare(src->issuer_dir, NULL, 0) < 0) {
+                free(src->issuer_dir);
+                src->issuer_dir = NULL;
+            }
+        }
+    }
     src->logs = calloc(c->n_logs, sizeof *src->logs);
     if (!src->logs) {
         snprintf(err, errlen, "out of memory");
@@ -902,11 +1177,24 @@ struct source *ct_source_new(const struct ct_source_config *c, char *err,
         lr->stop_at = c->backtest ? c->to + 1 : UINT64_MAX;
         if (log->has_final_tree_size && log->final_tree_size < lr->stop_at)
             lr->stop_at = log->final_tree_size;
+        lr->api = log->api;
+        lr->iss_idx = -1;
         if (log->api == CT_API_STATIC) {
-            lr->skip = 1;
-            log_warn("%s: static-ct-api logs are not read yet; skipped",
-                     lr->name);
-            continue;
+            /* origin: the submission prefix without scheme and final '/' */
+            const char *sub = log->submission_url ? log->submission_url
+                                                  : log->url;
+            const char *o = strstr(sub, "://");
+            o = o ? o + 3 : sub;
+            snprintf(lr->origin, sizeof lr->origin, "%s", o);
+            if (lr->origin[0] && lr->origin[strlen(lr->origin) - 1] == '/')
+                lr->origin[strlen(lr->origin) - 1] = '\0';
+            if (log->log_id && ct_b64_decoded_max(strlen(log->log_id)) <= 35) {
+                uint8_t id[36];
+                lr->has_log_id = ct_b64_decode(log->log_id,
+                                               strlen(log->log_id), id) == 32;
+                if (lr->has_log_id)
+                    memcpy(lr->log_id, id, 32);
+            }
         }
         if (src->state_dir && !c->backtest) {
             enum ct_pos_result r = ct_state_load(src->state_dir, lr->url,

@@ -16,8 +16,13 @@
 ** destroyed. Entries that cannot be converted are counted, logged and
 ** marked done at once, so they never hold the watermark back.
 **
-** Static-ct-api (tiled) logs are not fetched yet: they are reported and
-** skipped.
+** Static-ct-api (tiled) logs: the checkpoint is the tree head (verified
+** with the log list's key), ranges are whole data tiles (a partial tile
+** only when the tree head does not allow the full one yet; gzip bodies
+** are inflated), and chain fingerprints are resolved through issuer/
+** (one fetch at a time, cached under <state_dir>/issuers); tiles wait
+** for their issuers, and an issuer the log does not have (404) leaves the
+** chain without it instead of holding entries back.
 */
 #ifndef CERTMON_CT_SOURCE_H
 #define CERTMON_CT_SOURCE_H
