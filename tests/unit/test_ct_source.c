@@ -5,6 +5,7 @@
 ** every fault; positions resume after a stop; a stalled request and a
 ** growing log are survived.
 */
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -103,6 +104,7 @@ struct consumer {
     atomic_int dups, bad, outside, total;
     atomic_llong first_index;
     int n_entries;                  /* indices the log has */
+    int record_fd;                  /* > 0: each index written here first */
     int stop_after;                 /* wake the source after this many */
     int stop_when_all_from;         /* > 0: wake when from-1..N-1 seen */
     pthread_t th;
@@ -141,6 +143,13 @@ static void *consume(void *arg)
                 (long long)idx < c->first_index)
                 c->first_index = (long long)idx;    /* the lowest seen */
             json_free(v);
+            if (c->record_fd > 0) {
+                char line[32];
+                int len = snprintf(line, sizeof line, "%llu\n",
+                                   (unsigned long long)idx);
+                if (write(c->record_fd, line, (size_t)len) != len)
+                    c->bad++;
+            }
             ct_source_done(c->src, m->seq);
             msg_free(m);
             if (c->stop_after && c->total == c->stop_after)
@@ -161,6 +170,34 @@ static void *consume(void *arg)
 
 /* Runs one source over the fake log's RFC 6962 log until it returns,
 ** then drains the queue like main does (close, join), then destroys it. */
+static int run_logs(struct ct_source_config *cfg, struct consumer *c,
+                    size_t queue_cap)
+{
+    volatile sig_atomic_t stop = 0;
+    struct intake in;
+    char err[512];
+    int rc;
+
+    c->src = ct_source_new(cfg, err, sizeof err);
+    if (!c->src) {
+        printf("#   %s\n", err);
+        return -1;
+    }
+    if (!c->n_entries)
+        c->n_entries = N_ENTRIES;
+    c->q = queue_new(queue_cap);
+    in = (struct intake){ c->q, FULL_BLOCK, 1 << 20, &stop };
+    pthread_create(&c->th, NULL, consume, c);
+    rc = c->src->run(c->src, &in, err, sizeof err);
+    if (rc < 0)
+        printf("#   run: %s\n", err);
+    queue_close(c->q);
+    pthread_join(c->th, NULL);
+    c->src->destroy(c->src);
+    queue_free(c->q);
+    return rc;
+}
+
 static int run_source_of(struct ct_source_config *cfg, const char *loglist,
                          struct consumer *c, size_t queue_cap,
                          const char *which)
@@ -328,6 +365,140 @@ static void test_stall_and_growth(void)
     stop_log(pid);
 }
 
+/* A response over the size cap is refused and the batch halves until
+** answers fit. */
+static void test_size_cap(void)
+{
+    char loglist[512];
+    struct ct_source_config cfg;
+    static struct consumer c;
+    int k, exact = 1;
+    pid_t pid = start_log(NULL, loglist);
+
+    if (!CHECK(pid > 0))
+        return;
+    base_config(&cfg);
+    cfg.backtest = 1;
+    cfg.from = 0;
+    cfg.to = 40;
+    cfg.batch = 64;
+    cfg.max_response_bytes = 30000;     /* about 5 entries */
+    CHECK(run_source(&cfg, loglist, &c, 8) == 0);
+    for (k = 0; k < N_ENTRIES; k++)
+        exact = exact && (k <= 40) == (c.seen[k] == 1);
+    CHECK(exact && c.dups == 0);
+    stop_log(pid);
+}
+
+/* A log that refuses connections is reported and does not hold the
+** other one back. */
+static void test_failing_log(void)
+{
+    char loglist[512], err[256];
+    struct ct_source_config cfg;
+    static struct consumer c;
+    struct ct_loglist ll;
+    struct ct_log logs[2];
+    int k, ok = 1;
+    pid_t pid = start_log(NULL, loglist);
+
+    if (!CHECK(pid > 0 && ct_loglist_load(loglist, &ll, err, sizeof err) == 0))
+        return;
+    for (size_t i = 0; i < ll.n; i++)
+        if (!strcmp(ll.logs[i].description, "fake rfc6962 log"))
+            logs[0] = ll.logs[i];
+    /* port 1 on 127.0.0.1: nothing listens there */
+    logs[1] = logs[0];
+    logs[1].description = (char *)"dead log";
+    logs[1].url = (char *)"http://127.0.0.1:1/rfc/";
+    base_config(&cfg);
+    cfg.logs = logs;
+    cfg.n_logs = 2;
+    cfg.start = CT_START_OLDEST;
+    c.stop_after = N_ENTRIES;
+    CHECK(run_logs(&cfg, &c, 8) == 0);
+    for (k = 0; k < N_ENTRIES; k++)
+        ok = ok && c.seen[k] == 1;
+    CHECK(ok && c.total == N_ENTRIES);
+    ct_loglist_free(&ll);
+    stop_log(pid);
+}
+
+/* kill -9 in the middle: a child runs the source with a consumer that
+** writes each index to a file (its "alert") before marking it done; after
+** SIGKILL a new source resumes from the state dir. Every entry is in the
+** file of one run or the other, none below the resumed position twice. */
+static void test_kill9_resume(void)
+{
+    char loglist[512], sdir[300], rec[300], err[256];
+    struct ct_source_config cfg;
+    static struct consumer b;
+    struct ct_loglist ll;
+    struct ct_position pos = { 0, 0, 0 };
+    static unsigned char child_seen[N_ENTRIES];
+    pid_t pid = start_log((const char *const[]){ "--batch-cap", "8", NULL },
+                          loglist), child;
+    int status, k, ok = 1, i;
+    FILE *f;
+    unsigned long long idx;
+
+    if (!CHECK(pid > 0))
+        return;
+    snprintf(sdir, sizeof sdir, "%s/state-kill", tmpdir);
+    snprintf(rec, sizeof rec, "%s/processed", tmpdir);
+    base_config(&cfg);
+    cfg.state_dir = sdir;
+    cfg.start = CT_START_OLDEST;
+    cfg.requests_per_s = 20;        /* slow enough to be killed midway */
+    cfg.commit_interval_ms = 10;
+    child = fork();
+    if (child == 0) {
+        static struct consumer a;
+        a.record_fd = open(rec, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        run_source(&cfg, loglist, &a, 4);
+        _exit(0);
+    }
+    /* kill once some positions were committed (poll the state file) */
+    CHECK(ct_loglist_load(loglist, &ll, err, sizeof err) == 0);
+    for (i = 0; i < 6000; i++) {
+        struct timespec ts = { 0, 5000000 };
+        for (size_t j = 0; j < ll.n; j++)
+            if (!strcmp(ll.logs[j].description, "fake rfc6962 log"))
+                ct_state_load(sdir, ll.logs[j].url, &pos, NULL, 0);
+        if (pos.next_index >= 50)
+            break;
+        nanosleep(&ts, NULL);
+    }
+    ct_loglist_free(&ll);
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    CHECK(WIFSIGNALED(status));
+    f = fopen(rec, "r");
+    while (f && fscanf(f, "%llu", &idx) == 1)
+        if (idx < N_ENTRIES)
+            child_seen[idx]++;
+    if (f)
+        fclose(f);
+    /* the resumed run starts at the committed position, reads to the end */
+    cfg.requests_per_s = 0;
+    b.stop_when_all_from = 0;
+    for (k = 0; k < N_ENTRIES; k++)
+        if (!child_seen[k])
+            break;
+    b.stop_when_all_from = (int)pos.next_index + 1;
+    CHECK(run_source(&cfg, loglist, &b, 8) == 0);
+    CHECK(b.first_index >= (long long)pos.next_index);
+    for (k = 0; k < N_ENTRIES; k++) {
+        /* committed means processed: everything below pos was seen by
+        ** the child; nothing is missing overall */
+        ok = ok && (k >= (int)pos.next_index || child_seen[k] >= 1);
+        ok = ok && child_seen[k] + b.seen[k] >= 1;
+        ok = ok && (k >= (int)pos.next_index || b.seen[k] == 0);
+    }
+    CHECK(ok && pos.next_index >= 50 && pos.next_index < N_ENTRIES);
+    stop_log(pid);
+}
+
 /* The same entries through the static-ct-api: checkpoint, data tiles
 ** (partial only for the last one), gzip, issuers fetched by SHA-256 so
 ** every message has its chain; exactly the asked range through faults. */
@@ -411,6 +582,9 @@ int main(void)
     test_backtest_with_faults();
     test_resume();
     test_stall_and_growth();
+    test_size_cap();
+    test_failing_log();
+    test_kill9_resume();
     test_tiled_backtest();
     test_tiled_navigli_resume();
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
