@@ -24,6 +24,7 @@
 **   --initial N --grow K   the visible tree starts at N entries and grows
 **                      by K at each tree-head request
 **   --gzip             data tiles sent with Content-Encoding: gzip
+**   --tls-cert F --tls-key F   serve HTTPS (the log list says https://)
 **
 ** Prints "port P" on stdout (and to --port-file) once listening; each
 ** request is logged as "METHOD PATH STATUS" to --log. Runs until SIGTERM.
@@ -83,6 +84,7 @@ static struct {
     unsigned batch_cap, fail_429, retry_after_s, fail_html, old_sth, stall;
     uint64_t visible, grow;
     int gzip;
+    int tls;
     unsigned long requests;
     FILE *log;
 } g;
@@ -739,7 +741,8 @@ static void write_loglist(const char *path)
     jb_cstr(&b, id);
     jb_key(&b, "key");
     jb_cstr(&b, key);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/rfc/", g.port);
+    snprintf(url, sizeof url, "%s://127.0.0.1:%d/rfc/",
+             g.tls ? "https" : "http", g.port);
     jb_key(&b, "url");
     jb_cstr(&b, url);
     jb_key(&b, "mmd");
@@ -758,8 +761,8 @@ static void write_loglist(const char *path)
         jb_cstr(&b, id);
         jb_key(&b, "key");
         jb_cstr(&b, key);
-        snprintf(url2, sizeof url2, "http://127.0.0.1:%d/%s/", g.port,
-                 k ? "navigli" : "tiled");
+        snprintf(url2, sizeof url2, "%s://127.0.0.1:%d/%s/",
+                 g.tls ? "https" : "http", g.port, k ? "navigli" : "tiled");
         jb_key(&b, "submission_url");
         jb_cstr(&b, url2);
         jb_key(&b, "monitoring_url");
@@ -804,9 +807,12 @@ int main(int argc, char **argv)
         { "initial", required_argument, NULL, 'i' },
         { "grow", required_argument, NULL, 'g' },
         { "gzip", no_argument, NULL, 'z' },
+        { "tls-cert", required_argument, NULL, 'C' },
+        { "tls-key", required_argument, NULL, 'K' },
         { NULL, 0, NULL, 0 },
     };
     const char *port_file = NULL, *loglist = NULL, *navigli = NULL;
+    const char *tls_cert = NULL, *tls_key = NULL;
     struct lws_context_creation_info info;
     struct lws_context *ctx;
     unsigned repeat = 1;
@@ -835,6 +841,8 @@ int main(int argc, char **argv)
         case 'i': g.visible = strtoull(optarg, NULL, 10); initial_given = 1; break;
         case 'g': g.grow = strtoull(optarg, NULL, 10); break;
         case 'z': g.gzip = 1; break;
+        case 'C': tls_cert = optarg; break;
+        case 'K': tls_key = optarg; break;
         default: die("usage: fake_ctlog [options] GET-ENTRIES.json...");
         }
     }
@@ -857,6 +865,12 @@ int main(int argc, char **argv)
     info.iface = "127.0.0.1";
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (tls_cert && tls_key) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = tls_cert;
+        info.ssl_private_key_filepath = tls_key;
+        g.tls = 1;
+    }
     ctx = lws_create_context(&info);
     if (!ctx)
         die("cannot listen on 127.0.0.1:%d", port);
