@@ -127,7 +127,7 @@ static char *dup_str(const struct json_value *v)
     return d;
 }
 
-static void free_log(struct ct_log *l)
+void ct_log_free(struct ct_log *l)
 {
     free(l->description);
     free(l->operator_name);
@@ -137,6 +137,65 @@ static void free_log(struct ct_log *l)
     free(l->key);
     free(l->log_type);
     memset(l, 0, sizeof *l);
+}
+
+static char *dup_or_null(const char *s, int *oom)
+{
+    char *d;
+
+    if (!s)
+        return NULL;
+    if (!(d = strdup(s)))
+        *oom = 1;
+    return d;
+}
+
+int ct_log_copy(const struct ct_log *from, struct ct_log *to)
+{
+    int oom = 0;
+
+    *to = *from;
+    to->description = dup_or_null(from->description, &oom);
+    to->operator_name = dup_or_null(from->operator_name, &oom);
+    to->url = dup_or_null(from->url, &oom);
+    to->submission_url = dup_or_null(from->submission_url, &oom);
+    to->log_id = dup_or_null(from->log_id, &oom);
+    to->key = dup_or_null(from->key, &oom);
+    to->log_type = dup_or_null(from->log_type, &oom);
+    if (oom) {
+        ct_log_free(to);
+        return -1;
+    }
+    return 0;
+}
+
+int ct_log_for_url(const struct ct_loglist *list, const char *url,
+                   struct ct_log *out, char *err, size_t errlen)
+{
+    const struct ct_log *listed = list ? ct_loglist_find(list, url) : NULL;
+    char norm[URL_MAX];
+
+    memset(out, 0, sizeof *out);
+    if (listed) {
+        if (ct_log_copy(listed, out) < 0) {
+            set_err(err, errlen, "out of memory");
+            return -1;
+        }
+        return 0;
+    }
+    if (ct_url_normalize(url, norm, sizeof norm, err, errlen) < 0)
+        return -1;
+    out->url = strdup(norm);
+    out->description = strdup(norm);
+    out->operator_name = strdup("");
+    if (!out->url || !out->description || !out->operator_name) {
+        ct_log_free(out);
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    out->api = CT_API_UNKNOWN;
+    out->state = CT_STATE_USABLE;       /* asked for by name: read it */
+    return 0;
 }
 
 static char *normalized_dup(const struct json_value *v, char *err,
@@ -208,7 +267,7 @@ static int parse_log(const struct json_value *o, const char *operator_name,
     }
     return 0;
 fail:
-    free_log(l);
+    ct_log_free(l);
     return -1;
 }
 
@@ -254,7 +313,7 @@ int ct_loglist_parse(const char *text, size_t len, struct ct_loglist *out,
                     size_t nc = cap ? cap * 2 : 32;
                     struct ct_log *p = realloc(out->logs, nc * sizeof *p);
                     if (!p) {
-                        free_log(&l);
+                        ct_log_free(&l);
                         set_err(err, errlen, "out of memory");
                         goto fail;
                     }
@@ -316,7 +375,7 @@ void ct_loglist_free(struct ct_loglist *l)
     size_t i;
 
     for (i = 0; i < l->n; i++)
-        free_log(&l->logs[i]);
+        ct_log_free(&l->logs[i]);
     free(l->logs);
     free(l->version);
     free(l->timestamp);

@@ -22,6 +22,7 @@
 enum ct_log_api {
     CT_API_RFC6962,
     CT_API_STATIC,          /* static-ct-api (tiled) */
+    CT_API_UNKNOWN,         /* a --ct-log URL not in the list: probe it */
 };
 
 enum ct_log_state {
@@ -79,6 +80,16 @@ const char *ct_log_state_name(enum ct_log_state s);
 ** or NULL: used to give a --ct-log URL its name and API. */
 const struct ct_log *ct_loglist_find(const struct ct_loglist *l,
                                      const char *url);
+
+/* The log to read for a --ct-log URL: a copy of the listed entry when
+** list (may be NULL) has it, else a log named by its URL, usable, whose
+** API is found by probing (CT_API_UNKNOWN). Free with ct_log_free. */
+int ct_log_for_url(const struct ct_loglist *list, const char *url,
+                   struct ct_log *out, char *err, size_t errlen);
+
+/* A copy of a log that owns its strings; ct_log_free releases them. */
+int ct_log_copy(const struct ct_log *from, struct ct_log *to);
+void ct_log_free(struct ct_log *log);
 
 /* Normalises a log URL into out: scheme http:// or https:// (case-
 ** insensitive, written lower-case), non-empty host, no query, fragment or

@@ -89,6 +89,8 @@ struct log_run {
     int port, tls;
     int skip;                           /* not fetched */
     enum ct_log_api api;
+    int probing;                        /* API unknown: get-sth, then
+                                           checkpoint, until one answers */
     char origin[512];                   /* tiled: checkpoint origin */
     uint8_t log_id[32];
     int has_log_id;
@@ -581,7 +583,7 @@ static void on_sth(struct log_run *lr, struct slot *s, const char *body,
     char err[256];
 
     int bad = lr->api == CT_API_STATIC
-        ? ct_checkpoint_parse(body, len, lr->origin,
+        ? ct_checkpoint_parse(body, len, lr->origin[0] ? lr->origin : NULL,
                               lr->has_log_id ? lr->log_id : NULL, &sth, NULL,
                               0, err, sizeof err)
         : ct_sth_parse_json(body, len, &sth, err, sizeof err);
@@ -596,6 +598,11 @@ static void on_sth(struct log_run *lr, struct slot *s, const char *body,
         return;
     }
     ct_backoff_ok(&lr->backoff);
+    if (lr->probing) {
+        lr->probing = 0;
+        log_info("%s: %s log", lr->name, lr->api == CT_API_STATIC
+                 ? "static-ct-api" : "RFC 6962");
+    }
     if (!lr->started)
         start_log(lr, sth.tree_size);
     if (ct_target_update(&lr->target, sth.tree_size))
@@ -626,6 +633,12 @@ static void finish(struct slot *s, const char *error)
         fail_request(lr, s, "answer over the size cap");
         if (s->kind == REQ_ENTRIES && lr->batch.cap > 1)
             lr->batch.cap /= 2;
+    } else if (s->kind == REQ_STH && lr->probing && s->status == 404) {
+        /* not this API: try the other one at once (after both, back off) */
+        int tried_both = lr->api == CT_API_STATIC;
+        lr->api = lr->api == CT_API_STATIC ? CT_API_RFC6962 : CT_API_STATIC;
+        if (tried_both)
+            fail_request(lr, s, "answers neither get-sth nor checkpoint");
     } else if (s->kind == REQ_ISSUER && s->status == 404) {
         /* the log does not have it: chains go out without it */
         log_limited(&lr->errlog, LOG_WARN, "%s: issuer not found (404); "
@@ -1179,6 +1192,10 @@ struct source *ct_source_new(const struct ct_source_config *c, char *err,
             lr->stop_at = log->final_tree_size;
         lr->api = log->api;
         lr->iss_idx = -1;
+        if (log->api == CT_API_UNKNOWN) {
+            lr->probing = 1;
+            lr->api = CT_API_RFC6962;
+        }
         if (log->api == CT_API_STATIC) {
             /* origin: the submission prefix without scheme and final '/' */
             const char *sub = log->submission_url ? log->submission_url

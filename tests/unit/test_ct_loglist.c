@@ -188,11 +188,43 @@ static void test_urls(void)
               "https://ct.example/log");
 }
 
+static void test_for_url(void)
+{
+    size_t len;
+    char *text = ct_fixture("loglist/ctgo-testdata-loglist3.json", &len);
+    struct ct_loglist l;
+    struct ct_log log;
+    char err[256];
+
+    if (!CHECK(text && ct_loglist_parse(text, len, &l, err, sizeof err) == 0))
+        goto out;
+    /* listed: a private copy of the entry */
+    CHECK(ct_log_for_url(&l, "https://ct.googleapis.com/icarus", &log, err,
+                         sizeof err) == 0);
+    CHECK(log.api == CT_API_RFC6962 && log.state == CT_STATE_USABLE);
+    CHECK(strcmp(log.description, "Google 'Icarus' log") == 0 &&
+          log.description != by_desc(&l, "Google 'Icarus' log")->description);
+    ct_log_free(&log);
+    /* not listed: named by its URL, API to be probed */
+    CHECK(ct_log_for_url(&l, "http://127.0.0.1:8080/log", &log, err,
+                         sizeof err) == 0);
+    CHECK(log.api == CT_API_UNKNOWN && ct_log_selected(&log));
+    CHECK(strcmp(log.url, "http://127.0.0.1:8080/log/") == 0 && !log.key);
+    ct_log_free(&log);
+    CHECK(ct_log_for_url(NULL, "https://x.example/", &log, err, sizeof err) == 0);
+    ct_log_free(&log);
+    CHECK(ct_log_for_url(&l, "gopher://x/", &log, err, sizeof err) < 0);
+    ct_loglist_free(&l);
+out:
+    free(text);
+}
+
 int main(void)
 {
     test_snapshot();
     test_ctgo_fixture();
     test_malformed();
     test_urls();
+    test_for_url();
     return check_done();
 }
