@@ -123,6 +123,7 @@ struct log_run {
     size_t retry_n, retry_cap;
     struct log_budget errlog;
     lws_sorted_usec_list_t wake;
+    lws_sorted_usec_list_t commit_timer;
     int done;
 };
 
@@ -180,7 +181,15 @@ static void pump(struct log_run *lr);
 
 /* ---- commits ------------------------------------------------------ */
 
-/* Saves the watermark if it moved and the interval passed (or force). */
+static void maybe_commit(struct log_run *lr, int force);
+
+static void commit_cb(lws_sorted_usec_list_t *sul)
+{
+    maybe_commit(lws_container_of(sul, struct log_run, commit_timer), 0);
+}
+
+/* Saves the watermark if it moved and the interval passed (or force);
+** if it moved too soon, arranges to save it when the interval is over. */
 static void maybe_commit(struct log_run *lr, int force)
 {
     struct ct_src *src = lr->src;
@@ -194,8 +203,14 @@ static void maybe_commit(struct log_run *lr, int force)
     w = ct_tracker_watermark(lr->tracker);
     if (w == lr->committed && lr->has_saved)
         return;
-    if (!force && now - lr->last_commit_ms < (int64_t)src->cfg.commit_interval_ms)
+    if (!force && now - lr->last_commit_ms < (int64_t)src->cfg.commit_interval_ms) {
+        if (src->ctx && !src->destroying)
+            lws_sul_schedule(src->ctx, 0, &lr->commit_timer, commit_cb,
+                             (lws_usec_t)(lr->last_commit_ms +
+                                          src->cfg.commit_interval_ms - now + 1)
+                             * LWS_US_PER_MS);
         return;
+    }
     pos.next_index = w;
     pos.tree_size = lr->target;
     pos.sth_timestamp_ms = lr->sth_timestamp_ms;
