@@ -1,0 +1,104 @@
+/*
+** ct_loglist.h: which CT logs to read, from a v3 log list.
+**
+** Reads Google's v3 schema (log_list.json / all_logs_list.json): operators
+** with "logs" (RFC 6962, "url") and "tiled_logs" (static-ct-api,
+** "monitoring_url" + "submission_url"). A log's "state" is an object with
+** one key; it may be missing.
+**
+** Selection (ct_log_selected): usable, qualified and readonly logs are
+** read (readonly ones only up to their final tree head); pending, retired,
+** rejected and stateless logs (test logs, logs not yet in a state) are not.
+**
+** URLs are kept normalised: http:// or https:// only, ending in '/', so
+** "<url>ct/v1/get-sth" and "<url>checkpoint" are plain concatenations.
+*/
+#ifndef CERTMON_CT_LOGLIST_H
+#define CERTMON_CT_LOGLIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum ct_log_api {
+    CT_API_RFC6962,
+    CT_API_STATIC,          /* static-ct-api (tiled) */
+    CT_API_UNKNOWN,         /* a --ct-log URL not in the list: probe it */
+};
+
+enum ct_log_state {
+    CT_STATE_NONE,          /* no "state" in the list */
+    CT_STATE_PENDING,
+    CT_STATE_QUALIFIED,
+    CT_STATE_USABLE,
+    CT_STATE_READONLY,
+    CT_STATE_RETIRED,
+    CT_STATE_REJECTED,
+    CT_STATE_UNKNOWN,       /* a state this code does not know */
+};
+
+struct ct_log {
+    char *description;      /* "Google 'Argon2025h1' log" */
+    char *operator_name;
+    char *url;              /* RFC 6962 prefix / monitoring prefix, ends '/' */
+    char *submission_url;   /* tiled logs; NULL otherwise */
+    char *log_id;           /* base64 SHA-256 of the key, as listed */
+    char *key;              /* base64 SubjectPublicKeyInfo, as listed */
+    char *log_type;         /* "test", "monitoring_only", ... or NULL */
+    enum ct_log_api api;
+    enum ct_log_state state;
+    int has_final_tree_size;        /* readonly: stop at final_tree_head */
+    uint64_t final_tree_size;
+    uint32_t mmd_s;
+};
+
+struct ct_loglist {
+    struct ct_log *logs;    /* every well-formed log, selected or not */
+    size_t n;
+    size_t n_invalid;       /* log objects skipped as malformed */
+    char *version;
+    char *timestamp;        /* log_list_timestamp */
+};
+
+/* Parses a v3 log list. Malformed log objects (no URL, bad URL, bad
+** final_tree_head) are skipped and counted in n_invalid, with the first
+** reason in err; a document that is not a log list fails as a whole. */
+int ct_loglist_parse(const char *text, size_t len, struct ct_loglist *out,
+                     char *err, size_t errlen);
+
+/* Reads and parses a log list file (at most 16 MiB). */
+int ct_loglist_load(const char *path, struct ct_loglist *out, char *err,
+                    size_t errlen);
+
+void ct_loglist_free(struct ct_loglist *l);
+
+/* 1 if the log should be read, following the rules above. */
+int ct_log_selected(const struct ct_log *log);
+
+const char *ct_log_state_name(enum ct_log_state s);
+
+/* The listed log whose (monitoring) URL equals url after normalisation,
+** or NULL: used to give a --ct-log URL its name and API. */
+const struct ct_log *ct_loglist_find(const struct ct_loglist *l,
+                                     const char *url);
+
+/* The log to read for a --ct-log URL: a copy of the listed entry when
+** list (may be NULL) has it, else a log named by its URL, usable, whose
+** API is found by probing (CT_API_UNKNOWN). Free with ct_log_free. */
+int ct_log_for_url(const struct ct_loglist *list, const char *url,
+                   struct ct_log *out, char *err, size_t errlen);
+
+/* A copy of a log that owns its strings; ct_log_free releases them. */
+int ct_log_copy(const struct ct_log *from, struct ct_log *to);
+void ct_log_free(struct ct_log *log);
+
+/* Normalises a log URL into out: scheme http:// or https:// (case-
+** insensitive, written lower-case), non-empty host, no query, fragment or
+** whitespace, and a trailing '/'. Returns 0, or -1 with err set. */
+int ct_url_normalize(const char *url, char *out, size_t outlen, char *err,
+                     size_t errlen);
+
+/* The URL as certstream-server-go prints source.url: without the trailing
+** '/'. Writes into out and returns it. */
+const char *ct_url_display(const char *url, char *out, size_t outlen);
+
+#endif

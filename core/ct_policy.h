@@ -1,0 +1,92 @@
+/*
+** ct_policy.h: how politely and how much to fetch from a CT log.
+**
+** Pure decisions with the clock passed in, so they test without waiting:
+**  - a token bucket per log (some logs allow about 0.15 requests/s);
+**  - exponential backoff with jitter after errors, overridden by a
+**    Retry-After header (delta-seconds or an HTTP date) when there is one;
+**  - the get-entries batch cap, learned from short answers (no API
+**    advertises it; logs that align batches return fewer entries at a
+**    misaligned start, which must not shrink the cap);
+**  - the next range to ask for, aligned to the cap so answers are
+**    cacheable, never past the target tree size, and a target that never
+**    moves backwards when an older tree head shows up.
+*/
+#ifndef CERTMON_CT_POLICY_H
+#define CERTMON_CT_POLICY_H
+
+#include <stdint.h>
+
+/* ---- rate limit ----------------------------------------------------- */
+
+struct ct_rate {
+    double per_s;           /* tokens added per second; <= 0: unlimited */
+    double burst;           /* bucket size (>= 1) */
+    double tokens;
+    int64_t last_ms;
+};
+
+void ct_rate_init(struct ct_rate *r, double per_s, double burst,
+                  int64_t now_ms);
+
+/* Takes a token and returns 0 if one is available at now_ms; otherwise
+** takes nothing and returns how many ms until one will be. */
+int64_t ct_rate_take(struct ct_rate *r, int64_t now_ms);
+
+/* ---- backoff -------------------------------------------------------- */
+
+struct ct_backoff {
+    unsigned min_ms, max_ms;
+    unsigned failures;       /* consecutive */
+    uint64_t rng;            /* xorshift state, never 0 */
+};
+
+void ct_backoff_init(struct ct_backoff *b, unsigned min_ms, unsigned max_ms,
+                     uint64_t seed);
+
+/* The delay before the next attempt after one more failure: base =
+** min_ms * 2^(failures-1) capped at max_ms, then a uniformly random value
+** in [base/2, base] so that many clients do not retry in lockstep. A
+** Retry-After (retry_after_ms >= 0) wins when it is longer, capped at
+** max_ms * 4. */
+unsigned ct_backoff_fail(struct ct_backoff *b, int64_t retry_after_ms);
+
+/* After a success: the next failure starts from min_ms again. */
+void ct_backoff_ok(struct ct_backoff *b);
+
+/* Parses a Retry-After value: delta-seconds ("120") or an IMF-fixdate
+** ("Wed, 21 Oct 2015 07:28:00 GMT") relative to now_unix_ms. Returns the
+** wait in ms (0 for a date in the past) or -1 if it does not parse. */
+int64_t ct_retry_after_ms(const char *value, int64_t now_unix_ms);
+
+/* ---- batches and ranges -------------------------------------------- */
+
+struct ct_batch {
+    unsigned cap;            /* entries to ask for per get-entries */
+    int learned;             /* cap came from a short answer */
+};
+
+#define CT_BATCH_DEFAULT 256  /* many logs' cap; Trillian's default is 1000 */
+#define CT_BATCH_MAX 1024
+
+void ct_batch_init(struct ct_batch *b, unsigned initial_cap);
+
+/* Learns from an answer: asked entries from start, got came back, and the
+** range did not run into the tree's end. A short answer lowers the cap,
+** except when it only ended at a multiple of a power of two >= got (an
+** aligning log cut a misaligned request), which shows the cap is that
+** power of two. Returns the new cap. */
+unsigned ct_batch_observe(struct ct_batch *b, uint64_t start, unsigned asked,
+                          unsigned got);
+
+/* The next get-entries range [*start, *end] (inclusive, as the API wants)
+** from next, below target (the tree size), at most cap entries and not
+** crossing a multiple of cap. Returns 0, or -1 when next >= target. */
+int ct_next_range(uint64_t next, uint64_t target, unsigned cap,
+                  uint64_t *start, uint64_t *end);
+
+/* Raises *target to size; a smaller size (an older tree head from another
+** frontend) is ignored. Returns 1 if the target moved. */
+int ct_target_update(uint64_t *target, uint64_t size);
+
+#endif

@@ -1,0 +1,1248 @@
+/*
+** ct_source.c: reading CT logs directly, as a message source.
+**
+** Everything here runs on the thread that calls run(), inside one
+** libwebsockets client context, except ct_source_done (any thread) and
+** the queue's room callback (a worker thread); both only poke the loop
+** with lws_cancel_service.
+*/
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "ct_base64.h"
+#include "ct_entry.h"
+#include "ct_message.h"
+#include "ct_policy.h"
+#include "ct_source.h"
+#include "ct_state.h"
+#include "ct_sth.h"
+#include "ct_tiles.h"
+#include "log.h"
+#include "stats.h"
+
+#define MAX_PARALLEL 16
+#define TRACKER_WINDOW (1u << 16)
+#define MAX_LOGS (1u << 15)
+
+/* A tree head (get-sth or checkpoint), entries (get-entries or a data
+** tile), or an issuer certificate (static-ct-api). */
+enum req_kind { REQ_STH, REQ_ENTRIES, REQ_ISSUER };
+
+enum issuer_state { ISS_MISSING, ISS_FETCHING, ISS_OK, ISS_FAILED };
+
+/* An issuer certificate of a tiled log, by SHA-256. */
+struct issuer {
+    uint8_t fp[32];
+    uint8_t *der;
+    size_t len;
+    enum issuer_state state;
+};
+
+/* A data tile waiting for issuer certificates before its entries
+** [start, end] can become messages. */
+struct parked {
+    struct ct_tile tile;
+    uint64_t start, end;
+};
+
+/* One request in flight (or a free slot). */
+struct slot {
+    struct log_run *lr;
+    int busy;
+    enum req_kind kind;
+    uint64_t start, end;                /* entries, inclusive */
+    unsigned width;                     /* tiles: entries in the tile */
+    struct lws *wsi;
+    char *body;
+    size_t len, cap;
+    int status;
+    int64_t retry_after_ms;
+    int gzip;
+    int too_big;
+    lws_sorted_usec_list_t timeout;
+};
+
+struct pending {
+    char *data;
+    size_t len;
+    uint64_t seq;
+};
+
+struct range {
+    uint64_t start, end;
+};
+
+struct log_run {
+    struct ct_src *src;
+    unsigned id;                        /* the slot in seq */
+    char *name, *url, *errwhat;
+    char host[256];
+    char base_path[1024];
+    int port, tls;
+    int skip;                           /* not fetched */
+    enum ct_log_api api;
+    int probing;                        /* API unknown: get-sth, then
+                                           checkpoint, until one answers */
+    char origin[512];                   /* tiled: checkpoint origin */
+    uint8_t log_id[32];
+    int has_log_id;
+    struct issuer *issuers;
+    size_t n_issuers;
+    struct parked *parked;
+    size_t n_parked;
+    struct slot iss;                    /* one issuer fetch at a time */
+    long iss_idx;                       /* issuer being fetched, or -1 */
+    uint8_t *key;                       /* SPKI to verify tree heads */
+    size_t key_len;
+    int has_saved;
+    struct ct_position saved;
+    int started;
+    uint64_t next, target, stop_at;
+    int64_t sth_timestamp_ms;
+    struct ct_tracker *tracker;
+    uint64_t committed;
+    int64_t last_commit_ms;
+    struct ct_rate rate;
+    struct ct_backoff backoff;
+    struct ct_batch batch;
+    int64_t not_before_ms, next_sth_ms;
+    struct slot sth;
+    struct slot fetch[MAX_PARALLEL];
+    unsigned n_busy;
+    struct pending *out;
+    size_t out_n, out_cap, out_head;
+    struct range *retry;
+    size_t retry_n, retry_cap;
+    struct log_budget errlog;
+    lws_sorted_usec_list_t wake;
+    lws_sorted_usec_list_t commit_timer;
+    int done;
+};
+
+struct ct_src {
+    struct source base;
+    struct ct_source_config cfg;
+    char *state_dir, *ca_file, *user_agent;
+    char *issuer_dir;                   /* <state_dir>/issuers, or NULL */
+    struct log_run *logs;
+    size_t n;
+    int lock_fd;
+    struct lws_context *ctx;
+    struct intake *in;
+    volatile sig_atomic_t stop;
+    atomic_int poked;
+    int destroying;             /* closing connections is not an error */
+};
+
+static const struct ct_source_config defaults = {
+    .start = CT_START_NOW,
+    .parallel = 2,
+    .requests_per_s = 2.0,
+    .batch = CT_BATCH_DEFAULT,
+    .poll_ms = 10000,
+    .timeout_ms = 30000,
+    .backoff_min_ms = 1000,
+    .backoff_max_ms = 60000,
+    .max_response_bytes = 64u << 20,
+    .commit_interval_ms = 1000,
+    .user_agent = "certmon (+https://github.com/certmon)",
+};
+
+void ct_source_config_defaults(struct ct_source_config *c)
+{
+    *c = defaults;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pump(struct log_run *lr);
+
+/* ---- commits ------------------------------------------------------ */
+
+static void maybe_commit(struct log_run *lr, int force);
+
+static void commit_cb(lws_sorted_usec_list_t *sul)
+{
+    maybe_commit(lws_container_of(sul, struct log_run, commit_timer), 0);
+}
+
+/* Saves the watermark if it moved and the interval passed (or force);
+** if it moved too soon, arranges to save it when the interval is over. */
+static void maybe_commit(struct log_run *lr, int force)
+{
+    struct ct_src *src = lr->src;
+    struct ct_position pos;
+    char err[512];
+    uint64_t w;
+    int64_t now = mono_ms();
+
+    if (!src->state_dir || src->cfg.backtest || !lr->started)
+        return;
+    w = ct_tracker_watermark(lr->tracker);
+    if (w == lr->committed && lr->has_saved)
+        return;
+    if (!force && now - lr->last_commit_ms < (int64_t)src->cfg.commit_interval_ms) {
+        if (src->ctx && !src->destroying)
+            lws_sul_schedule(src->ctx, 0, &lr->commit_timer, commit_cb,
+                             (lws_usec_t)(lr->last_commit_ms +
+                                          src->cfg.commit_interval_ms - now + 1)
+                             * LWS_US_PER_MS);
+        return;
+    }
+    pos.next_index = w;
+    pos.tree_size = lr->target;
+    pos.sth_timestamp_ms = lr->sth_timestamp_ms;
+    if (ct_state_save(src->state_dir, lr->url, &pos, err, sizeof err) < 0) {
+        log_limited(&lr->errlog, LOG_ERROR, "%s: cannot save position: %s",
+                    lr->name, err);
+        return;
+    }
+    lr->committed = w;
+    lr->has_saved = 1;
+    lr->last_commit_ms = now;
+}
+
+/* The tracker moved: tell the loop, once until it looks. */
+static void on_advance(void *arg, uint64_t watermark)
+{
+    struct ct_src *src = arg;
+
+    (void)watermark;
+    if (!atomic_exchange(&src->poked, 1) && src->ctx)
+        lws_cancel_service(src->ctx);
+}
+
+static void on_room(void *arg)
+{
+    on_advance(arg, 0);
+}
+
+void ct_source_done(struct source *s, uint64_t seq)
+{
+    struct ct_src *src = (struct ct_src *)s;
+    unsigned slot = ct_seq_slot(seq);
+
+    if (slot >= src->n || !src->logs[slot].tracker)
+        return;
+    ct_tracker_complete(src->logs[slot].tracker, ct_seq_index(seq));
+}
+
+/* ---- requests ----------------------------------------------------- */
+
+static void wake_cb(lws_sorted_usec_list_t *sul)
+{
+    pump(lws_container_of(sul, struct log_run, wake));
+}
+
+static void schedule_wake(struct log_run *lr, int64_t in_ms)
+{
+    if (in_ms < 1)
+        in_ms = 1;
+    lws_sul_schedule(lr->src->ctx, 0, &lr->wake, wake_cb,
+                     (lws_usec_t)in_ms * LWS_US_PER_MS);
+}
+
+static void push_retry(struct log_run *lr, uint64_t start, uint64_t end)
+{
+    if (lr->retry_n == lr->retry_cap) {
+        size_t nc = lr->retry_cap ? lr->retry_cap * 2 : 8;
+        struct range *r = realloc(lr->retry, nc * sizeof *r);
+        if (!r) {
+            /* cannot remember it: go back, the range is fetched again */
+            if (start < lr->next)
+                lr->next = start;
+            return;
+        }
+        lr->retry = r;
+        lr->retry_cap = nc;
+    }
+    lr->retry[lr->retry_n++] = (struct range){ start, end };
+}
+
+static void fail_request(struct log_run *lr, struct slot *s, const char *why)
+{
+    unsigned delay = ct_backoff_fail(&lr->backoff, s->retry_after_ms);
+
+    static const char *what[2][3] = {
+        { "tree head", "get-entries", "issuer" },
+        { "checkpoint", "data tile", "issuer" },
+    };
+
+    if (s->kind == REQ_ENTRIES)
+        push_retry(lr, s->start, s->end);
+    if (s->kind == REQ_ISSUER && lr->iss_idx >= 0) {
+        lr->issuers[lr->iss_idx].state = ISS_MISSING;
+        lr->iss_idx = -1;
+    }
+    /* a partial tile may have been replaced by a full one: look again */
+    if (s->kind == REQ_ENTRIES && s->status == 404 && lr->api == CT_API_STATIC)
+        lr->next_sth_ms = 0;
+    lr->not_before_ms = mono_ms() + delay;
+    log_limited(&lr->errlog, LOG_WARN, "%s: %s %s; retrying in %u ms",
+                lr->name, what[lr->api == CT_API_STATIC][s->kind], why,
+                delay);
+}
+
+/* Offers the outbox to the queue without waiting. Returns 1 if it is
+** empty afterwards. */
+static int drain_outbox(struct log_run *lr)
+{
+    struct ct_src *src = lr->src;
+
+    while (lr->out_head < lr->out_n) {
+        struct pending *p = &lr->out[lr->out_head];
+        enum intake_result r = intake_deliver(src->in, p->data, p->len,
+                                              p->seq, 0);
+
+        if (r == INTAKE_FULL || r == INTAKE_NOMEM)
+            return 0;       /* on_room (or the next event) wakes us */
+        if (r == INTAKE_CLOSED) {
+            src->stop = 1;
+            return 0;
+        }
+        if (r == INTAKE_TOO_BIG)        /* counted by intake; not pending */
+            ct_tracker_complete(lr->tracker, ct_seq_index(p->seq));
+        free(p->data);
+        p->data = NULL;
+        lr->out_head++;
+    }
+    lr->out_head = lr->out_n = 0;
+    return 1;
+}
+
+static int outbox_add(struct log_run *lr, const char *data, size_t len,
+                      uint64_t seq)
+{
+    struct pending *p;
+
+    if (lr->out_n == lr->out_cap) {
+        size_t nc = lr->out_cap ? lr->out_cap * 2 : 256;
+        p = realloc(lr->out, nc * sizeof *p);
+        if (!p)
+            return -1;
+        lr->out = p;
+        lr->out_cap = nc;
+    }
+    p = &lr->out[lr->out_n];
+    if (!(p->data = malloc(len)))
+        return -1;
+    memcpy(p->data, data, len);
+    p->len = len;
+    p->seq = seq;
+    lr->out_n++;
+    return 0;
+}
+
+static void on_entries(struct log_run *lr, struct slot *s, const char *body,
+                       size_t len)
+{
+    static struct log_budget conv_log = LOG_BUDGET_INIT(5, "entry errors");
+    struct ct_src *src = lr->src;
+    struct ct_entry_list l;
+    struct ct_message_log ml = { lr->name, lr->url, CT_API_RFC6962 };
+    struct json_buf jb;
+    char err[256];
+    uint64_t asked = s->end - s->start + 1, i;
+    int64_t seen = wall_ms();
+
+    if (ct_entries_parse_json(body, len, &l, err, sizeof err) < 0) {
+        fail_request(lr, s, err);
+        return;
+    }
+    if (l.n == 0 || l.n > asked) {
+        ct_entry_list_free(&l);
+        fail_request(lr, s, l.n ? "more entries than asked for"
+                                : "no entries for a non-empty range");
+        return;
+    }
+    if (l.n < asked) {
+        push_retry(lr, s->start + l.n, s->end);
+        ct_batch_observe(&lr->batch, s->start, (unsigned)asked, (unsigned)l.n);
+    }
+    ct_backoff_ok(&lr->backoff);
+    jb_init(&jb);
+    for (i = 0; i < l.n; i++) {
+        uint64_t index = s->start + i;
+        enum x509_msg_result r;
+
+        jb_reset(&jb);
+        r = ct_message_build(&l.entries[i], index, &ml, NULL, 0, seen,
+                             src->cfg.full, &jb, err, sizeof err);
+        if (r == X509_MSG_CHAIN_SKIPPED)
+            log_limited(&conv_log, LOG_WARN, "%s: %s", lr->name, err);
+        if (r == X509_MSG_ERROR ||
+            outbox_add(lr, jb.data, jb.len, ct_seq_make(lr->id, index)) < 0) {
+            /* counted, logged, and out of the watermark's way */
+            stats_add(&stats.parse_errors, 1);
+            log_limited(&conv_log, LOG_WARN, "%s: entry %" PRIu64 ": %s",
+                        lr->name, index,
+                        r == X509_MSG_ERROR ? err : "out of memory");
+            ct_tracker_complete(lr->tracker, index);
+        }
+    }
+    jb_free(&jb);
+    ct_entry_list_free(&l);
+}
+
+static struct issuer *find_issuer(struct log_run *lr, const uint8_t *fp)
+{
+    for (size_t i = 0; i < lr->n_issuers; i++)
+        if (memcmp(lr->issuers[i].fp, fp, 32) == 0)
+            return &lr->issuers[i];
+    return NULL;
+}
+
+/* Makes sure every chain fingerprint of tile entries [from, n) is known;
+** loads cached ones from disk. Returns 1 if all are resolved (OK or
+** FAILED), 0 if some must be fetched, -1 on OOM. */
+static int need_issuers(struct log_run *lr, const struct ct_tile *t,
+                        size_t from)
+{
+    int all = 1;
+
+    for (size_t i = from; i < t->n; i++)
+        for (size_t k = 0; k < t->entries[i].n_chain_fps; k++) {
+            const uint8_t *fp = t->entries[i].chain_fps + 32 * k;
+            struct issuer *is = find_issuer(lr, fp);
+
+            if (!is) {
+                struct issuer *p = realloc(lr->issuers, (lr->n_issuers + 1)
+                                                        * sizeof *p);
+                if (!p)
+                    return -1;
+                lr->issuers = p;
+                is = &p[lr->n_issuers++];
+                memset(is, 0, sizeof *is);
+                memcpy(is->fp, fp, 32);
+                is->state = ISS_MISSING;
+                if (lr->src->issuer_dir &&
+                    ct_issuer_load(lr->src->issuer_dir, fp, &is->der,
+                                   &is->len, NULL, 0) == 1)
+                    is->state = ISS_OK;
+            }
+            if (is->state == ISS_MISSING || is->state == ISS_FETCHING)
+                all = 0;
+        }
+    return all;
+}
+
+/* Turns tile entries for indexes [start, end] into messages. */
+static void deliver_tile(struct log_run *lr, const struct ct_tile *t,
+                         uint64_t start, uint64_t end)
+{
+    static struct log_budget conv_log = LOG_BUDGET_INIT(5, "entry errors");
+    struct ct_message_log ml = { lr->name, lr->url, CT_API_STATIC };
+    uint64_t first = start - start % CT_TILE_WIDTH;
+    struct json_buf jb;
+    char err[256];
+    int64_t seen = wall_ms();
+
+    jb_init(&jb);
+    for (uint64_t index = start; index <= end; index++) {
+        const struct ct_entry *e = &t->entries[index - first];
+        struct ct_bytes chain[16];
+        size_t n = 0;
+        enum x509_msg_result r;
+
+        for (size_t k = 0; k < e->n_chain_fps && n < 16; k++) {
+            struct issuer *is = find_issuer(lr, e->chain_fps + 32 * k);
+            if (is && is->state == ISS_OK)
+                chain[n++] = (struct ct_bytes){ is->der, is->len };
+        }
+        jb_reset(&jb);
+        r = ct_message_build(e, index, &ml, chain, n, seen, lr->src->cfg.full,
+                             &jb, err, sizeof err);
+        if (r == X509_MSG_CHAIN_SKIPPED)
+            log_limited(&conv_log, LOG_WARN, "%s: %s", lr->name, err);
+        if (r == X509_MSG_ERROR ||
+            outbox_add(lr, jb.data, jb.len, ct_seq_make(lr->id, index)) < 0) {
+            stats_add(&stats.parse_errors, 1);
+            log_limited(&conv_log, LOG_WARN, "%s: entry %" PRIu64 ": %s",
+                        lr->name, index,
+                        r == X509_MSG_ERROR ? err : "out of memory");
+            ct_tracker_complete(lr->tracker, index);
+        }
+    }
+    jb_free(&jb);
+}
+
+/* Delivers the parked tiles whose issuers are all resolved. */
+static void unpark(struct log_run *lr)
+{
+    size_t i = 0;
+
+    while (i < lr->n_parked) {
+        struct parked *pk = &lr->parked[i];
+        if (need_issuers(lr, &pk->tile,
+                         (size_t)(pk->start % CT_TILE_WIDTH)) == 0) {
+            i++;
+            continue;
+        }
+        deliver_tile(lr, &pk->tile, pk->start, pk->end);
+        ct_tile_free(&pk->tile);
+        lr->parked[i] = lr->parked[--lr->n_parked];
+    }
+}
+
+static void on_tile(struct log_run *lr, struct slot *s, const char *body,
+                    size_t len)
+{
+    uint64_t n = s->start / CT_TILE_WIDTH;
+    unsigned width = s->width;
+    struct ct_tile t;
+    char err[256];
+    int r;
+
+    if (ct_tile_parse((const uint8_t *)body, len, n, width, &t, err,
+                      sizeof err) < 0) {
+        fail_request(lr, s, err);
+        return;
+    }
+    ct_backoff_ok(&lr->backoff);
+    r = need_issuers(lr, &t, (size_t)(s->start - n * CT_TILE_WIDTH));
+    if (r == 0) {
+        struct parked *p = realloc(lr->parked, (lr->n_parked + 1) * sizeof *p);
+        if (p) {
+            lr->parked = p;
+            p[lr->n_parked++] = (struct parked){ t, s->start, s->end };
+            return;
+        }
+    }
+    /* all resolved (or no memory to wait: deliver what we have) */
+    deliver_tile(lr, &t, s->start, s->end);
+    ct_tile_free(&t);
+}
+
+static void on_issuer(struct log_run *lr, struct slot *s, const char *body,
+                      size_t len)
+{
+    struct issuer *is = lr->iss_idx >= 0 ? &lr->issuers[lr->iss_idx] : NULL;
+    char err[256];
+
+    lr->iss_idx = -1;
+    if (!is)
+        return;
+    is->der = malloc(len ? len : 1);
+    if (!is->der) {
+        is->state = ISS_MISSING;
+        return;
+    }
+    memcpy(is->der, body, len);
+    is->len = len;
+    is->state = ISS_OK;
+    if (lr->src->issuer_dir &&
+        ct_issuer_store(lr->src->issuer_dir, is->fp, is->der, len, err,
+                        sizeof err) < 0) {
+        /* the log served other bytes than the fingerprint names */
+        log_limited(&lr->errlog, LOG_WARN, "%s: issuer: %s", lr->name, err);
+        free(is->der);
+        is->der = NULL;
+        is->state = ISS_FAILED;
+    }
+    unpark(lr);
+}
+
+static void start_log(struct log_run *lr, uint64_t tree_size)
+{
+    struct ct_src *src = lr->src;
+
+    if (src->cfg.backtest)
+        lr->next = src->cfg.from;
+    else if (lr->has_saved)
+        lr->next = lr->saved.next_index;
+    else if (src->cfg.start == CT_START_OLDEST)
+        lr->next = 0;
+    else if (src->cfg.start == CT_START_INDEX)
+        lr->next = src->cfg.start_index;
+    else
+        lr->next = tree_size;
+    lr->tracker = ct_tracker_new(lr->next, TRACKER_WINDOW);
+    if (!lr->tracker) {
+        lr->skip = 1;
+        log_error("%s: out of memory", lr->name);
+        return;
+    }
+    ct_tracker_on_advance(lr->tracker, on_advance, src);
+    lr->committed = lr->next;
+    lr->started = 1;
+    log_info("%s: reading from entry %" PRIu64 " (tree size %" PRIu64 ")",
+             lr->name, lr->next, tree_size);
+}
+
+static void on_sth(struct log_run *lr, struct slot *s, const char *body,
+                   size_t len)
+{
+    struct ct_sth sth;
+    char err[256];
+
+    int bad = lr->api == CT_API_STATIC
+        ? ct_checkpoint_parse(body, len, lr->origin[0] ? lr->origin : NULL,
+                              lr->has_log_id ? lr->log_id : NULL, &sth, NULL,
+                              0, err, sizeof err)
+        : ct_sth_parse_json(body, len, &sth, err, sizeof err);
+
+    if (bad < 0) {
+        fail_request(lr, s, err);
+        return;
+    }
+    if (lr->key && ct_sth_verify(&sth, lr->key, lr->key_len, err,
+                                 sizeof err) < 0) {
+        fail_request(lr, s, err);
+        return;
+    }
+    ct_backoff_ok(&lr->backoff);
+    if (lr->probing) {
+        lr->probing = 0;
+        log_info("%s: %s log", lr->name, lr->api == CT_API_STATIC
+                 ? "static-ct-api" : "RFC 6962");
+    }
+    if (!lr->started)
+        start_log(lr, sth.tree_size);
+    if (ct_target_update(&lr->target, sth.tree_size))
+        lr->sth_timestamp_ms = (int64_t)sth.timestamp_ms;
+    lr->next_sth_ms = mono_ms() + lr->src->cfg.poll_ms;
+}
+
+/* Ends a request once: handles its outcome, frees the slot, pumps. */
+static void finish(struct slot *s, const char *error)
+{
+    struct log_run *lr = s->lr;
+    char why[64];
+
+    if (!s->busy)
+        return;
+    s->busy = 0;
+    if (s->kind == REQ_ENTRIES)
+        lr->n_busy--;
+    lws_sul_cancel(&s->timeout);
+    if (s->wsi)
+        lws_set_opaque_user_data(s->wsi, NULL);
+    s->wsi = NULL;
+    if (lr->src->destroying) {
+        /* the run is over: nothing to retry, nobody to pump */
+    } else if (error) {
+        fail_request(lr, s, error);
+    } else if (s->too_big) {
+        fail_request(lr, s, "answer over the size cap");
+        if (s->kind == REQ_ENTRIES && lr->batch.cap > 1)
+            lr->batch.cap /= 2;
+    } else if (s->kind == REQ_STH && lr->probing && s->status == 404) {
+        /* not this API: try the other one at once (after both, back off) */
+        int tried_both = lr->api == CT_API_STATIC;
+        lr->api = lr->api == CT_API_STATIC ? CT_API_RFC6962 : CT_API_STATIC;
+        if (tried_both)
+            fail_request(lr, s, "answers neither get-sth nor checkpoint");
+    } else if (s->kind == REQ_ISSUER && s->status == 404) {
+        /* the log does not have it: chains go out without it */
+        log_limited(&lr->errlog, LOG_WARN, "%s: issuer not found (404); "
+                    "chains will lack it", lr->name);
+        if (lr->iss_idx >= 0)
+            lr->issuers[lr->iss_idx].state = ISS_FAILED;
+        lr->iss_idx = -1;
+        unpark(lr);
+    } else if (s->status != 200) {
+        snprintf(why, sizeof why, "HTTP %d", s->status);
+        fail_request(lr, s, why);
+    } else {
+        const char *body = s->body ? s->body : "";
+        size_t len = s->len;
+        uint8_t *plain = NULL;
+        size_t plen;
+
+        if (s->gzip || ct_is_gzip((const uint8_t *)body, len)) {
+            char err[128];
+            if (ct_gunzip((const uint8_t *)body, len,
+                          lr->src->cfg.max_response_bytes, &plain, &plen,
+                          err, sizeof err) < 0) {
+                fail_request(lr, s, err);
+                goto out;
+            }
+            body = (const char *)plain;
+            len = plen;
+        }
+        if (s->kind == REQ_STH)
+            on_sth(lr, s, body, len);
+        else if (s->kind == REQ_ISSUER)
+            on_issuer(lr, s, body, len);
+        else if (lr->api == CT_API_STATIC)
+            on_tile(lr, s, body, len);
+        else
+            on_entries(lr, s, body, len);
+        free(plain);
+    }
+out:
+    free(s->body);
+    s->body = NULL;
+    s->len = s->cap = 0;
+    if (!lr->src->destroying)
+        pump(lr);
+}
+
+static void timeout_cb(lws_sorted_usec_list_t *sul)
+{
+    struct slot *s = lws_container_of(sul, struct slot, timeout);
+
+    if (s->wsi)
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    finish(s, "timed out");
+}
+
+static void issue(struct log_run *lr, struct slot *s, enum req_kind kind,
+                  uint64_t start, uint64_t end)
+{
+    struct ct_src *src = lr->src;
+    struct lws_client_connect_info i;
+    char path[1200];
+    unsigned width = 0;
+
+    if (lr->api == CT_API_STATIC) {
+        char tile[128], hex[65];
+        uint64_t n = start / CT_TILE_WIDTH;
+
+        if (kind == REQ_STH) {
+            snprintf(path, sizeof path, "%scheckpoint", lr->base_path);
+        } else if (kind == REQ_ISSUER) {
+            ct_fp_hex(lr->issuers[lr->iss_idx].fp, hex);
+            snprintf(path, sizeof path, "%sissuer/%s", lr->base_path, hex);
+        } else {
+            /* the widest tile the tree head allows: a partial one only
+            ** when the full one cannot exist yet */
+            width = ct_tile_width(n, lr->target);
+            if (width < end - n * CT_TILE_WIDTH + 1)
+                width = (unsigned)(end - n * CT_TILE_WIDTH + 1);
+            ct_tile_path(tile, sizeof tile, CT_TILE_DATA, n, width);
+            snprintf(path, sizeof path, "%s%s", lr->base_path, tile);
+        }
+    } else if (kind == REQ_STH) {
+        snprintf(path, sizeof path, "%sct/v1/get-sth", lr->base_path);
+    } else {
+        snprintf(path, sizeof path, "%sct/v1/get-entries?start=%" PRIu64
+                 "&end=%" PRIu64, lr->base_path, start, end);
+    }
+    memset(s, 0, sizeof *s);
+    s->lr = lr;
+    s->busy = 1;
+    s->kind = kind;
+    s->start = start;
+    s->end = end;
+    s->width = width;
+    s->retry_after_ms = -1;
+    if (kind == REQ_ENTRIES)
+        lr->n_busy++;
+    memset(&i, 0, sizeof i);
+    i.context = src->ctx;
+    i.address = lr->host;
+    i.port = lr->port;
+    i.path = path;
+    i.host = lr->host;
+    i.origin = lr->host;
+    i.method = "GET";
+    i.protocol = "ct-http";
+    i.alpn = "http/1.1";
+    i.opaque_user_data = s;
+    i.pwsi = &s->wsi;
+    if (lr->tls) {
+        i.ssl_connection = LCCSCF_USE_SSL;
+        if (src->cfg.insecure)
+            i.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+                                LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                                LCCSCF_ALLOW_EXPIRED;
+    }
+    lws_sul_schedule(src->ctx, 0, &s->timeout, timeout_cb,
+                     (lws_usec_t)src->cfg.timeout_ms * LWS_US_PER_MS);
+    if (!lws_client_connect_via_info(&i) && s->busy) {
+        s->wsi = NULL;
+        finish(s, "cannot connect");
+    }
+}
+
+static struct slot *free_slot(struct log_run *lr)
+{
+    for (unsigned k = 0; k < lr->src->cfg.parallel; k++)
+        if (!lr->fetch[k].busy)
+            return &lr->fetch[k];
+    return NULL;
+}
+
+/* Does whatever the log can do now: deliver, ask for a tree head, start
+** fetches; else arranges to be called again. */
+static void pump(struct log_run *lr)
+{
+    struct ct_src *src = lr->src;
+    int64_t now, wait;
+    uint64_t limit;
+
+    if (lr->skip || lr->done || src->stop)
+        return;
+    if (!drain_outbox(lr))
+        return;
+    now = mono_ms();
+    if (now < lr->not_before_ms) {
+        schedule_wake(lr, lr->not_before_ms - now);
+        return;
+    }
+    limit = lr->started ? (lr->target < lr->stop_at ? lr->target
+                                                    : lr->stop_at) : 0;
+    if (!lr->sth.busy && now >= lr->next_sth_ms &&
+        (!lr->started || (lr->next >= limit && lr->retry_n == 0 &&
+                          lr->next < lr->stop_at))) {
+        if ((wait = ct_rate_take(&lr->rate, now)) > 0) {
+            schedule_wake(lr, wait);
+            return;
+        }
+        issue(lr, &lr->sth, REQ_STH, 0, 0);
+        if (!lr->started)
+            return;
+    }
+    if (!lr->started)
+        return;
+    if (!lr->iss.busy && lr->iss_idx < 0) {
+        for (size_t i = 0; i < lr->n_issuers; i++)
+            if (lr->issuers[i].state == ISS_MISSING) {
+                if ((wait = ct_rate_take(&lr->rate, now)) > 0) {
+                    schedule_wake(lr, wait);
+                    return;
+                }
+                lr->issuers[i].state = ISS_FETCHING;
+                lr->iss_idx = (long)i;
+                issue(lr, &lr->iss, REQ_ISSUER, 0, 0);
+                if (lr->done || src->stop)
+                    return;
+                break;
+            }
+    }
+    while (lr->n_busy < src->cfg.parallel) {
+        struct slot *s = free_slot(lr);
+        uint64_t start, end, tlimit = ct_tracker_limit(lr->tracker);
+        unsigned cap = lr->api == CT_API_STATIC ? CT_TILE_WIDTH
+                                                : lr->batch.cap;
+
+        if (!s)
+            break;
+        if (lr->retry_n > 0) {
+            struct range r = lr->retry[--lr->retry_n];
+            start = r.start;
+            end = r.end - r.start + 1 > cap ? r.start + cap - 1 : r.end;
+            if (end < r.end)
+                push_retry(lr, end + 1, r.end);
+        } else if (lr->next < limit && lr->next < tlimit) {
+            ct_next_range(lr->next, limit < tlimit ? limit : tlimit, cap,
+                          &start, &end);
+            lr->next = end + 1;
+        } else {
+            break;
+        }
+        if ((wait = ct_rate_take(&lr->rate, now)) > 0) {
+            push_retry(lr, start, end);
+            schedule_wake(lr, wait);
+            return;
+        }
+        issue(lr, s, REQ_ENTRIES, start, end);
+        if (lr->done || src->stop)
+            return;
+    }
+    if (lr->n_busy == 0 && !lr->sth.busy && lr->retry_n == 0 &&
+        lr->out_n == 0 && lr->n_parked == 0 && !lr->iss.busy &&
+        lr->next >= lr->stop_at) {
+        lr->done = 1;           /* backtest range or readonly log read */
+        lws_cancel_service(src->ctx);
+        return;
+    }
+    if (!lr->sth.busy && lr->next >= limit)
+        schedule_wake(lr, lr->next_sth_ms - now);
+}
+
+/* ---- libwebsockets callback --------------------------------------- */
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason,
+                    void *user, void *in, size_t len)
+{
+    struct slot *s = lws_get_opaque_user_data(wsi);
+    char hdr[128];
+
+    switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
+        struct ct_src *src = lws_context_user(lws_get_context(wsi));
+        if (!src)
+            break;
+        atomic_store(&src->poked, 0);
+        for (size_t k = 0; k < src->n; k++) {
+            maybe_commit(&src->logs[k], 0);
+            pump(&src->logs[k]);
+        }
+        break;
+    }
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+        unsigned char **p = (unsigned char **)in, *end = (*p) + len;
+        const char *ua;
+        if (!s)
+            break;
+        ua = s->lr->src->user_agent;
+        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_USER_AGENT,
+                                         (const unsigned char *)ua,
+                                         (int)strlen(ua), p, end) ||
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING,
+                                         (const unsigned char *)"gzip, identity",
+                                         14, p, end))
+            return -1;
+        break;
+    }
+    case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+        if (!s)
+            break;
+        s->status = (int)lws_http_client_http_response(wsi);
+        if (lws_hdr_copy(wsi, hdr, sizeof hdr, WSI_TOKEN_HTTP_RETRY_AFTER) > 0)
+            s->retry_after_ms = ct_retry_after_ms(hdr, wall_ms());
+        if (lws_hdr_copy(wsi, hdr, sizeof hdr,
+                         WSI_TOKEN_HTTP_CONTENT_ENCODING) > 0 &&
+            strcasestr(hdr, "gzip"))
+            s->gzip = 1;
+        break;
+    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
+        char buf[LWS_PRE + 16384], *px = buf + LWS_PRE;
+        int lenx = (int)sizeof buf - LWS_PRE;
+        if (lws_http_client_read(wsi, &px, &lenx) < 0)
+            return -1;
+        return 0;
+    }
+    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+        if (!s || s->too_big)
+            return 0;
+        if (s->len + len > s->lr->src->cfg.max_response_bytes) {
+            s->too_big = 1;
+            return 0;
+        }
+        if (s->len + len + 1 > s->cap) {
+            size_t nc = s->cap ? s->cap : 65536;
+            char *p;
+            while (nc < s->len + len + 1)
+                nc *= 2;
+            if (!(p = realloc(s->body, nc))) {
+                s->too_big = 1;
+                return 0;
+            }
+            s->body = p;
+            s->cap = nc;
+        }
+        memcpy(s->body + s->len, in, len);
+        s->len += len;
+        s->body[s->len] = '\0';
+        return 0;
+    case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+        if (s)
+            finish(s, NULL);
+        break;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (s) {
+            snprintf(hdr, sizeof hdr, "connection failed: %s",
+                     in ? (const char *)in : "unknown");
+            s->wsi = NULL;
+            finish(s, hdr);
+        }
+        return 0;
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+        if (s) {
+            s->wsi = NULL;
+            finish(s, "connection closed early");
+        }
+        break;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+    { "ct-http", callback, 0, 0, 0, NULL, 0 },
+    { NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+/* ---- the source --------------------------------------------------- */
+
+static int all_done(struct ct_src *src)
+{
+    if (!src->cfg.backtest)
+        return 0;
+    for (size_t k = 0; k < src->n; k++)
+        if (!src->logs[k].skip && !src->logs[k].done)
+            return 0;
+    return 1;
+}
+
+static int src_run(struct source *s, struct intake *in, char *err,
+                   size_t errlen)
+{
+    struct ct_src *src = (struct ct_src *)s;
+    struct lws_context_creation_info info;
+    int64_t now = mono_ms();
+
+    if (in->on_full != FULL_BLOCK) {
+        snprintf(err, errlen, "CT logs need the block policy: the queue "
+                 "must never drop");
+        return -1;
+    }
+    src->in = in;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.user = src;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.client_ssl_ca_filepath = src->ca_file;
+    src->ctx = lws_create_context(&info);
+    if (!src->ctx) {
+        snprintf(err, errlen, "cannot create the HTTP client context");
+        return -1;
+    }
+    queue_on_room(in->queue, on_room, src);
+    for (size_t k = 0; k < src->n; k++) {
+        struct log_run *lr = &src->logs[k];
+        ct_rate_init(&lr->rate, src->cfg.requests_per_s,
+                     src->cfg.requests_per_s > 1 ? src->cfg.requests_per_s : 1,
+                     now);
+        pump(lr);
+    }
+    while (!src->stop && !*in->stop && !all_done(src))
+        if (lws_service(src->ctx, 0) < 0)
+            break;
+    return 0;
+}
+
+static void src_wake(struct source *s)
+{
+    struct ct_src *src = (struct ct_src *)s;
+
+    src->stop = 1;
+    if (src->ctx)
+        lws_cancel_service(src->ctx);
+}
+
+static void free_log(struct log_run *lr)
+{
+    for (size_t i = lr->out_head; i < lr->out_n; i++)
+        free(lr->out[i].data);
+    free(lr->out);
+    free(lr->retry);
+    free(lr->sth.body);
+    for (unsigned k = 0; k < MAX_PARALLEL; k++)
+        free(lr->fetch[k].body);
+    for (size_t i = 0; i < lr->n_parked; i++)
+        ct_tile_free(&lr->parked[i].tile);
+    free(lr->parked);
+    for (size_t i = 0; i < lr->n_issuers; i++)
+        free(lr->issuers[i].der);
+    free(lr->issuers);
+    free(lr->iss.body);
+    ct_tracker_free(lr->tracker);
+    free(lr->key);
+    free(lr->name);
+    free(lr->url);
+    free(lr->errwhat);
+}
+
+static void src_destroy(struct source *s)
+{
+    struct ct_src *src = (struct ct_src *)s;
+
+    if (!src)
+        return;
+    /* workers are done: commit what they finished */
+    for (size_t k = 0; k < src->n; k++)
+        maybe_commit(&src->logs[k], 1);
+    src->destroying = 1;
+    if (src->ctx)
+        lws_context_destroy(src->ctx);
+    for (size_t k = 0; k < src->n; k++)
+        free_log(&src->logs[k]);
+    free(src->logs);
+    if (src->lock_fd >= 0)
+        close(src->lock_fd);
+    free(src->state_dir);
+    free(src->issuer_dir);
+    free(src->ca_file);
+    free(src->user_agent);
+    free(src);
+}
+
+/* Splits a normalised URL into host, port, TLS and base path. */
+static int split_url(struct log_run *lr, char *err, size_t errlen)
+{
+    const char *p = lr->url, *host, *slash, *colon;
+    size_t hl;
+
+    lr->tls = !strncmp(p, "https://", 8);
+    host = p + (lr->tls ? 8 : 7);
+    slash = strchr(host, '/');
+    colon = memchr(host, ':', (size_t)(slash - host));
+    hl = (size_t)((colon ? colon : slash) - host);
+    if (hl == 0 || hl >= sizeof lr->host || host[0] == '[') {
+        snprintf(err, errlen, "%s: unsupported host", lr->url);
+        return -1;
+    }
+    memcpy(lr->host, host, hl);
+    lr->host[hl] = '\0';
+    lr->port = lr->tls ? 443 : 80;
+    if (colon) {
+        long port = strtol(colon + 1, NULL, 10);
+        if (port <= 0 || port > 65535) {
+            snprintf(err, errlen, "%s: bad port", lr->url);
+            return -1;
+        }
+        lr->port = (int)port;
+    }
+    snprintf(lr->base_path, sizeof lr->base_path, "%s", slash);
+    return 0;
+}
+
+static void src_free_partial(struct ct_src *src)
+{
+    src_destroy(&src->base);
+}
+
+struct source *ct_source_new(const struct ct_source_config *c, char *err,
+                             size_t errlen)
+{
+    struct ct_src *src = calloc(1, sizeof *src);
+    char lerr[512];
+
+    if (!src) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    src->base.name = "CT logs";
+    src->base.run = src_run;
+    src->base.wake = src_wake;
+    src->base.destroy = src_destroy;
+    src->cfg = *c;
+    src->lock_fd = -1;
+    if (src->cfg.parallel == 0)
+        src->cfg.parallel = 1;
+    if (src->cfg.parallel > MAX_PARALLEL)
+        src->cfg.parallel = MAX_PARALLEL;
+    src->user_agent = strdup(c->user_agent ? c->user_agent
+                                           : defaults.user_agent);
+    src->ca_file = c->ca_file ? strdup(c->ca_file) : NULL;
+    src->state_dir = c->state_dir ? strdup(c->state_dir) : NULL;
+    src->cfg.logs = NULL;
+    if (c->n_logs == 0 || c->n_logs > MAX_LOGS) {
+        snprintf(err, errlen, "no CT logs to read (or too many)");
+        goto fail;
+    }
+    if (c->backtest && c->to < c->from) {
+        snprintf(err, errlen, "--to is before --from");
+        goto fail;
+    }
+    if (src->state_dir && !c->backtest &&
+        (ct_state_dir_prepare(src->state_dir, err, errlen) < 0 ||
+         (src->lock_fd = ct_state_lock(src->state_dir, err, errlen)) < 0))
+        goto fail;
+    if (src->state_dir && !c->backtest) {
+        size_t n = strlen(src->state_dir) + 16;
+        if ((src->issuer_dir = malloc(n))) {
+            snprintf(src->issuer_dir, n, "%s/issuers", src->state_dir);
+            if (ct_state_dir_prepare(src->issuer_dir, NULL, 0) < 0) {
+                free(src->issuer_dir);
+                src->issuer_dir = NULL;
+            }
+        }
+    }
+    src->logs = calloc(c->n_logs, sizeof *src->logs);
+    if (!src->logs) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t k = 0; k < c->n_logs; k++, src->n++) {
+        const struct ct_log *log = &c->logs[k];
+        struct log_run *lr = &src->logs[k];
+        size_t kl;
+
+        lr->src = src;
+        lr->id = (unsigned)k;
+        lr->name = strdup(log->description);
+        lr->url = strdup(log->url);
+        if (!lr->name || !lr->url || split_url(lr, err, errlen) < 0)
+            goto fail;
+        if (log->key && (kl = strlen(log->key)) > 0 &&
+            (lr->key = malloc(ct_b64_decoded_max(kl)))) {
+            long n = ct_b64_decode(log->key, kl, lr->key);
+            if (n <= 0) {
+                free(lr->key);
+                lr->key = NULL;
+            } else {
+                lr->key_len = (size_t)n;
+            }
+        }
+        lr->errwhat = malloc(strlen(log->description) + 32);
+        if (lr->errwhat)
+            sprintf(lr->errwhat, "errors from %s", log->description);
+        atomic_init(&lr->errlog.used, 0);
+        lr->errlog.max = 5;
+        lr->errlog.what = lr->errwhat ? lr->errwhat : "CT log errors";
+        ct_backoff_init(&lr->backoff, c->backoff_min_ms, c->backoff_max_ms,
+                        (uint64_t)wall_ms() ^ ((uint64_t)k << 32));
+        ct_batch_init(&lr->batch, c->batch);
+        lr->stop_at = c->backtest ? c->to + 1 : UINT64_MAX;
+        if (log->has_final_tree_size && log->final_tree_size < lr->stop_at)
+            lr->stop_at = log->final_tree_size;
+        lr->api = log->api;
+        lr->iss_idx = -1;
+        if (log->api == CT_API_UNKNOWN) {
+            lr->probing = 1;
+            lr->api = CT_API_RFC6962;
+        }
+        if (log->api == CT_API_STATIC) {
+            /* origin: the submission prefix without scheme and final '/' */
+            const char *sub = log->submission_url ? log->submission_url
+                                                  : log->url;
+            const char *o = strstr(sub, "://");
+            o = o ? o + 3 : sub;
+            snprintf(lr->origin, sizeof lr->origin, "%s", o);
+            if (lr->origin[0] && lr->origin[strlen(lr->origin) - 1] == '/')
+                lr->origin[strlen(lr->origin) - 1] = '\0';
+            if (log->log_id && ct_b64_decoded_max(strlen(log->log_id)) <= 35) {
+                uint8_t id[36];
+                lr->has_log_id = ct_b64_decode(log->log_id,
+                                               strlen(log->log_id), id) == 32;
+                if (lr->has_log_id)
+                    memcpy(lr->log_id, id, 32);
+            }
+        }
+        if (src->state_dir && !c->backtest) {
+            enum ct_pos_result r = ct_state_load(src->state_dir, lr->url,
+                                                 &lr->saved, lerr,
+                                                 sizeof lerr);
+            if (r == CT_POS_ERROR) {
+                snprintf(err, errlen, "%s", lerr);
+                goto fail;
+            }
+            lr->has_saved = r == CT_POS_LOADED;
+            if (lr->has_saved)
+                lr->target = lr->saved.tree_size;
+        }
+    }
+    return &src->base;
+fail:
+    src_free_partial(src);
+    return NULL;
+}

@@ -1,0 +1,291 @@
+/*
+** json_buf.c: writing JSON text into a growable buffer.
+*/
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_buf.h"
+
+void jb_init(struct json_buf *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void jb_free(struct json_buf *b)
+{
+    free(b->data);
+    jb_init(b);
+}
+
+void jb_reset(struct json_buf *b)
+{
+    char *data = b->data;
+    size_t cap = b->cap;
+
+    jb_init(b);
+    b->data = data;
+    b->cap = cap;
+    if (data)
+        data[0] = '\0';
+}
+
+char *jb_steal(struct json_buf *b, size_t *len_out)
+{
+    char *s = b->failed || b->len == 0 ? NULL : b->data;
+
+    if (len_out)
+        *len_out = s ? b->len : 0;
+    if (!s)
+        free(b->data);
+    jb_init(b);
+    return s;
+}
+
+/* Makes room for n more bytes plus the terminating NUL. */
+static int reserve(struct json_buf *b, size_t n)
+{
+    size_t need, cap;
+    char *p;
+
+    if (b->failed)
+        return -1;
+    if (n > SIZE_MAX / 2 - b->len - 1) {
+        b->failed = 1;
+        return -1;
+    }
+    need = b->len + n + 1;
+    if (need <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    p = realloc(b->data, cap);
+    if (!p) {
+        b->failed = 1;
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void jb_raw(struct json_buf *b, const char *s, size_t n)
+{
+    if (reserve(b, n) < 0)
+        return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void put_char(struct json_buf *b, char c)
+{
+    jb_raw(b, &c, 1);
+}
+
+/* Writes the comma that separates this value from the previous one and
+** marks the current level as non-empty. */
+static void before_value(struct json_buf *b)
+{
+    if (b->after_key) {
+        b->after_key = 0;
+        return;
+    }
+    if (b->has_item[b->depth])
+        put_char(b, ',');
+    b->has_item[b->depth] = 1;
+}
+
+static void open_level(struct json_buf *b, char c)
+{
+    before_value(b);
+    if (b->depth >= JB_MAX_DEPTH) {
+        b->failed = 1;
+        return;
+    }
+    put_char(b, c);
+    b->depth++;
+    b->has_item[b->depth] = 0;
+}
+
+static void close_level(struct json_buf *b, char c)
+{
+    if (b->depth == 0 || b->after_key) {
+        b->failed = 1;
+        return;
+    }
+    b->depth--;
+    put_char(b, c);
+}
+
+void jb_obj_begin(struct json_buf *b) { open_level(b, '{'); }
+void jb_obj_end(struct json_buf *b)   { close_level(b, '}'); }
+void jb_arr_begin(struct json_buf *b) { open_level(b, '['); }
+void jb_arr_end(struct json_buf *b)   { close_level(b, ']'); }
+
+void jb_key(struct json_buf *b, const char *key)
+{
+    if (b->after_key) {
+        b->failed = 1;
+        return;
+    }
+    before_value(b);
+    put_char(b, '"');
+    jb_escape(b, key, strlen(key));
+    jb_raw(b, "\":", 2);
+    b->after_key = 1;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if the
+** bytes there are not one: overlong forms, surrogates and code points
+** above U+10FFFF are invalid, as RFC 3629 says. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len, i;
+    uint32_t cp;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+void jb_escape(struct json_buf *b, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0, run = 0;
+    char esc[8];
+
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len;
+
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            run++;
+            i++;
+            continue;
+        }
+        if (c >= 0x80 && (len = utf8_seq_len(s + i, n - i)) > 0) {
+            run += len;
+            i += len;
+            continue;
+        }
+        /* flush the plain run, then write this byte escaped */
+        jb_raw(b, (const char *)s + i - run, run);
+        run = 0;
+        switch (c) {
+        case '"':  jb_raw(b, "\\\"", 2); break;
+        case '\\': jb_raw(b, "\\\\", 2); break;
+        case '\b': jb_raw(b, "\\b", 2); break;
+        case '\f': jb_raw(b, "\\f", 2); break;
+        case '\n': jb_raw(b, "\\n", 2); break;
+        case '\r': jb_raw(b, "\\r", 2); break;
+        case '\t': jb_raw(b, "\\t", 2); break;
+        default:
+            if (c < 0x20) {
+                snprintf(esc, sizeof esc, "\\u%04x", c);
+                jb_raw(b, esc, 6);
+            } else {
+                jb_raw(b, "\xEF\xBF\xBD", 3);   /* U+FFFD */
+            }
+        }
+        i++;
+    }
+    jb_raw(b, (const char *)s + i - run, run);
+}
+
+void jb_str(struct json_buf *b, const char *s, size_t n)
+{
+    before_value(b);
+    put_char(b, '"');
+    jb_escape(b, s, n);
+    put_char(b, '"');
+}
+
+void jb_cstr(struct json_buf *b, const char *s)
+{
+    if (s)
+        jb_str(b, s, strlen(s));
+    else
+        jb_null(b);
+}
+
+void jb_int(struct json_buf *b, int64_t v)
+{
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
+
+    before_value(b);
+    jb_raw(b, tmp, (size_t)n);
+}
+
+void jb_uint(struct json_buf *b, uint64_t v)
+{
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v);
+
+    before_value(b);
+    jb_raw(b, tmp, (size_t)n);
+}
+
+void jb_bool(struct json_buf *b, int v)
+{
+    before_value(b);
+    if (v)
+        jb_raw(b, "true", 4);
+    else
+        jb_raw(b, "false", 5);
+}
+
+void jb_null(struct json_buf *b)
+{
+    before_value(b);
+    jb_raw(b, "null", 4);
+}
+
+void jb_ms_as_seconds(struct json_buf *b, int64_t ms)
+{
+    char tmp[32];
+    const char *sign = ms < 0 ? "-" : "";
+    uint64_t mag = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+    uint64_t frac = mag % 1000;
+    int n;
+
+    if (frac == 0)
+        n = snprintf(tmp, sizeof tmp, "%s%" PRIu64, sign, mag / 1000);
+    else if (frac % 100 == 0)
+        n = snprintf(tmp, sizeof tmp, "%s%" PRIu64 ".%u", sign, mag / 1000,
+                     (unsigned)(frac / 100));
+    else if (frac % 10 == 0)
+        n = snprintf(tmp, sizeof tmp, "%s%" PRIu64 ".%02u", sign,
+                     mag / 1000, (unsigned)(frac / 10));
+    else
+        n = snprintf(tmp, sizeof tmp, "%s%" PRIu64 ".%03u", sign,
+                     mag / 1000, (unsigned)frac);
+    before_value(b);
+    jb_raw(b, tmp, (size_t)n);
+}

@@ -1,0 +1,149 @@
+/*
+** test_ct_policy.c: rate limit, backoff with jitter, Retry-After, batch
+** cap learning, ranges and targets. The clock is an argument: no waiting.
+*/
+#include <stdint.h>
+#include <string.h>
+
+#include "check.h"
+#include "ct_policy.h"
+
+static void test_rate(void)
+{
+    struct ct_rate r;
+    int64_t w;
+
+    /* 0.15 requests/s, burst 1: one now, the next ~6.7 s later */
+    ct_rate_init(&r, 0.15, 1, 1000);
+    CHECK(ct_rate_take(&r, 1000) == 0);
+    w = ct_rate_take(&r, 1000);
+    CHECK(w >= 6666 && w <= 6668);
+    CHECK(ct_rate_take(&r, 1000 + w - 10) > 0);
+    CHECK(ct_rate_take(&r, 1000 + w) == 0);
+    /* burst 3 at 10/s: three at once, then one per 100 ms */
+    ct_rate_init(&r, 10, 3, 0);
+    CHECK(ct_rate_take(&r, 0) == 0 && ct_rate_take(&r, 0) == 0 &&
+          ct_rate_take(&r, 0) == 0);
+    CHECK(ct_rate_take(&r, 0) > 0);
+    CHECK(ct_rate_take(&r, 100) == 0);
+    /* a long pause does not bank more than the burst */
+    CHECK(ct_rate_take(&r, 1000000) == 0 && ct_rate_take(&r, 1000000) == 0 &&
+          ct_rate_take(&r, 1000000) == 0 && ct_rate_take(&r, 1000000) > 0);
+    /* clock going backwards takes nothing extra */
+    CHECK(ct_rate_take(&r, 5) > 0);
+    ct_rate_init(&r, 0, 1, 0);                 /* unlimited */
+    for (int i = 0; i < 100; i++)
+        CHECK(ct_rate_take(&r, 0) == 0);
+}
+
+static void test_backoff(void)
+{
+    struct ct_backoff b;
+    unsigned d, prev_base = 0, i;
+    int in_range = 1, varied = 0;
+    unsigned first[8];
+
+    ct_backoff_init(&b, 100, 30000, 42);
+    for (i = 1; i <= 12; i++) {
+        unsigned base = 100u << (i - 1 < 9 ? i - 1 : 9);
+        if (base > 30000)
+            base = 30000;
+        d = ct_backoff_fail(&b, -1);
+        if (d < base / 2 || d > base)
+            in_range = 0;
+        if (i <= 8)
+            first[i - 1] = d;
+        prev_base = base;
+    }
+    CHECK(in_range);
+    CHECK(prev_base == 30000);
+    /* jitter: two seeds give different delays */
+    ct_backoff_init(&b, 100, 30000, 43);
+    for (i = 0; i < 8; i++)
+        varied += ct_backoff_fail(&b, -1) != first[i];
+    CHECK(varied > 0);
+    /* success resets */
+    ct_backoff_ok(&b);
+    d = ct_backoff_fail(&b, -1);
+    CHECK(d >= 50 && d <= 100);
+    /* Retry-After wins when longer, within a cap */
+    CHECK(ct_backoff_fail(&b, 7000) == 7000);
+    CHECK(ct_backoff_fail(&b, 10) >= 100);
+    CHECK(ct_backoff_fail(&b, 999999999) == 120000);
+}
+
+static void test_retry_after(void)
+{
+    /* Wed, 21 Oct 2015 07:28:00 GMT = 1445412480 */
+    int64_t now = 1445412480000 - 90000;
+
+    CHECK(ct_retry_after_ms("120", now) == 120000);
+    CHECK(ct_retry_after_ms(" 0 ", now) == 0);
+    CHECK(ct_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", now) == 90000);
+    CHECK(ct_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT", now + 200000) == 0);
+    CHECK(ct_retry_after_ms("", now) == -1);
+    CHECK(ct_retry_after_ms("-5", now) == -1);
+    CHECK(ct_retry_after_ms("12x", now) == -1);
+    CHECK(ct_retry_after_ms("99999999999999", now) == -1);
+    CHECK(ct_retry_after_ms("Wed, 21 Foo 2015 07:28:00 GMT", now) == -1);
+    CHECK(ct_retry_after_ms("Wed, 21 Oct 2015 07:28:00 PST", now) == -1);
+    CHECK(ct_retry_after_ms("Wed, 21 Oct 2015 25:28:00 GMT", now) == -1);
+    CHECK(ct_retry_after_ms("soon", now) == -1);
+}
+
+static void test_batches(void)
+{
+    struct ct_batch b;
+
+    ct_batch_init(&b, 0);
+    CHECK(b.cap == CT_BATCH_DEFAULT && !b.learned);
+    ct_batch_init(&b, 5000);
+    CHECK(b.cap == CT_BATCH_MAX);
+    ct_batch_init(&b, 256);
+    CHECK(ct_batch_observe(&b, 0, 256, 256) == 256 && !b.learned);
+    /* Google: 32 per call */
+    CHECK(ct_batch_observe(&b, 0, 256, 32) == 32 && b.learned);
+    /* a full answer does not raise it again */
+    CHECK(ct_batch_observe(&b, 32, 32, 32) == 32);
+    /* an aligning log cuts a misaligned request at the boundary: the cap
+    ** is the power of two, not the short count */
+    ct_batch_init(&b, 1000);
+    CHECK(ct_batch_observe(&b, 5, 1000, 251) == 256);
+    CHECK(ct_batch_observe(&b, 300, 256, 212) == 256);
+    /* an unaligned short answer is the cap itself */
+    ct_batch_init(&b, 256);
+    CHECK(ct_batch_observe(&b, 0, 256, 100) == 100);
+    /* zero entries teach nothing (the caller retries) */
+    CHECK(ct_batch_observe(&b, 0, 100, 0) == 100);
+}
+
+static void test_ranges(void)
+{
+    uint64_t s, e, target = 0;
+
+    CHECK(ct_next_range(0, 1000, 256, &s, &e) == 0 && s == 0 && e == 255);
+    CHECK(ct_next_range(256, 1000, 256, &s, &e) == 0 && s == 256 && e == 511);
+    /* after a short answer: up to the next aligned boundary only */
+    CHECK(ct_next_range(300, 1000, 256, &s, &e) == 0 && s == 300 && e == 511);
+    /* never past the tree: end is inclusive, so size - 1 */
+    CHECK(ct_next_range(768, 1000, 256, &s, &e) == 0 && e == 999);
+    CHECK(ct_next_range(999, 1000, 256, &s, &e) == 0 && s == 999 && e == 999);
+    CHECK(ct_next_range(1000, 1000, 256, &s, &e) == -1);
+    CHECK(ct_next_range(0, 0, 256, &s, &e) == -1);
+    CHECK(ct_next_range(0, 10, 0, &s, &e) == -1);
+    /* the target only grows */
+    CHECK(ct_target_update(&target, 500) == 1 && target == 500);
+    CHECK(ct_target_update(&target, 250) == 0 && target == 500);
+    CHECK(ct_target_update(&target, 500) == 0);
+    CHECK(ct_target_update(&target, 501) == 1 && target == 501);
+}
+
+int main(void)
+{
+    test_rate();
+    test_backoff();
+    test_retry_after();
+    test_batches();
+    test_ranges();
+    return check_done();
+}

@@ -1,0 +1,196 @@
+/*
+** test_json_buf.c: the JSON writer, checked by reading its output back
+** with json_parse (a second, independent path through the bytes).
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "json_buf.h"
+#include "json_parse.h"
+
+static int parses(const char *s, size_t n)
+{
+    char err[128];
+    struct json_value *v = json_parse(s, n, err, sizeof err);
+    int ok = v != NULL;
+
+    if (!ok)
+        printf("#   %s\n", err);
+    json_free(v);
+    return ok;
+}
+
+static int parse_quiet(const char *s, size_t n)
+{
+    struct json_value *v = json_parse(s, n, NULL, 0);
+    int ok = v != NULL;
+
+    json_free(v);
+    return ok;
+}
+
+static void test_structure(void)
+{
+    struct json_buf b;
+
+    jb_init(&b);
+    jb_obj_begin(&b);
+    jb_key(&b, "a");
+    jb_int(&b, -5);
+    jb_key(&b, "b");
+    jb_arr_begin(&b);
+    jb_uint(&b, 18446744073709551615u);
+    jb_bool(&b, 1);
+    jb_bool(&b, 0);
+    jb_null(&b);
+    jb_cstr(&b, NULL);
+    jb_obj_begin(&b);
+    jb_obj_end(&b);
+    jb_arr_begin(&b);
+    jb_arr_end(&b);
+    jb_arr_end(&b);
+    jb_key(&b, "c");
+    jb_cstr(&b, "x");
+    jb_obj_end(&b);
+    CHECK(!jb_failed(&b));
+    CHECK_STR(b.data, "{\"a\":-5,\"b\":[18446744073709551615,true,false,"
+              "null,null,{},[]],\"c\":\"x\"}");
+    jb_free(&b);
+}
+
+static void test_escaping(void)
+{
+    struct json_buf b;
+    static const char ctl[] = "q\"b\\s/\b\f\n\r\t\x01\x1f\x7f";
+    static const char nul[] = { 'a', '\0', 'b' };
+    const struct json_value *s;
+    struct json_value *v;
+    size_t len;
+    char err[128];
+
+    jb_init(&b);
+    jb_str(&b, ctl, sizeof ctl - 1);
+    CHECK_STR(b.data, "\"q\\\"b\\\\s/\\b\\f\\n\\r\\t\\u0001\\u001f\x7f\"");
+    jb_reset(&b);
+    jb_str(&b, nul, sizeof nul);
+    CHECK_STR(b.data, "\"a\\u0000b\"");
+    v = json_parse(b.data, b.len, err, sizeof err);
+    s = v;
+    CHECK(json_str(s, &len) && len == 3 && memcmp(json_str(s, NULL), nul, 3) == 0);
+    json_free(v);
+    jb_free(&b);
+}
+
+/* Valid UTF-8 passes byte for byte; every invalid byte becomes U+FFFD and
+** the result always parses. */
+static void test_utf8(void)
+{
+    static const struct { const char *in, *want; } cases[] = {
+        { "h\xC3\xA9llo", "\"h\xC3\xA9llo\"" },                  /* é */
+        { "\xE2\x82\xAC", "\"\xE2\x82\xAC\"" },                  /* € */
+        { "\xF0\x9F\x98\x80", "\"\xF0\x9F\x98\x80\"" },          /* emoji */
+        { "a\xFFz", "\"a\xEF\xBF\xBDz\"" },                      /* bad byte */
+        { "\xC0\xAF", "\"\xEF\xBF\xBD\xEF\xBF\xBD\"" },          /* overlong */
+        { "\xED\xA0\x80", "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"" },
+        { "\xF4\x90\x80\x80",                                     /* > 10FFFF */
+          "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"" },
+        { "x\xE2\x82", "\"x\xEF\xBF\xBD\xEF\xBF\xBD\"" },         /* truncated */
+        { "latin1 \xE9t\xE9", "\"latin1 \xEF\xBF\xBDt\xEF\xBF\xBD\"" },
+    };
+    struct json_buf b;
+    size_t i;
+
+    jb_init(&b);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        jb_reset(&b);
+        jb_cstr(&b, cases[i].in);
+        CHECK_STR(b.data, cases[i].want);
+        CHECK(parses(b.data, b.len));
+    }
+    jb_free(&b);
+}
+
+/* Every byte value, alone and in pairs, still gives JSON that parses. */
+static void test_all_bytes_parse(void)
+{
+    struct json_buf b;
+    unsigned i, j;
+    int bad = 0;
+    char pair[2];
+
+    jb_init(&b);
+    for (i = 0; i < 256; i++)
+        for (j = 0; j < 256; j++) {
+            pair[0] = (char)i;
+            pair[1] = (char)j;
+            jb_reset(&b);
+            jb_str(&b, pair, 2);
+            if (jb_failed(&b) || !parse_quiet(b.data, b.len))
+                bad++;
+        }
+    CHECK(bad == 0);
+    jb_free(&b);
+}
+
+static void test_seconds(void)
+{
+    static const struct { int64_t ms; const char *want; } cases[] = {
+        { 1746292399101, "1746292399.101" }, { 1000, "1" },
+        { 1500, "1.5" }, { 1520, "1.52" }, { 0, "0" }, { 5, "0.005" },
+        { -1500, "-1.5" },
+    };
+    struct json_buf b;
+    size_t i;
+
+    jb_init(&b);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        jb_reset(&b);
+        jb_ms_as_seconds(&b, cases[i].ms);
+        CHECK_STR(b.data, cases[i].want);
+    }
+    jb_free(&b);
+}
+
+static void test_misuse_and_steal(void)
+{
+    struct json_buf b;
+    char *s;
+    size_t len;
+    int i;
+
+    jb_init(&b);
+    jb_obj_end(&b);                 /* nothing open */
+    CHECK(jb_failed(&b));
+    CHECK(jb_steal(&b, &len) == NULL && len == 0);
+
+    jb_obj_begin(&b);
+    jb_key(&b, "k");
+    jb_key(&b, "k2");               /* key without value */
+    CHECK(jb_failed(&b));
+    jb_free(&b);
+
+    for (i = 0; i <= JB_MAX_DEPTH; i++)
+        jb_arr_begin(&b);
+    CHECK(jb_failed(&b));
+    jb_free(&b);
+
+    jb_arr_begin(&b);
+    jb_cstr(&b, "v");
+    jb_arr_end(&b);
+    s = jb_steal(&b, &len);
+    CHECK_STR(s, "[\"v\"]");
+    CHECK(len == 5 && b.data == NULL);
+    free(s);
+}
+
+int main(void)
+{
+    test_structure();
+    test_escaping();
+    test_utf8();
+    test_all_bytes_parse();
+    test_seconds();
+    test_misuse_and_steal();
+    return check_done();
+}
