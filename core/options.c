@@ -33,9 +33,40 @@ static const char usage_text[] =
 "certificate. RULE is a .lua file or a folder of them (default: the\n"
 "scripts/ folder shipped with certmon). Alerts are JSON lines.\n"
 "\n"
-"Sources:\n"
+"Sources (one of them; default: --url " OPTIONS_DEFAULT_URL "):\n"
+"  -u, --url URL              a CertStream WebSocket (ws:// or wss://;\n"
+"                             /, /full-stream, /domains-only); repeat for\n"
+"                             failover, tried in turn after each failure\n"
 "  -r, --replay FILE          read messages from FILE, one JSON object a\n"
 "                             line ('-' = stdin); never drops\n"
+"      --ct                   read Certificate Transparency logs directly:\n"
+"                             no aggregator, no gaps across restarts\n"
+"\n"
+"Live WebSocket source:\n"
+"      --ca-file FILE         trust this CA (PEM) instead of the system store\n"
+"                             (also for https:// CT logs)\n"
+"      --insecure             do not verify the server's certificate\n"
+"      --ping-interval S      send a PING after S seconds (default 20)\n"
+"      --idle-timeout S       reconnect after S seconds without a frame\n"
+"                             (default 70)\n"
+"      --reconnect-min-ms N   first reconnection delay (default 1000)\n"
+"      --reconnect-max-ms N   longest reconnection delay (default 60000)\n"
+"      --stats-interval S     a status line every S seconds (default 60,\n"
+"                             0 = off)\n"
+"\n"
+"CT logs (--ct):\n"
+"      --log-list FILE        v3 log list (log_list.json / all_logs_list.json;\n"
+"                             default: the snapshot in scripts/ct/)\n"
+"      --ct-log URL           read this log (repeatable) instead of the list\n"
+"      --state-dir DIR        where positions are kept (default\n"
+"                             ~/.local/state/certmon)\n"
+"      --ct-start WHERE       now, oldest or an index: where to begin in a log\n"
+"                             seen for the first time (default now)\n"
+"      --from N --to N        backtest: run the rules over entries N..M of\n"
+"                             the logs, then exit (positions untouched)\n"
+"      --full                 include chain and as_der, as /full-stream\n"
+"      --ct-parallel N        concurrent requests per log\n"
+"      --ct-rate R            requests per second per log\n"
 "\n"
 "Rules:\n"
 "      --check                load and validate the rules, print every\n"
@@ -91,9 +122,44 @@ enum {
     OPT_RULE_BUDGET,
     OPT_RULE_MEMORY,
     OPT_RULE_FAIL_LIMIT,
+    OPT_CA_FILE,
+    OPT_INSECURE,
+    OPT_PING,
+    OPT_IDLE,
+    OPT_RECONNECT_MIN,
+    OPT_RECONNECT_MAX,
+    OPT_STATS_INTERVAL,
+    OPT_CT,
+    OPT_LOG_LIST,
+    OPT_CT_LOG,
+    OPT_STATE_DIR,
+    OPT_CT_START,
+    OPT_FROM,
+    OPT_TO,
+    OPT_FULL,
+    OPT_CT_PARALLEL,
+    OPT_CT_RATE,
 };
 
 static const struct option long_options[] = {
+    { "url", required_argument, NULL, 'u' },
+    { "ca-file", required_argument, NULL, OPT_CA_FILE },
+    { "insecure", no_argument, NULL, OPT_INSECURE },
+    { "ping-interval", required_argument, NULL, OPT_PING },
+    { "idle-timeout", required_argument, NULL, OPT_IDLE },
+    { "reconnect-min-ms", required_argument, NULL, OPT_RECONNECT_MIN },
+    { "reconnect-max-ms", required_argument, NULL, OPT_RECONNECT_MAX },
+    { "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+    { "ct", no_argument, NULL, OPT_CT },
+    { "log-list", required_argument, NULL, OPT_LOG_LIST },
+    { "ct-log", required_argument, NULL, OPT_CT_LOG },
+    { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+    { "ct-start", required_argument, NULL, OPT_CT_START },
+    { "from", required_argument, NULL, OPT_FROM },
+    { "to", required_argument, NULL, OPT_TO },
+    { "full", no_argument, NULL, OPT_FULL },
+    { "ct-parallel", required_argument, NULL, OPT_CT_PARALLEL },
+    { "ct-rate", required_argument, NULL, OPT_CT_RATE },
     { "replay", required_argument, NULL, 'r' },
     { "workers", required_argument, NULL, 'w' },
     { "max-messages", required_argument, NULL, 'n' },
@@ -170,6 +236,40 @@ static int push_str(const char ***v, size_t *n, const char *s)
     return 0;
 }
 
+/* Options that make no sense together, caught before anything starts. */
+static enum options_result check_combination(struct options *o, char *err,
+                                             size_t errlen)
+{
+    int sources = (o->replay_path != NULL) + (o->n_urls > 0) + o->ct;
+
+    if (sources > 1) {
+        snprintf(err, errlen, "choose one source: --replay, --url or --ct");
+        return OPTIONS_ERROR;
+    }
+    if (!o->ct && (o->log_list_path || o->n_ct_logs || o->state_dir ||
+                   o->from_given || o->to_given || o->full)) {
+        snprintf(err, errlen, "--log-list, --ct-log, --state-dir, --from, "
+                 "--to and --full go with --ct");
+        return OPTIONS_ERROR;
+    }
+    if (o->from_given != o->to_given || (o->from_given && o->from > o->to)) {
+        snprintf(err, errlen, "a backtest needs --from N --to M with N <= M");
+        return OPTIONS_ERROR;
+    }
+    o->backtest = o->from_given;
+    if (o->ct && o->on_full_given && o->on_full == FULL_DROP) {
+        snprintf(err, errlen, "--ct never drops: --on-full drop does not "
+                 "apply");
+        return OPTIONS_ERROR;
+    }
+    if (o->reconnect_min_ms > o->reconnect_max_ms) {
+        snprintf(err, errlen, "--reconnect-min-ms is above "
+                 "--reconnect-max-ms");
+        return OPTIONS_ERROR;
+    }
+    return OPTIONS_OK;
+}
+
 enum options_result options_parse(struct options *o, int argc, char **argv,
                                   char *err, size_t errlen)
 {
@@ -183,12 +283,98 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
     }
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":r:w:n:o:vqh", long_options,
+    while ((c = getopt_long(argc, argv, ":u:r:w:n:o:vqh", long_options,
                             NULL)) != -1) {
         switch (c) {
+        case 'u':
+            if (push_str(&o->urls, &o->n_urls, optarg) < 0)
+                goto oom;
+            break;
         case 'r':
             o->replay_path = optarg;
             break;
+        case OPT_CA_FILE:
+            o->ca_file = optarg;
+            break;
+        case OPT_INSECURE:
+            o->insecure = 1;
+            break;
+        case OPT_PING:
+            if (parse_count(optarg, 0, 3600, 0, &v) < 0)
+                goto bad_value;
+            o->ping_interval_s = (unsigned)v;
+            break;
+        case OPT_IDLE:
+            if (parse_count(optarg, 0, 86400, 0, &v) < 0)
+                goto bad_value;
+            o->idle_timeout_s = (unsigned)v;
+            break;
+        case OPT_RECONNECT_MIN:
+            if (parse_count(optarg, 1, 3600000, 0, &v) < 0)
+                goto bad_value;
+            o->reconnect_min_ms = (unsigned)v;
+            break;
+        case OPT_RECONNECT_MAX:
+            if (parse_count(optarg, 1, 3600000, 0, &v) < 0)
+                goto bad_value;
+            o->reconnect_max_ms = (unsigned)v;
+            break;
+        case OPT_STATS_INTERVAL:
+            if (parse_count(optarg, 0, 86400, 0, &v) < 0)
+                goto bad_value;
+            o->stats_interval_s = (unsigned)v;
+            break;
+        case OPT_CT:
+            o->ct = 1;
+            break;
+        case OPT_LOG_LIST:
+            o->log_list_path = optarg;
+            break;
+        case OPT_CT_LOG:
+            if (push_str(&o->ct_logs, &o->n_ct_logs, optarg) < 0)
+                goto oom;
+            break;
+        case OPT_STATE_DIR:
+            o->state_dir = optarg;
+            break;
+        case OPT_CT_START:
+            if (strcmp(optarg, "now") == 0)
+                o->ct_start = 0;
+            else if (strcmp(optarg, "oldest") == 0)
+                o->ct_start = 1;
+            else if (parse_count(optarg, 0, UINT64_MAX, 0, &v) == 0) {
+                o->ct_start = 2;
+                o->ct_start_index = v;
+            } else
+                goto bad_value;
+            break;
+        case OPT_FROM:
+            if (parse_count(optarg, 0, UINT64_MAX, 0, &v) < 0)
+                goto bad_value;
+            o->from = v;
+            o->from_given = 1;
+            break;
+        case OPT_TO:
+            if (parse_count(optarg, 0, UINT64_MAX, 0, &v) < 0)
+                goto bad_value;
+            o->to = v;
+            o->to_given = 1;
+            break;
+        case OPT_FULL:
+            o->full = 1;
+            break;
+        case OPT_CT_PARALLEL:
+            if (parse_count(optarg, 1, 64, 0, &v) < 0)
+                goto bad_value;
+            o->ct_parallel = (unsigned)v;
+            break;
+        case OPT_CT_RATE: {
+            char *end;
+            o->ct_rate = strtod(optarg, &end);
+            if (*end || !(o->ct_rate > 0))
+                goto bad_value;
+            break;
+        }
         case 'w':
             if (parse_count(optarg, 1, 256, 0, &v) < 0)
                 goto bad_value;
@@ -276,11 +462,12 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
         }
     }
     for (int i = optind; i < argc; i++)
-        if (push_str(&o->rule_paths, &o->n_rule_paths, argv[i]) < 0) {
-            snprintf(err, errlen, "out of memory");
-            return OPTIONS_ERROR;
-        }
-    return OPTIONS_OK;
+        if (push_str(&o->rule_paths, &o->n_rule_paths, argv[i]) < 0)
+            goto oom;
+    return check_combination(o, err, errlen);
+oom:
+    snprintf(err, errlen, "out of memory");
+    return OPTIONS_ERROR;
 bad_value:
     snprintf(err, errlen, "invalid value '%s' for %s (see --help)", optarg,
              opt_name(c));
@@ -291,6 +478,7 @@ void options_free(struct options *o)
 {
     free(o->rule_paths);
     free(o->urls);
-    o->rule_paths = o->urls = NULL;
-    o->n_rule_paths = o->n_urls = 0;
+    free(o->ct_logs);
+    o->rule_paths = o->urls = o->ct_logs = NULL;
+    o->n_rule_paths = o->n_urls = o->n_ct_logs = 0;
 }

@@ -12,6 +12,8 @@
 
 #include "source.h"
 
+#define OPTIONS_DEFAULT_URL "wss://certstream.calidog.io/"
+
 struct options {
     /* rules */
     const char **rule_paths;        /* files or folders; default scripts/ */
@@ -35,6 +37,21 @@ struct options {
     unsigned idle_timeout_s;        /* --idle-timeout, default 70 */
     unsigned reconnect_min_ms;      /* --reconnect-min-ms, default 1000 */
     unsigned reconnect_max_ms;      /* --reconnect-max-ms, default 60000 */
+
+    /* direct CT logs */
+    int ct;                         /* --ct */
+    const char *log_list_path;      /* --log-list; NULL = shipped snapshot */
+    const char **ct_logs;           /* --ct-log URL, repeatable */
+    size_t n_ct_logs;
+    const char *state_dir;          /* --state-dir */
+    int ct_start;                   /* --ct-start: 0 now, 1 oldest, 2 index */
+    uint64_t ct_start_index;
+    int backtest;                   /* --from and --to given */
+    uint64_t from, to;              /* inclusive */
+    int from_given, to_given;
+    int full;                       /* --full: chain and as_der */
+    unsigned ct_parallel;           /* --ct-parallel, 0 = default */
+    double ct_rate;                 /* --ct-rate requests/s per log */
 
     /* pipeline */
     int workers;                    /* -w, default: online CPUs */

@@ -175,7 +175,9 @@ static int claim_cert(struct pipeline *p, int *last)
     return 1;
 }
 
-static void process(struct worker *w, const struct msg *m)
+/* Runs the rules on one message. Returns 1 if the message was handled
+** (also when it was a counted parse error), 0 if it was skipped. */
+static int process(struct worker *w, const struct msg *m)
 {
     lua_State *L;
     int msg_idx, is_cert, last = 0, rc;
@@ -183,7 +185,7 @@ static void process(struct worker *w, const struct msg *m)
     const char *type;
 
     if (atomic_load(&w->p->limit_reached))
-        return;
+        return 0;
     adopt_pending(w);
     L = w->cur->L;
     /* Decoding is done for the rules, not by them: outside their cap. */
@@ -196,7 +198,7 @@ static void process(struct worker *w, const struct msg *m)
                     w->p->seq_label, (unsigned long long)m->seq,
                     lua_tostring(L, -1));
         lua_settop(L, 1);
-        return;
+        return 1;
     }
     msg_idx = lua_gettop(L);
     lua_getfield(L, msg_idx, "message_type");
@@ -205,7 +207,7 @@ static void process(struct worker *w, const struct msg *m)
     lua_pop(L, 1);
     if (is_cert && !claim_cert(w->p, &last)) {
         lua_settop(L, 1);
-        return;
+        return 0;
     }
     for (size_t i = 0; i < w->cur->n_rules; i++) {
         struct rule *r = &w->cur->rules[i];
@@ -222,32 +224,46 @@ static void process(struct worker *w, const struct msg *m)
         stats_add(&stats.certs, 1);
     if (last && !atomic_exchange(&w->p->limit_reached, 1) && w->p->on_limit)
         w->p->on_limit(w->p->on_limit_arg);
+    return 1;
 }
 
-/* Writes this worker's pending alerts and counts them. */
-static void flush_alerts(struct worker *w)
+/* Writes this worker's pending alerts and counts them. Returns -1 if
+** the write failed. */
+static int flush_alerts(struct worker *w)
 {
     if (w->ctx.alerts_made) {
         stats_add(&stats.alerts, w->ctx.alerts_made);
         w->ctx.alerts_made = 0;
     }
-    alert_flush(&w->alerts);
+    return alert_flush(&w->alerts);
 }
 
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    struct pipeline *p = w->p;
     struct msg *batch[WORKER_BATCH];
-    size_t n;
+    uint64_t done[WORKER_BATCH];
+    size_t n, n_done;
+    int written;
 
-    while ((n = queue_pop_batch(w->p->queue, batch, WORKER_BATCH)) > 0) {
+    while ((n = queue_pop_batch(p->queue, batch, WORKER_BATCH)) > 0) {
+        written = 1;
+        n_done = 0;
         for (size_t i = 0; i < n; i++) {
-            process(w, batch[i]);
+            if (process(w, batch[i]))
+                done[n_done++] = batch[i]->seq;
             msg_free(batch[i]);
-            if (w->alerts.len >= 64 * 1024)
-                flush_alerts(w);
+            if (w->alerts.len >= 64 * 1024 && flush_alerts(w) < 0)
+                written = 0;
         }
-        flush_alerts(w);
+        if (flush_alerts(w) < 0)
+            written = 0;
+        /* A message is done only once its alerts are out: while alerts
+        ** cannot be written, positions must not move past them. */
+        if (p->on_done && written)
+            for (size_t i = 0; i < n_done; i++)
+                p->on_done(p->on_done_arg, done[i]);
     }
     flush_alerts(w);
     return NULL;

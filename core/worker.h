@@ -33,6 +33,12 @@ struct pipeline {
     ** worker's hot path; NULL = the worker frees it itself. */
     void (*retire)(void *arg, struct rules_instance *ri);
     void *retire_arg;
+    /* Called with each message's seq once its rules ran and its alerts
+    ** were written (counted parse errors included; messages skipped after
+    ** -n excluded): how the CT source knows which positions it may
+    ** commit. NULL = nobody asks. Called from worker threads. */
+    void (*on_done)(void *arg, uint64_t seq);
+    void *on_done_arg;
 };
 
 struct worker;
