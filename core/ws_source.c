@@ -92,6 +92,7 @@ struct ws_source {
     int attempt_done;             /* conn_lost ran for this attempt */
     int idle_killed;              /* we hung up for silence */
     int closing;                  /* shutdown: send close 1000 */
+    char tls_error[96];           /* why the server's certificate failed */
     int close_code;               /* from the server's close frame; 0 none */
     char close_reason[124];
     int64_t up_ms;                /* when it came up */
@@ -462,6 +463,7 @@ static void sul_connect_cb(lws_sorted_usec_list_t *sul)
     s->idle_killed = 0;
     s->close_code = 0;
     s->close_reason[0] = '\0';
+    s->tls_error[0] = '\0';
     s->ping_due = 0;
     message_reset(s);
 
@@ -548,8 +550,21 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         if (s->state != ST_CONNECTING)
             break;
-        describe_error(wsi, in, cause, sizeof cause);
+        if (s->tls_error[0])
+            snprintf(cause, sizeof cause, "TLS failure: server certificate "
+                     "rejected (%s)", s->tls_error);
+        else
+            describe_error(wsi, in, cause, sizeof cause);
         conn_lost(s, cause);
+        break;
+
+    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+        /* keep OpenSSL's verdict; only remember why for the log */
+        if (!len && user && !s->tls_error[0]) {
+            int e = X509_STORE_CTX_get_error((X509_STORE_CTX *)user);
+            snprintf(s->tls_error, sizeof s->tls_error, "%s",
+                     X509_verify_cert_error_string(e));
+        }
         break;
 
     case LWS_CALLBACK_CLIENT_ESTABLISHED: {
