@@ -18,9 +18,6 @@ struct options {
     size_t n_rule_paths;
     const char *lua_dir;            /* the project's lua/ (found at start) */
     int check;                      /* --check */
-    int test;                       /* --test */
-    int no_reload;                  /* --no-reload */
-    int unsafe;                     /* --unsafe */
 
     /* sources */
     const char *replay_path;        /* -r FILE, "-" = stdin; NULL = none */

@@ -1,0 +1,448 @@
+/*
+** alert.c: encoding rule alerts as JSON lines and writing them.
+**
+** The encoder is ours rather than cjson.encode because alerts must be
+** valid JSON whatever a rule puts in them (cjson passes invalid UTF-8
+** through), deterministic (sorted keys, so tests can compare lines), and
+** [] for empty tables (alert fields such as reasons are lists far more
+** often than objects).
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <lauxlib.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "log.h"
+
+#define ALERT_MAX_DEPTH 32
+
+static pthread_mutex_t output_lock = PTHREAD_MUTEX_INITIALIZER;
+static int output_fd = STDOUT_FILENO;
+static int output_failed;
+
+int alert_output_open(const char *path, char *err, size_t errlen)
+{
+    int fd;
+
+    if (!path || strcmp(path, "-") == 0) {
+        output_fd = STDOUT_FILENO;
+        return 0;
+    }
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open output %s: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    output_fd = fd;
+    return 0;
+}
+
+void alert_output_close(void)
+{
+    if (output_fd != STDOUT_FILENO)
+        close(output_fd);
+    output_fd = STDOUT_FILENO;
+}
+
+/* ===== growable buffer ===== */
+
+static int buf_reserve(struct alert_buf *b, size_t more)
+{
+    size_t cap;
+    char *p;
+
+    if (b->len + more <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < b->len + more)
+        cap *= 2;
+    p = realloc(b->data, cap);
+    if (!p)
+        return -1;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int buf_put(struct alert_buf *b, const char *s, size_t len)
+{
+    if (buf_reserve(b, len) < 0)
+        return -1;
+    memcpy(b->data + b->len, s, len);
+    b->len += len;
+    return 0;
+}
+
+#define buf_lit(b, s) buf_put((b), (s), sizeof(s) - 1)
+
+void alert_buf_free(struct alert_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid:
+** overlong forms, surrogates and code points past U+10FFFF are invalid. */
+static size_t utf8_valid_len(const unsigned char *s, size_t avail)
+{
+    unsigned c = s[0];
+    size_t n;
+    unsigned cp;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (avail < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+        return 0;
+    return n;
+}
+
+int alert_put_string(struct alert_buf *b, const char *str, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+
+    /* Worst case: every byte becomes \u00XX or U+FFFD (6 bytes). */
+    if (buf_reserve(b, len * 6 + 2) < 0)
+        return -1;
+    b->data[b->len++] = '"';
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n;
+        char *o = b->data + b->len;
+
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *o = (char)c;
+            b->len++;
+            i++;
+            continue;
+        }
+        if (c < 0x80) {
+            const char *esc = NULL;
+            switch (c) {
+            case '"': esc = "\\\""; break;
+            case '\\': esc = "\\\\"; break;
+            case '\n': esc = "\\n"; break;
+            case '\r': esc = "\\r"; break;
+            case '\t': esc = "\\t"; break;
+            case '\b': esc = "\\b"; break;
+            case '\f': esc = "\\f"; break;
+            }
+            if (esc) {
+                memcpy(o, esc, 2);
+                b->len += 2;
+            } else {
+                memcpy(o, "\\u00", 4);
+                o[4] = hex[c >> 4];
+                o[5] = hex[c & 15];
+                b->len += 6;
+            }
+            i++;
+            continue;
+        }
+        n = utf8_valid_len(s + i, len - i);
+        if (n == 0) {
+            memcpy(o, "\xEF\xBF\xBD", 3);   /* U+FFFD */
+            b->len += 3;
+            i++;
+        } else {
+            memcpy(o, s + i, n);
+            b->len += n;
+            i += n;
+        }
+    }
+    b->data[b->len++] = '"';
+    return 0;
+}
+
+/* ===== Lua value → JSON ===== */
+
+struct enc {
+    lua_State *L;
+    struct alert_buf *b;
+    char *err;
+    size_t errlen;
+    const char *top_rule;   /* skip these keys at depth 0 */
+};
+
+static int enc_value(struct enc *e, int idx, int depth, const char *field);
+
+static int enc_number(struct enc *e, int idx)
+{
+    char tmp[64];
+    int n;
+
+    if (lua_isinteger(e->L, idx)) {
+        n = snprintf(tmp, sizeof(tmp), LUA_INTEGER_FMT,
+                     lua_tointeger(e->L, idx));
+    } else {
+        double d = lua_tonumber(e->L, idx);
+        if (!isfinite(d))
+            return buf_lit(e->b, "null");
+        /* Shortest of %.15g / %.17g that reads back exactly. */
+        n = snprintf(tmp, sizeof(tmp), "%.15g", d);
+        if (strtod(tmp, NULL) != d)
+            n = snprintf(tmp, sizeof(tmp), "%.17g", d);
+    }
+    return buf_put(e->b, tmp, (size_t)n);
+}
+
+/* Is the table at idx a sequence 1..n (n >= 0)? Sets *n. */
+static int is_array(lua_State *L, int idx, lua_Integer *n)
+{
+    lua_Integer count = 0, max = 0;
+
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1) {
+            lua_pop(L, 1);
+            return 0;
+        }
+        if (lua_tointeger(L, -1) > max)
+            max = lua_tointeger(L, -1);
+        count++;
+    }
+    *n = count;
+    return count == max;
+}
+
+struct key_ref {
+    const char *s;
+    size_t len;
+    int slot;   /* stack slot of the value */
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+    const struct key_ref *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->s, y->s, n);
+
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int fail(struct enc *e, const char *field, const char *what)
+{
+    snprintf(e->err, e->errlen, "alert field '%s': %s",
+             field ? field : "?", what);
+    return -1;
+}
+
+/* Encodes the object at idx: pushes key-string/value pairs for every entry,
+** sorts the keys, writes them. The stack is restored on return. */
+static int enc_object(struct enc *e, int idx, int depth, int skip_core)
+{
+    lua_State *L = e->L;
+    int base = lua_gettop(L), rc = 0, first = 1;
+    size_t n = 0, cap = 0;
+    struct key_ref *keys = NULL;
+
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        /* stack: ... key value → keep a string copy of key and value */
+        if (!lua_checkstack(L, 4)) {
+            lua_pop(L, 2);
+            rc = fail(e, NULL, "too many fields");
+            goto done;
+        }
+        int kt = lua_type(L, -2);
+        if (kt != LUA_TSTRING && kt != LUA_TNUMBER) {
+            lua_pop(L, 2);
+            rc = fail(e, NULL, "keys must be strings or numbers");
+            goto done;
+        }
+        lua_pushvalue(L, -2);
+        if (kt == LUA_TNUMBER)   /* a copy: converting the key itself */
+            lua_tolstring(L, -1, NULL);   /* would break lua_next */
+        lua_insert(L, -2);                 /* ... key kstr value */
+        lua_rotate(L, -3, -1);             /* ... kstr value key */
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct key_ref *k = realloc(keys, ncap * sizeof(*k));
+            if (!k) {
+                lua_pop(L, 1);
+                rc = fail(e, NULL, "out of memory");
+                goto done;
+            }
+            keys = k;
+            cap = ncap;
+        }
+        keys[n].s = lua_tolstring(L, -3, &keys[n].len);
+        keys[n].slot = lua_gettop(L) - 1;
+        n++;
+    }
+    qsort(keys, n, sizeof(*keys), key_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (skip_core && ((keys[i].len == 4 && !memcmp(keys[i].s, "rule", 4))
+                       || (keys[i].len == 4 && !memcmp(keys[i].s, "time", 4))))
+            continue;
+        if (!first && buf_lit(e->b, ",") < 0)
+            goto oom;
+        first = 0;
+        if (alert_put_string(e->b, keys[i].s, keys[i].len) < 0 ||
+            buf_lit(e->b, ":") < 0)
+            goto oom;
+        rc = enc_value(e, keys[i].slot, depth + 1, keys[i].s);
+        if (rc < 0)
+            goto done;
+    }
+    goto done;
+oom:
+    rc = fail(e, NULL, "out of memory");
+done:
+    free(keys);
+    lua_settop(L, base);
+    return rc;
+}
+
+static int enc_table(struct enc *e, int idx, int depth, const char *field)
+{
+    lua_State *L = e->L;
+    lua_Integer n;
+
+    if (depth > ALERT_MAX_DEPTH)
+        return fail(e, field, "nested too deep (a cycle?)");
+    if (!lua_checkstack(L, 6))
+        return fail(e, field, "nested too deep");
+    if (is_array(L, idx, &n)) {
+        if (buf_lit(e->b, "[") < 0)
+            return fail(e, field, "out of memory");
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (i > 1 && buf_lit(e->b, ",") < 0)
+                return fail(e, field, "out of memory");
+            lua_rawgeti(L, idx, i);
+            int rc = enc_value(e, lua_gettop(L), depth + 1, field);
+            lua_pop(L, 1);
+            if (rc < 0)
+                return rc;
+        }
+        return buf_lit(e->b, "]") < 0 ? fail(e, field, "out of memory") : 0;
+    }
+    if (buf_lit(e->b, "{") < 0 || enc_object(e, idx, depth, 0) < 0)
+        return -1;
+    return buf_lit(e->b, "}") < 0 ? fail(e, field, "out of memory") : 0;
+}
+
+static int enc_value(struct enc *e, int idx, int depth, const char *field)
+{
+    lua_State *L = e->L;
+    size_t len;
+    const char *s;
+    int rc = 0;
+
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        rc = buf_lit(e->b, "null");
+        break;
+    case LUA_TBOOLEAN:
+        rc = lua_toboolean(L, idx) ? buf_lit(e->b, "true")
+                                   : buf_lit(e->b, "false");
+        break;
+    case LUA_TNUMBER:
+        rc = enc_number(e, idx);
+        break;
+    case LUA_TSTRING:
+        s = lua_tolstring(L, idx, &len);
+        rc = alert_put_string(e->b, s, len);
+        break;
+    case LUA_TTABLE:
+        return enc_table(e, idx, depth, field);
+    default:
+        return fail(e, field, lua_pushfstring(L, "cannot encode a %s value",
+                                              luaL_typename(L, idx)));
+    }
+    return rc < 0 ? fail(e, field, "out of memory") : 0;
+}
+
+int alert_encode(lua_State *L, int idx, const char *rule, double time_s,
+                 struct alert_buf *b, char *err, size_t errlen)
+{
+    struct enc e = { .L = L, .b = b, .err = err, .errlen = errlen };
+    size_t start = b->len;
+    int base = lua_gettop(L);
+    char tmp[64];
+    int n;
+
+    idx = lua_absindex(L, idx);
+    if (!lua_istable(L, idx)) {
+        snprintf(err, errlen, "alert needs a table, got %s",
+                 luaL_typename(L, idx));
+        return -1;
+    }
+    n = snprintf(tmp, sizeof(tmp), ",\"time\":%.3f", time_s);
+    if (buf_lit(b, "{\"rule\":") < 0 ||
+        alert_put_string(b, rule, strlen(rule)) < 0 ||
+        buf_put(b, tmp, (size_t)n) < 0)
+        goto oom;
+    {
+        size_t before = b->len;
+        if (buf_lit(b, ",") < 0)
+            goto oom;
+        if (enc_object(&e, idx, 0, 1) < 0)
+            goto fail;
+        if (b->len == before + 1)   /* no fields: drop the comma */
+            b->len = before;
+    }
+    if (buf_lit(b, "}\n") < 0)
+        goto oom;
+    lua_settop(L, base);
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+fail:
+    b->len = start;
+    lua_settop(L, base);
+    return -1;
+}
+
+int alert_flush(struct alert_buf *b)
+{
+    size_t off = 0;
+    int rc = 0;
+
+    if (b->len == 0)
+        return 0;
+    pthread_mutex_lock(&output_lock);
+    while (off < b->len) {
+        ssize_t w = write(output_fd, b->data + off, b->len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (!output_failed)
+                log_error("writing alerts: %s; alerts are being lost",
+                          strerror(errno));
+            output_failed = 1;
+            rc = -1;
+            break;
+        }
+        off += (size_t)w;
+    }
+    pthread_mutex_unlock(&output_lock);
+    b->len = 0;
+    return rc;
+}

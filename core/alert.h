@@ -1,0 +1,47 @@
+/*
+** alert.h: alerts as JSON lines, from any worker, never interleaved.
+**
+** A worker encodes each alert into its own buffer (the rule's table is
+** turned into text at once, so later changes to it do not matter) and
+** flushes the buffer to the shared output in whole lines under one lock.
+*/
+#ifndef CERTMON_ALERT_H
+#define CERTMON_ALERT_H
+
+#include <lua.h>
+#include <stddef.h>
+
+/* A growable text buffer owned by one worker. */
+struct alert_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+/* Opens the output: path NULL or "-" = stdout, else appended to (created
+** 0644). Returns 0, or -1 with a reason in err. */
+int alert_output_open(const char *path, char *err, size_t errlen);
+void alert_output_close(void);
+
+/* Appends one line {"rule":RULE,"time":TIME,<fields of the table at idx>}
+** to b. Fields named rule or time in the table are ignored: the core's
+** values win. Keys are written in byte order; a table whose keys are
+** 1..n is an array, an empty table is []; strings are escaped and
+** invalid UTF-8 is replaced by U+FFFD, so the line is always valid JSON.
+** Returns 0, or -1 with a reason in err (a function or userdata value, a
+** cycle or nesting deeper than 32, a non-string non-number key) and b
+** unchanged. Does not raise. [-0, +0, m] */
+int alert_encode(lua_State *L, int idx, const char *rule, double time_s,
+                 struct alert_buf *b, char *err, size_t errlen);
+
+/* Writes b's whole lines to the output under the output lock and empties
+** b. Returns 0, or -1 if the write failed (logged once). */
+int alert_flush(struct alert_buf *b);
+
+void alert_buf_free(struct alert_buf *b);
+
+/* Appends s[0..len) to b as a JSON string literal (quotes included).
+** Exposed for tests. Returns 0, or -1 on OOM. */
+int alert_put_string(struct alert_buf *b, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+** intake.c: how a source hands a complete message to the pipeline.
+**
+** The one place where the size cap and the full-queue policy are applied,
+** so every source (replay, WebSocket, CT) counts the same things the same
+** way.
+*/
+#include <time.h>
+
+#include "log.h"
+#include "source.h"
+#include "stats.h"
+
+static struct log_budget oversize_log = LOG_BUDGET_INIT(5, "oversized messages");
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+enum intake_result intake_deliver(struct intake *in, const char *data,
+                                  size_t len, uint64_t seq, int wait)
+{
+    struct msg *m;
+    enum queue_push_result r;
+
+    if (len > in->max_message_bytes) {
+        stats_add(&stats.oversize, 1);
+        stats_add(&stats.parse_errors, 1);
+        log_limited(&oversize_log, LOG_WARN,
+                    "message %llu: %zu bytes exceeds --max-message-size %zu;"
+                    " skipped", (unsigned long long)seq, len,
+                    in->max_message_bytes);
+        return INTAKE_TOO_BIG;
+    }
+    m = msg_new(data, len);
+    if (!m)
+        return INTAKE_NOMEM;
+    m->seq = seq;
+    m->recv_ns = now_ns();
+    if (in->on_full == FULL_BLOCK && wait)
+        r = queue_push(in->queue, m);
+    else
+        r = queue_try_push(in->queue, m);
+    switch (r) {
+    case QUEUE_OK:
+        stats_add(&stats.received, 1);
+        stats_add(&stats.bytes, len);
+        return INTAKE_QUEUED;
+    case QUEUE_FULL:
+        msg_free(m);
+        if (in->on_full == FULL_BLOCK)
+            return INTAKE_FULL;
+        stats_add(&stats.dropped, 1);
+        return INTAKE_DROPPED;
+    case QUEUE_CLOSED:
+    default:
+        msg_free(m);
+        return INTAKE_CLOSED;
+    }
+}

@@ -1,0 +1,269 @@
+/*
+** main.c: certmon's entry point: options, wiring, signals, exit summary.
+**
+** The main thread runs the source; worker threads run the rules. Signals
+** only set a flag and wake the source; everything else happens here.
+*/
+#include <limits.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "log.h"
+#include "options.h"
+#include "queue.h"
+#include "replay_source.h"
+#include "rules.h"
+#include "sandbox.h"
+#include "stats.h"
+#include "worker.h"
+
+static volatile sig_atomic_t stop_requested;
+static struct source *running_source;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (running_source && running_source->wake)
+        running_source->wake(running_source);
+}
+
+/* Installs the stop handlers without SA_RESTART, so a blocking read in
+** the source returns EINTR and sees the flag. */
+static void install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Called from a worker when -n certificates were processed. */
+static void on_limit(void *arg)
+{
+    struct queue *q = arg;
+
+    stop_requested = 1;
+    queue_close(q);
+    if (running_source && running_source->wake)
+        running_source->wake(running_source);
+}
+
+/* The folder certmon's binary lives in, where lua/ and scripts/ are. */
+static int find_home(char *out, size_t outlen)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    snprintf(out, outlen, "%s", dirname(exe));
+    return 0;
+}
+
+static void print_problem(void *ud, const char *problem)
+{
+    int *check_mode = ud;
+
+    if (*check_mode)
+        fprintf(stderr, "%s\n", problem);
+    else
+        log_error("%s", problem);
+}
+
+/* Loads the rules once in a scratch state: the same code path as the
+** workers, so a ruleset that passes here loads in every worker. Returns
+** the number of files that failed. */
+static size_t validate_rules(const struct sandbox_config *sc,
+                             struct ruleset *rs, int check_mode)
+{
+    char err[512];
+    struct rule *rules;
+    size_t n, failed;
+    lua_State *L = sandbox_new_state(sc, err, sizeof(err));
+
+    if (!L) {
+        log_error("%s", err);
+        return rs->n_files;
+    }
+    failed = rules_load(L, rs, &rules, &n, print_problem, &check_mode);
+    rules_free(rules, n);
+    lua_close(L);
+    return failed;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void log_rule_summary(struct ruleset *rs)
+{
+    for (size_t i = 0; i < rs->n_files; i++) {
+        struct rule_file *f = &rs->files[i];
+        uint64_t errors = atomic_load(&f->errors);
+        if (errors)
+            log_warn("%s: %llu of %llu calls failed", f->path,
+                     (unsigned long long)errors,
+                     (unsigned long long)atomic_load(&f->calls));
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    char err[512], home[PATH_MAX], lua_dir[PATH_MAX + 8];
+    char default_rules[PATH_MAX + 16];
+    const char *default_paths[1];
+    struct ruleset *rs = NULL;
+    struct queue *q = NULL;
+    struct worker **workers = NULL;
+    struct source *src = NULL;
+    struct pipeline p = { .seq_label = "message" };
+    struct sandbox_config sc;
+    struct intake in;
+    sigset_t block, old;
+    int status = 1, n_workers = 0;
+    double t0 = now_s();
+
+    switch (options_parse(&o, argc, argv, err, sizeof(err))) {
+    case OPTIONS_EXIT:
+        options_free(&o);
+        return 0;
+    case OPTIONS_ERROR:
+        fprintf(stderr, "certmon: %s\n", err);
+        options_free(&o);
+        return 2;
+    case OPTIONS_OK:
+        break;
+    }
+    if (o.verbose > 0)
+        log_set_level(LOG_DEBUG);
+    else if (o.verbose < 0)
+        log_set_level(LOG_ERROR);
+    if (find_home(home, sizeof(home)) < 0)
+        snprintf(home, sizeof(home), ".");
+    snprintf(lua_dir, sizeof(lua_dir), "%s/lua", home);
+    if (getenv("CERTMON_LUA_DIR"))
+        snprintf(lua_dir, sizeof(lua_dir), "%s", getenv("CERTMON_LUA_DIR"));
+    if (o.n_rule_paths == 0) {
+        snprintf(default_rules, sizeof(default_rules), "%s/scripts", home);
+        default_paths[0] = default_rules;
+    }
+    if (ruleset_read(o.n_rule_paths ? o.rule_paths : default_paths,
+                     o.n_rule_paths ? o.n_rule_paths : 1, &rs, err,
+                     sizeof(err)) < 0) {
+        log_error("rules: %s", err);
+        goto done;
+    }
+    sc = (struct sandbox_config){
+        .lua_dir = lua_dir,
+        .rule_dirs = (const char *const *)rs->dirs,
+        .n_rule_dirs = rs->n_dirs,
+    };
+    if (o.check) {
+        size_t failed = validate_rules(&sc, rs, 1);
+        if (failed)
+            fprintf(stderr, "certmon: %zu of %zu rule files have problems\n",
+                    failed, rs->n_files);
+        else
+            fprintf(stderr, "certmon: %zu rule files OK\n", rs->n_files);
+        status = failed ? 1 : 0;
+        goto done;
+    }
+    if (!o.replay_path) {
+        log_error("no source: give --replay FILE (or - for stdin)");
+        status = 2;
+        goto done;
+    }
+    if (validate_rules(&sc, rs, 0) > 0) {
+        log_error("rules failed to load; fix them (certmon --check shows "
+                  "every problem)");
+        goto done;
+    }
+    src = replay_source_new(o.replay_path, err, sizeof(err));
+    if (!src) {
+        log_error("%s", err);
+        goto done;
+    }
+    if (alert_output_open(o.output_path, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        goto done;
+    }
+    q = queue_new(o.queue_capacity);
+    workers = calloc((size_t)o.workers, sizeof(*workers));
+    if (!q || !workers) {
+        log_error("out of memory");
+        goto done;
+    }
+    p.queue = q;
+    p.max_certs = o.max_messages;
+    p.on_limit = on_limit;
+    p.on_limit_arg = q;
+    p.seq_label = "line";
+    /* Workers must not take the stop signals: the source's blocking calls
+    ** on the main thread are what a signal has to interrupt. */
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    for (; n_workers < o.workers; n_workers++) {
+        workers[n_workers] = worker_new(n_workers, &p, &sc, rs, err,
+                                        sizeof(err));
+        if (!workers[n_workers] || worker_start(workers[n_workers]) < 0) {
+            log_error("worker %d: %s", n_workers,
+                      workers[n_workers] ? "cannot start thread" : err);
+            worker_free(workers[n_workers]);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            goto stop;
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    running_source = src;
+    install_signals();
+    in = (struct intake){
+        .queue = q,
+        .on_full = FULL_BLOCK,      /* replay never drops */
+        .max_message_bytes = o.max_message_bytes,
+        .stop = &stop_requested,
+    };
+    log_debug("%zu rule files, %d workers, source %s", rs->n_files,
+              o.workers, src->name);
+    status = 0;
+    if (src->run(src, &in, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        status = 1;
+    }
+stop:
+    /* Finish what is queued: workers drain the closed queue, then exit. */
+    queue_close(q);
+    for (int i = 0; i < n_workers; i++)
+        worker_free(workers[i]);
+    running_source = NULL;
+    log_rule_summary(rs);
+    stats_print_summary(stderr, now_s() - t0);
+done:
+    if (src)
+        src->destroy(src);
+    free(workers);
+    queue_free(q);
+    alert_output_close();
+    ruleset_free(rs);
+    options_free(&o);
+    return status;
+}

@@ -1,0 +1,175 @@
+/*
+** queue.c: a bounded multi-producer multi-consumer ring of messages.
+**
+** One mutex, two condition variables. Consumers take whole batches so the
+** lock is taken once per batch; producers signal "not empty" only when the
+** queue was empty and consumers signal "not full" only when it was full,
+** so a steady stream costs no wakeups beyond the ones that matter.
+*/
+#include <assert.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue.h"
+
+struct queue {
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty;
+    pthread_cond_t not_full;
+    struct msg **ring;
+    size_t capacity;
+    size_t head;            /* next to pop */
+    size_t count;
+    int closed;
+    void (*on_room)(void *arg);
+    void *on_room_arg;
+};
+
+struct msg *msg_new(const char *data, size_t len)
+{
+    struct msg *m = malloc(sizeof(*m) + len + 1);
+
+    if (!m)
+        return NULL;
+    m->seq = 0;
+    m->recv_ns = 0;
+    m->len = len;
+    memcpy(m->data, data, len);
+    m->data[len] = '\0';
+    return m;
+}
+
+void msg_free(struct msg *m)
+{
+    free(m);
+}
+
+struct queue *queue_new(size_t capacity)
+{
+    struct queue *q;
+
+    assert(capacity >= 1);
+    q = calloc(1, sizeof(*q));
+    if (!q)
+        return NULL;
+    q->ring = calloc(capacity, sizeof(*q->ring));
+    if (!q->ring) {
+        free(q);
+        return NULL;
+    }
+    q->capacity = capacity;
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_cond_init(&q->not_empty, NULL);
+    pthread_cond_init(&q->not_full, NULL);
+    return q;
+}
+
+void queue_free(struct queue *q)
+{
+    if (!q)
+        return;
+    for (size_t i = 0; i < q->count; i++)
+        msg_free(q->ring[(q->head + i) % q->capacity]);
+    pthread_mutex_destroy(&q->lock);
+    pthread_cond_destroy(&q->not_empty);
+    pthread_cond_destroy(&q->not_full);
+    free(q->ring);
+    free(q);
+}
+
+/* Appends m; the caller holds the lock and has checked for room. */
+static void put_locked(struct queue *q, struct msg *m)
+{
+    q->ring[(q->head + q->count) % q->capacity] = m;
+    if (q->count++ == 0)
+        pthread_cond_broadcast(&q->not_empty);
+}
+
+enum queue_push_result queue_push(struct queue *q, struct msg *m)
+{
+    enum queue_push_result r = QUEUE_OK;
+
+    pthread_mutex_lock(&q->lock);
+    while (!q->closed && q->count == q->capacity)
+        pthread_cond_wait(&q->not_full, &q->lock);
+    if (q->closed)
+        r = QUEUE_CLOSED;
+    else
+        put_locked(q, m);
+    pthread_mutex_unlock(&q->lock);
+    return r;
+}
+
+enum queue_push_result queue_try_push(struct queue *q, struct msg *m)
+{
+    enum queue_push_result r = QUEUE_OK;
+
+    pthread_mutex_lock(&q->lock);
+    if (q->closed)
+        r = QUEUE_CLOSED;
+    else if (q->count == q->capacity)
+        r = QUEUE_FULL;
+    else
+        put_locked(q, m);
+    pthread_mutex_unlock(&q->lock);
+    return r;
+}
+
+size_t queue_pop_batch(struct queue *q, struct msg **out, size_t max)
+{
+    size_t n;
+    int was_full;
+
+    pthread_mutex_lock(&q->lock);
+    while (!q->closed && q->count == 0)
+        pthread_cond_wait(&q->not_empty, &q->lock);
+    was_full = q->count == q->capacity;
+    /* With several consumers, leave work for the others: take at most
+    ** half of what is there (but at least one), so one worker does not
+    ** sit on a batch while another idles. */
+    n = q->count > 1 ? (q->count + 1) / 2 : q->count;
+    if (n > max)
+        n = max;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = q->ring[q->head];
+        q->head = (q->head + 1) % q->capacity;
+    }
+    q->count -= n;
+    if (was_full && n > 0)
+        pthread_cond_broadcast(&q->not_full);
+    pthread_mutex_unlock(&q->lock);
+    if (was_full && n > 0 && q->on_room)
+        q->on_room(q->on_room_arg);
+    return n;
+}
+
+void queue_close(struct queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->closed = 1;
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_cond_broadcast(&q->not_full);
+    pthread_mutex_unlock(&q->lock);
+}
+
+size_t queue_len(struct queue *q)
+{
+    size_t n;
+
+    pthread_mutex_lock(&q->lock);
+    n = q->count;
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
+size_t queue_capacity(struct queue *q)
+{
+    return q->capacity;
+}
+
+void queue_on_room(struct queue *q, void (*fn)(void *arg), void *arg)
+{
+    q->on_room = fn;
+    q->on_room_arg = arg;
+}

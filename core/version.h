@@ -1,0 +1,4 @@
+#ifndef CERTMON_VERSION_H
+#define CERTMON_VERSION_H
+#define CERTMON_VERSION "0.1.0"
+#endif
