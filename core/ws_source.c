@@ -327,15 +327,16 @@ static void message_done(struct ws_source *s, const char *data, size_t len,
         log_limited(&binary_log, LOG_WARN,
                     "%s: ignoring a binary message (%zu bytes)",
                     s->urls[s->cur].text, s->total);
-    } else if (max && s->total > max) {
-        /* s->buf holds the first max + 1 bytes: the intake refuses and
-        ** counts it the same way as an oversized replay line */
+    } else if (s->total > max) {
+        /* counted like the intake counts an oversized replay line; the
+        ** log names the real size, which the intake never saw */
+        stats_add(&stats.oversize, 1);
+        stats_add(&stats.parse_errors, 1);
+        ++s->seq;
         log_limited(&oversize_log, LOG_WARN,
                     "%s: dropped a %zu-byte message over the %zu-byte "
                     "limit (--max-message-size)",
                     s->urls[s->cur].text, s->total, max);
-        intake_deliver(s->in, direct ? data : s->buf,
-                       direct ? len : s->len, ++s->seq, 0);
     } else if (direct) {
         deliver(s, data, len);
     } else {
@@ -344,33 +345,31 @@ static void message_done(struct ws_source *s, const char *data, size_t len,
     message_reset(s);
 }
 
-/* Appends a piece of the message in progress, keeping at most max + 1
-** bytes (enough to know it is too big). -1 on OOM. */
+/* Appends a piece of the message in progress; past the size cap it only
+** counts, so an oversized message costs no more than max bytes. -1 on
+** OOM. */
 static int message_append(struct ws_source *s, const char *data, size_t len)
 {
     size_t max = s->in->max_message_bytes;
-    size_t keep = len;
 
     s->total += len;
-    if (s->binary)
+    if (s->binary || s->total > max)
         return 0;
-    if (max && s->len + keep > max + 1)
-        keep = s->len > max + 1 ? 0 : max + 1 - s->len;
-    if (s->len + keep > s->cap) {
+    if (s->len + len > s->cap) {
         size_t cap = s->cap ? s->cap : 4096;
         char *nb;
-        while (cap < s->len + keep)
+        while (cap < s->len + len)
             cap *= 2;
-        if (max && cap > max + 1)
-            cap = max + 1;
+        if (cap > max)
+            cap = max;
         nb = realloc(s->buf, cap);
         if (!nb)
             return -1;
         s->buf = nb;
         s->cap = cap;
     }
-    memcpy(s->buf + s->len, data, keep);
-    s->len += keep;
+    memcpy(s->buf + s->len, data, len);
+    s->len += len;
     return 0;
 }
 
@@ -514,10 +513,10 @@ static void describe_error(struct lws *wsi, const char *why, char *out,
     } else if (strstr(why, "getaddrinfo") || strstr(why, "DNS") ||
                strstr(why, "dns")) {
         snprintf(out, outlen, "DNS lookup failed (%s)", why);
-    } else if (strstr(why, "connect failed") ||
-               strstr(why, "onnection refused") ||
-               strstr(why, "conn fail")) {
-        snprintf(out, outlen, "connection failed (%s)", why);
+    } else if (strstr(why, "nable to connect") ||
+               strstr(why, "connect failed") ||
+               strstr(why, "onnection refused")) {
+        snprintf(out, outlen, "connection refused or unreachable (%s)", why);
     } else if (strstr(why, "ssl") || strstr(why, "SSL") ||
                strstr(why, "tls") || strstr(why, "TLS") ||
                strstr(why, "certificate")) {

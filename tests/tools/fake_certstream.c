@@ -31,7 +31,9 @@
 **
 ** Events go to stdout, one line each, flushed, for the tests to wait on:
 **   listening PORT | open N | refused N | done N | closed N | sent TOTAL
-** ("sent" after each send step, with the count of messages sent so far).
+**   | client-close N CODE
+** ("sent" after each send step, with the count of messages sent so far;
+** "client-close" when the client sends a close frame, with its code).
 ** The port is also written to --port-file (complete when the file exists).
 ** Stops on SIGTERM/SIGINT.
 */
@@ -377,6 +379,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 
     case LWS_CALLBACK_RECEIVE:
         break;                    /* clients have nothing to say */
+
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (ss->act) {
+            const unsigned char *p = in;
+            event("client-close %d %d", ss->conn,
+                  len >= 2 ? p[0] << 8 | p[1] : 0);
+        }
+        break;
 
     case LWS_CALLBACK_CLOSED:
         if (ss->act)
