@@ -85,9 +85,12 @@ deps:
 	    >/dev/null || { echo "make deps: apt-get failed" >&2; exit 1; }; \
 	fi
 
+# Until the live source is the default, run replays the bundled sample.
+RUN_ARGS ?= --replay tests/fixtures/certstream/all.jsonl
+
 run: deps
 	@$(MAKE) --no-print-directory all
-	./certmon $(ARGS)
+	./certmon $(RUN_ARGS) $(ARGS)
 
 test: deps
 	@$(MAKE) --no-print-directory test-bins

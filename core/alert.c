@@ -296,7 +296,8 @@ static int enc_object(struct enc *e, int idx, int depth, int skip_core)
         keys[n].slot = lua_gettop(L) - 1;
         n++;
     }
-    qsort(keys, n, sizeof(*keys), key_cmp);
+    if (n > 1)
+        qsort(keys, n, sizeof(*keys), key_cmp);
     for (size_t i = 0; i < n; i++) {
         if (skip_core && ((keys[i].len == 4 && !memcmp(keys[i].s, "rule", 4))
                        || (keys[i].len == 4 && !memcmp(keys[i].s, "time", 4))))

@@ -6,9 +6,11 @@
 */
 #include <lauxlib.h>
 
+#include "domain_lua.h"
 #include "lua_modules.h"
 
 static const luaL_Reg c_modules[] = {
+    { "certmon.domain_c", luaopen_certmon_domain_c },
     { NULL, NULL }
 };
 

@@ -17,14 +17,23 @@
 #include "log.h"
 #include "options.h"
 #include "queue.h"
+#include "reload.h"
 #include "replay_source.h"
 #include "rules.h"
 #include "sandbox.h"
 #include "stats.h"
+#include "store.h"
 #include "worker.h"
 
 static volatile sig_atomic_t stop_requested;
 static struct source *running_source;
+static struct reloader *running_reloader;
+
+static void on_hup_signal(int sig)
+{
+    (void)sig;
+    reload_request(running_reloader);
+}
 
 static void on_stop_signal(int sig)
 {
@@ -45,6 +54,8 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = running_reloader ? on_hup_signal : SIG_IGN;
+    sigaction(SIGHUP, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
 }
@@ -60,20 +71,32 @@ static void on_limit(void *arg)
         running_source->wake(running_source);
 }
 
-/* The folder certmon's binary lives in, where lua/ and scripts/ are. */
+/* The project folder, where lua/ and scripts/ are: the binary's folder
+** or the nearest one above it that has lua/ (test builds live in
+** build/san/). */
 static int find_home(char *out, size_t outlen)
 {
-    char exe[PATH_MAX];
+    char exe[PATH_MAX], probe[PATH_MAX + 8];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *dir;
 
     if (n <= 0)
         return -1;
     exe[n] = '\0';
-    snprintf(out, outlen, "%s", dirname(exe));
+    dir = dirname(exe);
+    snprintf(out, outlen, "%s", dir);
+    for (int up = 0; up < 3 && strcmp(dir, "/") != 0; up++) {
+        snprintf(probe, sizeof(probe), "%s/lua", dir);
+        if (access(probe, F_OK) == 0) {
+            snprintf(out, outlen, "%s", dir);
+            return 0;
+        }
+        dir = dirname(dir);
+    }
     return 0;
 }
 
-static void print_problem(void *ud, const char *problem)
+static void print_problem(void *ud, size_t index, const char *problem)
 {
     int *check_mode = ud;
 
@@ -100,7 +123,7 @@ static size_t validate_rules(const struct sandbox_config *sc,
     }
     failed = rules_load(L, rs, &rules, &n, print_problem, &check_mode);
     rules_free(rules, n);
-    lua_close(L);
+    sandbox_close(L);
     return failed;
 }
 
@@ -130,6 +153,8 @@ int main(int argc, char **argv)
     char err[512], home[PATH_MAX], lua_dir[PATH_MAX + 8];
     char default_rules[PATH_MAX + 16];
     const char *default_paths[1];
+    const char **rule_paths;
+    size_t n_rule_paths;
     struct ruleset *rs = NULL;
     struct queue *q = NULL;
     struct worker **workers = NULL;
@@ -152,6 +177,7 @@ int main(int argc, char **argv)
     case OPTIONS_OK:
         break;
     }
+    store_set_max_bytes(o.store_max_bytes);
     if (o.verbose > 0)
         log_set_level(LOG_DEBUG);
     else if (o.verbose < 0)
@@ -165,17 +191,26 @@ int main(int argc, char **argv)
         snprintf(default_rules, sizeof(default_rules), "%s/scripts", home);
         default_paths[0] = default_rules;
     }
-    if (ruleset_read(o.n_rule_paths ? o.rule_paths : default_paths,
-                     o.n_rule_paths ? o.n_rule_paths : 1, &rs, err,
+    rule_paths = o.n_rule_paths ? o.rule_paths : default_paths;
+    n_rule_paths = o.n_rule_paths ? o.n_rule_paths : 1;
+    if (ruleset_read(rule_paths, n_rule_paths, 0, &rs, err,
                      sizeof(err)) < 0) {
         log_error("rules: %s", err);
         goto done;
     }
+    rs->generation = 1;
+    /* rs stays referenced until exit: sc points at its folders. */
     sc = (struct sandbox_config){
         .lua_dir = lua_dir,
         .rule_dirs = (const char *const *)rs->dirs,
         .n_rule_dirs = rs->n_dirs,
+        .unsafe = o.unsafe,
+        .budget_instructions = o.rule_budget,
+        .memory_bytes = o.rule_memory_bytes,
     };
+    if (o.unsafe)
+        log_warn("--unsafe: rules get the full Lua standard library "
+                 "(files, processes, C modules)");
     if (o.check) {
         size_t failed = validate_rules(&sc, rs, 1);
         if (failed)
@@ -216,23 +251,49 @@ int main(int argc, char **argv)
     p.on_limit = on_limit;
     p.on_limit_arg = q;
     p.seq_label = "line";
-    /* Workers must not take the stop signals: the source's blocking calls
-    ** on the main thread are what a signal has to interrupt. */
+    p.fail_limit = o.rule_fail_limit;
+    /* Workers and the reload thread must not take the signals: the
+    ** source's blocking calls on the main thread are what a signal has to
+    ** interrupt. */
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     for (; n_workers < o.workers; n_workers++) {
-        workers[n_workers] = worker_new(n_workers, &p, &sc, rs, err,
-                                        sizeof(err));
-        if (!workers[n_workers] || worker_start(workers[n_workers]) < 0) {
-            log_error("worker %d: %s", n_workers,
-                      workers[n_workers] ? "cannot start thread" : err);
-            worker_free(workers[n_workers]);
+        struct rules_instance *ri = rules_instantiate(&sc, rs, NULL, NULL,
+                                                      err, sizeof(err));
+        workers[n_workers] = ri ? worker_new(n_workers, &p, ri) : NULL;
+        if (!workers[n_workers]) {
+            log_error("worker %d: %s", n_workers, ri ? "out of memory" : err);
+            rules_instance_free(ri);
             pthread_sigmask(SIG_SETMASK, &old, NULL);
             goto stop;
         }
     }
+    if (!o.no_reload) {
+        struct reload_config rc = {
+            .rule_paths = rule_paths,
+            .n_rule_paths = n_rule_paths,
+            .sandbox = &sc,
+            .watch = 1,
+            .settle_ms = 150,
+        };
+        running_reloader = reload_start(&rc, workers, n_workers, rs, err,
+                                        sizeof(err));
+        if (!running_reloader)
+            log_warn("hot reload unavailable: %s", err);
+        else {
+            p.retire = reload_retire;
+            p.retire_arg = running_reloader;
+        }
+    }
+    for (int i = 0; i < n_workers; i++)
+        if (worker_start(workers[i]) < 0) {
+            log_error("worker %d: cannot start thread", i);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            goto stop;
+        }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     running_source = src;
     install_signals();
@@ -250,12 +311,16 @@ int main(int argc, char **argv)
         status = 1;
     }
 stop:
-    /* Finish what is queued: workers drain the closed queue, then exit. */
+    /* No reload from here on; then finish what is queued: workers drain
+    ** the closed queue, then exit. */
+    reload_stop(running_reloader);
     queue_close(q);
     for (int i = 0; i < n_workers; i++)
         worker_free(workers[i]);
     running_source = NULL;
-    log_rule_summary(rs);
+    log_rule_summary(running_reloader ? reload_current(running_reloader) : rs);
+    reload_free(running_reloader);
+    running_reloader = NULL;
     stats_print_summary(stderr, now_s() - t0);
 done:
     if (src)
@@ -263,7 +328,8 @@ done:
     free(workers);
     queue_free(q);
     alert_output_close();
-    ruleset_free(rs);
+    ruleset_unref(rs);
+    store_reset();
     options_free(&o);
     return status;
 }

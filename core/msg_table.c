@@ -112,6 +112,16 @@ int msg_table_init(lua_State *L, char *err, size_t errlen)
 
 int msg_table_push(lua_State *L, const char *data, size_t len)
 {
+    size_t i = 0;
+
+    /* A JSON array decodes to a table too; only objects are messages. */
+    while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' ||
+                       data[i] == '\n'))
+        i++;
+    if (i == len || data[i] != '{') {
+        lua_pushliteral(L, "not a JSON object");
+        return -1;
+    }
     lua_rawgetp(L, LUA_REGISTRYINDEX, &decode_key);
     lua_pushlightuserdata(L, (void *)data);
     lua_pushinteger(L, (lua_Integer)len);

@@ -20,6 +20,10 @@ static const struct options option_defaults = {
     .max_message_bytes = 1u << 20,
     .on_full = FULL_DROP,
     .stats_interval_s = 60,
+    .store_max_bytes = 64u << 20,
+    .rule_budget = 100000000,
+    .rule_memory_bytes = 256u << 20,
+    .rule_fail_limit = 100,
 };
 
 static const char usage_text[] =
@@ -36,6 +40,18 @@ static const char usage_text[] =
 "Rules:\n"
 "      --check                load and validate the rules, print every\n"
 "                             problem as file:line: message, exit 0 or 1\n"
+"      --test                 run the test cases of the rules, exit 0 if\n"
+"                             all pass\n"
+"      --no-reload            do not reload rules when their files change\n"
+"                             (and ignore SIGHUP)\n"
+"      --rule-budget N        instructions a rule may run per call\n"
+"                             (default 100000000)\n"
+"      --rule-memory B        memory of each worker's Lua state (default\n"
+"                             256m; k/m/g suffixes; 0 = no cap)\n"
+"      --rule-fail-limit K    disable a rule that fails K calls in a row\n"
+"                             until its file changes (default 100, 0 = never)\n"
+"      --unsafe               give rules the full Lua standard library\n"
+"                             (io, os, debug, C modules); limits still apply\n"
 "\n"
 "Pipeline:\n"
 "  -w, --workers N            Lua worker threads (default: CPUs)\n"
@@ -47,6 +63,8 @@ static const char usage_text[] =
 "                             and skipped (default 1048576; k/m suffixes)\n"
 "      --on-full drop|block   when the queue is full: drop the message\n"
 "                             (counted) or wait; replay always waits\n"
+"      --store-max B          memory for certmon.store, oldest entries\n"
+"                             evicted past it (default 64m)\n"
 "\n"
 "Output:\n"
 "  -o, --output FILE          append alerts to FILE (default: stdout)\n"
@@ -66,6 +84,13 @@ enum {
     OPT_MAX_SIZE,
     OPT_ON_FULL,
     OPT_VERSION,
+    OPT_STORE_MAX,
+    OPT_TEST,
+    OPT_NO_RELOAD,
+    OPT_UNSAFE,
+    OPT_RULE_BUDGET,
+    OPT_RULE_MEMORY,
+    OPT_RULE_FAIL_LIMIT,
 };
 
 static const struct option long_options[] = {
@@ -81,6 +106,13 @@ static const struct option long_options[] = {
     { "max-message-size", required_argument, NULL, OPT_MAX_SIZE },
     { "on-full", required_argument, NULL, OPT_ON_FULL },
     { "version", no_argument, NULL, OPT_VERSION },
+    { "store-max", required_argument, NULL, OPT_STORE_MAX },
+    { "test", no_argument, NULL, OPT_TEST },
+    { "no-reload", no_argument, NULL, OPT_NO_RELOAD },
+    { "unsafe", no_argument, NULL, OPT_UNSAFE },
+    { "rule-budget", required_argument, NULL, OPT_RULE_BUDGET },
+    { "rule-memory", required_argument, NULL, OPT_RULE_MEMORY },
+    { "rule-fail-limit", required_argument, NULL, OPT_RULE_FAIL_LIMIT },
     { NULL, 0, NULL, 0 }
 };
 
@@ -203,6 +235,36 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
             else
                 goto bad_value;
             o->on_full_given = 1;
+            break;
+        case OPT_STORE_MAX:
+            if (parse_count(optarg, 4096, 1ull << 40, 1, &v) < 0)
+                goto bad_value;
+            o->store_max_bytes = (size_t)v;
+            break;
+        case OPT_TEST:
+            o->test = 1;
+            break;
+        case OPT_NO_RELOAD:
+            o->no_reload = 1;
+            break;
+        case OPT_UNSAFE:
+            o->unsafe = 1;
+            break;
+        case OPT_RULE_BUDGET:
+            if (parse_count(optarg, 1000, UINT64_MAX, 0, &v) < 0)
+                goto bad_value;
+            o->rule_budget = v;
+            break;
+        case OPT_RULE_MEMORY:
+            if (strcmp(optarg, "0") != 0 &&
+                parse_count(optarg, 1u << 20, 1ull << 40, 1, &v) < 0)
+                goto bad_value;
+            o->rule_memory_bytes = strcmp(optarg, "0") ? (size_t)v : 0;
+            break;
+        case OPT_RULE_FAIL_LIMIT:
+            if (parse_count(optarg, 0, 1u << 30, 0, &v) < 0)
+                goto bad_value;
+            o->rule_fail_limit = (unsigned)v;
             break;
         case ':':
             snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);

@@ -18,6 +18,12 @@ struct options {
     size_t n_rule_paths;
     const char *lua_dir;            /* the project's lua/ (found at start) */
     int check;                      /* --check */
+    int test;                       /* --test */
+    int no_reload;                  /* --no-reload */
+    int unsafe;                     /* --unsafe */
+    uint64_t rule_budget;           /* --rule-budget, instructions/call */
+    size_t rule_memory_bytes;       /* --rule-memory, per worker state */
+    unsigned rule_fail_limit;       /* --rule-fail-limit, 0 = never */
 
     /* sources */
     const char *replay_path;        /* -r FILE, "-" = stdin; NULL = none */
@@ -37,6 +43,7 @@ struct options {
     enum full_policy on_full;       /* --on-full; default per source */
     int on_full_given;
     uint64_t max_messages;          /* -n; 0 = no limit */
+    size_t store_max_bytes;         /* --store-max, default 64 MiB */
 
     /* outputs */
     const char *output_path;        /* -o FILE (append); NULL = stdout */

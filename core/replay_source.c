@@ -119,6 +119,8 @@ static int replay_run(struct source *s, struct intake *in, char *err,
         len += (size_t)got;
         while ((nl = memchr(buf + start, '\n', len - start))) {
             size_t n = (size_t)(nl - (buf + start));
+            if (*in->stop)
+                goto done;  /* one read can hold thousands of lines */
             if (skipping)
                 skipping = 0;   /* the rest of a long line ends here */
             else if (n > max + 1 || (n == max + 1 && nl[-1] != '\r'))

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lua_api.h"
 #include "rules.h"
 #include "sandbox.h"
 
@@ -131,7 +132,8 @@ static int expand_dir(const char *dir, struct strv *files, char *err,
             goto done;
         }
     }
-    qsort(found.v, found.n, sizeof(*found.v), cmp_str);
+    if (found.n > 1)
+        qsort(found.v, found.n, sizeof(*found.v), cmp_str);
     for (size_t i = 0; i < found.n; i++) {
         if (strv_push(files, found.v[i]) < 0) {
             found.v[i] = NULL;
@@ -147,6 +149,8 @@ done:
     return rc;
 }
 
+static void ruleset_free(struct ruleset *rs);
+
 /* The folder part of path ("." if none), newly allocated. */
 static char *dir_of(const char *path)
 {
@@ -159,7 +163,7 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(slash - path));
 }
 
-int ruleset_read(const char *const *paths, size_t n_paths,
+int ruleset_read(const char *const *paths, size_t n_paths, int allow_empty,
                  struct ruleset **out, char *err, size_t errlen)
 {
     struct strv files = { 0 }, dirs = { 0 };
@@ -189,13 +193,14 @@ int ruleset_read(const char *const *paths, size_t n_paths,
             goto fail;
         }
     }
-    if (files.n == 0) {
+    if (files.n == 0 && !allow_empty) {
         snprintf(err, errlen, "no rule files (*.lua) in %s%s",
                  n_paths ? paths[0] : "(nothing)", n_paths > 1 ? ", ..." : "");
         goto fail;
     }
     rs = calloc(1, sizeof(*rs));
-    if (!rs || !(rs->files = calloc(files.n, sizeof(*rs->files)))) {
+    if (!rs || !(rs->files = calloc(files.n ? files.n : 1,
+                                    sizeof(*rs->files)))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -218,6 +223,7 @@ int ruleset_read(const char *const *paths, size_t n_paths,
     }
     rs->dirs = dirs.v;
     rs->n_dirs = dirs.n;
+    atomic_init(&rs->refs, 1);
     strv_free(&files);
     *out = rs;
     return 0;
@@ -228,7 +234,7 @@ fail:
     return -1;
 }
 
-void ruleset_free(struct ruleset *rs)
+static void ruleset_free(struct ruleset *rs)
 {
     if (!rs)
         return;
@@ -243,6 +249,62 @@ void ruleset_free(struct ruleset *rs)
         free(rs->dirs);
     }
     free(rs);
+}
+
+struct ruleset *ruleset_from(const struct rule_file *const *files, size_t n)
+{
+    struct ruleset *rs = calloc(1, sizeof(*rs));
+    struct strv dirs = { 0 };
+
+    if (!rs || !(rs->files = calloc(n ? n : 1, sizeof(*rs->files))))
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        struct rule_file *f = &rs->files[i];
+        char *dir;
+        f->path = strdup(files[i]->path);
+        f->src = malloc(files[i]->src_len + 1);
+        if (!f->path || !f->src) {
+            free(f->path);
+            free(f->src);
+            goto fail;
+        }
+        memcpy(f->src, files[i]->src, files[i]->src_len + 1);
+        f->src_len = files[i]->src_len;
+        rs->n_files++;
+        dir = dir_of(f->path);
+        if (dir && strv_has(&dirs, dir))
+            free(dir);
+        else if (strv_push(&dirs, dir) < 0)
+            goto fail;
+    }
+    rs->dirs = dirs.v;
+    rs->n_dirs = dirs.n;
+    atomic_init(&rs->refs, 1);
+    return rs;
+fail:
+    ruleset_free(rs);
+    strv_free(&dirs);
+    return NULL;
+}
+
+struct ruleset *ruleset_ref(struct ruleset *rs)
+{
+    atomic_fetch_add(&rs->refs, 1);
+    return rs;
+}
+
+void ruleset_unref(struct ruleset *rs)
+{
+    if (rs && atomic_fetch_sub(&rs->refs, 1) == 1)
+        ruleset_free(rs);
+}
+
+struct rule_file *ruleset_find(struct ruleset *rs, const char *path)
+{
+    for (size_t i = 0; i < rs->n_files; i++)
+        if (strcmp(rs->files[i].path, path) == 0)
+            return &rs->files[i];
+    return NULL;
 }
 
 /* The line of the last top-level-looking "return" in src, where a rule's
@@ -302,8 +364,8 @@ static int take_handler(lua_State *L, int idx, const char *field, int *ref)
 }
 
 /* Reports "path:line: what" through report. */
-static void reportf(rules_report_fn report, void *ud, const char *path,
-                    int line, const char *what)
+static void reportf(rules_report_fn report, void *ud, size_t index,
+                    const char *path, int line, const char *what)
 {
     char msg[1024];
 
@@ -311,12 +373,15 @@ static void reportf(rules_report_fn report, void *ud, const char *path,
         snprintf(msg, sizeof(msg), "%s:%d: %s", path, line, what);
     else
         snprintf(msg, sizeof(msg), "%s", what);
-    report(ud, msg);
+    report(ud, index, msg);
 }
 
 /* The first line of a Lua error message, which already starts with
-** "path:line:" for compile and runtime errors (without the traceback). */
-static void report_lua_error(lua_State *L, rules_report_fn report, void *ud)
+** "path:line:" for compile and runtime errors (without the traceback);
+** limit trips at load time get the file's name in front. */
+static void report_lua_error(lua_State *L, rules_report_fn report, void *ud,
+                             size_t index, const char *path,
+                             enum sandbox_failure kind)
 {
     const char *msg = lua_tostring(L, -1);
     char first[1024];
@@ -329,38 +394,61 @@ static void report_lua_error(lua_State *L, rules_report_fn report, void *ud)
         n = sizeof(first) - 1;
     memcpy(first, msg, n);
     first[n] = '\0';
-    report(ud, first);
+    if (kind == SANDBOX_BUDGET || kind == SANDBOX_MEMORY) {
+        char full[1200];
+        snprintf(full, sizeof(full), "%s: loading %s: %s", path,
+                 kind == SANDBOX_BUDGET ? "exceeded the instruction budget"
+                                        : "exceeded the memory limit",
+                 first);
+        report(ud, index, full);
+        return;
+    }
+    report(ud, index, first);
 }
 
 /* Loads one file: on success pushes nothing and fills r; on failure
 ** reports and returns -1. Stack unchanged either way. */
-static int load_one(lua_State *L, struct rule_file *f, struct rule *r,
-                    const struct rule *loaded, size_t n_loaded,
-                    rules_report_fn report, void *ud)
+static int load_one(lua_State *L, struct rule_file *f, size_t index,
+                    struct rule *r, const struct rule *loaded,
+                    size_t n_loaded, rules_report_fn report, void *ud)
 {
-    int base = lua_gettop(L), tbl, rline = return_line(f->src);
+    int base = lua_gettop(L), tbl, rline = return_line(f->src), status;
     char chunkname[1024];
     char *name = NULL;
     const char *why = NULL;
+    struct certmon_ctx *saved = lua_api_get_ctx(L);
+    struct certmon_ctx load_ctx = { 0 };
+    enum sandbox_failure kind;
 
     memset(r, 0, sizeof(*r));
     r->on_cert_ref = r->on_message_ref = LUA_NOREF;
     lua_pushcfunction(L, sandbox_traceback);
     snprintf(chunkname, sizeof(chunkname), "@%s", f->path);
     if (luaL_loadbufferx(L, f->src, f->src_len, chunkname, "t") != LUA_OK) {
-        report_lua_error(L, report, ud);
+        report_lua_error(L, report, ud, index, f->path, SANDBOX_RUNTIME);
         goto fail;
     }
-    sandbox_push_rule_env(L);
-    if (!lua_setupvalue(L, -2, 1))
+    sandbox_push_rule_env(L);               /* base+3 */
+    lua_pushvalue(L, -1);
+    if (!lua_setupvalue(L, -3, 1))
         lua_pop(L, 1);      /* a chunk with no _ENV use: nothing to set */
+    lua_insert(L, -2);      /* env below the chunk */
     name = default_name(f->path);
     lua_pushstring(L, name ? name : "");
     lua_pushstring(L, f->path);
-    if (lua_pcall(L, 2, 1, base + 1) != LUA_OK) {
-        report_lua_error(L, report, ud);
+    /* The chunk runs under the same limits as a handler call; store keys
+    ** it uses belong to the rule's default name. */
+    load_ctx.rule = name;
+    lua_api_set_ctx(L, &load_ctx);
+    sandbox_begin_call(L);
+    status = lua_pcall(L, 2, 1, base + 1);
+    kind = sandbox_end_call(L, status);
+    lua_api_set_ctx(L, saved);
+    if (status != LUA_OK) {
+        report_lua_error(L, report, ud, index, f->path, kind);
         goto fail;
     }
+    sandbox_lock_env(L, base + 2);
     tbl = lua_gettop(L);
     if (!lua_istable(L, tbl)) {
         why = lua_pushfstring(L, "a rule must return a table with on_cert "
@@ -405,7 +493,7 @@ static int load_one(lua_State *L, struct rule_file *f, struct rule *r,
     lua_settop(L, base);
     return 0;
 invalid:
-    reportf(report, ud, f->path, rline, why);
+    reportf(report, ud, index, f->path, rline, why);
 fail:
     luaL_unref(L, LUA_REGISTRYINDEX, r->on_cert_ref);
     luaL_unref(L, LUA_REGISTRYINDEX, r->on_message_ref);
@@ -422,13 +510,14 @@ size_t rules_load(lua_State *L, struct ruleset *rs, struct rule **out,
     size_t n = 0, failed = 0;
 
     if (!rules) {
-        report(ud, "out of memory loading rules");
+        report(ud, 0, "out of memory loading rules");
         *out = NULL;
         *n_out = 0;
         return rs->n_files;
     }
     for (size_t i = 0; i < rs->n_files; i++) {
-        if (load_one(L, &rs->files[i], &rules[n], rules, n, report, ud) == 0)
+        if (load_one(L, &rs->files[i], i, &rules[n], rules, n, report,
+                     ud) == 0)
             n++;
         else
             failed++;
@@ -445,4 +534,58 @@ void rules_free(struct rule *rules, size_t n)
     for (size_t i = 0; i < n; i++)
         free(rules[i].name);
     free(rules);
+}
+
+/* Keeps the first problem for the caller's error message. */
+struct first_problem {
+    rules_report_fn report;
+    void *ud;
+    char text[512];
+};
+
+static void note_problem(void *ud, size_t index, const char *problem)
+{
+    struct first_problem *fp = ud;
+
+    if (!fp->text[0])
+        snprintf(fp->text, sizeof(fp->text), "%s", problem);
+    if (fp->report)
+        fp->report(fp->ud, index, problem);
+}
+
+struct rules_instance *rules_instantiate(const struct sandbox_config *sc,
+                                         struct ruleset *rs,
+                                         rules_report_fn report, void *ud,
+                                         char *err, size_t errlen)
+{
+    struct rules_instance *ri = calloc(1, sizeof(*ri));
+    struct first_problem fp = { .report = report, .ud = ud };
+
+    if (!ri) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ri->L = sandbox_new_state(sc, err, errlen);
+    if (!ri->L) {
+        free(ri);
+        return NULL;
+    }
+    ri->rs = ruleset_ref(rs);
+    if (rules_load(ri->L, rs, &ri->rules, &ri->n_rules, note_problem,
+                   &fp) > 0) {
+        snprintf(err, errlen, "%s", fp.text);
+        rules_instance_free(ri);
+        return NULL;
+    }
+    return ri;
+}
+
+void rules_instance_free(struct rules_instance *ri)
+{
+    if (!ri)
+        return;
+    rules_free(ri->rules, ri->n_rules);
+    sandbox_close(ri->L);
+    ruleset_unref(ri->rs);
+    free(ri);
 }

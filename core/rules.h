@@ -24,14 +24,19 @@ struct rule_file {
     atomic_uint_fast64_t errors;
     atomic_uint_fast64_t time_ns;
     atomic_uint logged;             /* error kinds already logged (bits) */
+    atomic_uint failures_in_row;    /* reset by a successful call */
+    atomic_int disabled;            /* too many failures in a row */
 };
 
+/* An immutable snapshot of rule files; reference-counted because worker
+** states of an old generation may outlive its replacement for a while. */
 struct ruleset {
     uint64_t generation;
     struct rule_file *files;
     size_t n_files;
     char **dirs;                    /* distinct folders, for require */
     size_t n_dirs;
+    atomic_int refs;
 };
 
 /* A rule as loaded into one state. */
@@ -43,23 +48,55 @@ struct rule {
 };
 
 /* Expands paths (a .lua file, or a folder: its *.lua files but *_test.lua,
-** sorted) and reads every file. Returns 0 and *out, or -1 with a reason in
-** err (unreadable path, no rule files at all). */
-int ruleset_read(const char *const *paths, size_t n_paths,
+** sorted) and reads every file. Returns 0 and *out (one reference), or -1
+** with a reason in err (unreadable path, no rule files at all). With
+** allow_empty, finding no rule file is not an error (a reload after the
+** last file was removed). */
+int ruleset_read(const char *const *paths, size_t n_paths, int allow_empty,
                  struct ruleset **out, char *err, size_t errlen);
-void ruleset_free(struct ruleset *rs);
 
-/* Called once per problem with a "file:line: message" string. */
-typedef void (*rules_report_fn)(void *ud, const char *problem);
+/* A ruleset of the given files (copied), for reload's mixes of old and
+** new versions. NULL on OOM. */
+struct ruleset *ruleset_from(const struct rule_file *const *files, size_t n);
 
-/* Loads every file of rs into L. Rules that load are returned in *out
-** (heap array of *n_out, free with rules_free); each file that fails is
-** reported and skipped. Returns the number of files that failed.
-** The stack is unchanged on return. */
+struct ruleset *ruleset_ref(struct ruleset *rs);
+void ruleset_unref(struct ruleset *rs);
+
+/* The file of rs with this path, or NULL. */
+struct rule_file *ruleset_find(struct ruleset *rs, const char *path);
+
+/* Called once per problem with the index of the file in its ruleset and a
+** "file:line: message" string. */
+typedef void (*rules_report_fn)(void *ud, size_t file_index,
+                                const char *problem);
+
+/* Loads every file of rs into L (a sandbox state). Rules that load are
+** returned in *out (heap array of *n_out, free with rules_free); each
+** file that fails is reported and skipped. Returns the number of files
+** that failed. The stack is unchanged on return. */
 size_t rules_load(lua_State *L, struct ruleset *rs, struct rule **out,
                   size_t *n_out, rules_report_fn report, void *ud);
 
 /* Frees the array and names (the Lua refs go with the state). */
 void rules_free(struct rule *rules, size_t n);
+
+struct sandbox_config;
+
+/* A ruleset loaded into a state of its own: what one worker runs. */
+struct rules_instance {
+    lua_State *L;
+    struct rule *rules;
+    size_t n_rules;
+    struct ruleset *rs;             /* holds a reference */
+};
+
+/* Builds a sandbox state and loads rs into it. Returns NULL with a reason
+** in err if the state cannot be built or any file fails (each failure is
+** also reported when report is set). */
+struct rules_instance *rules_instantiate(const struct sandbox_config *sc,
+                                         struct ruleset *rs,
+                                         rules_report_fn report, void *ud,
+                                         char *err, size_t errlen);
+void rules_instance_free(struct rules_instance *ri);
 
 #endif

@@ -1,9 +1,18 @@
 /*
-** sandbox.c: construction of rule states.
+** sandbox.c: construction of rule states, their environment and limits.
+**
+** Layout of a state: the real global table holds nothing rules can reach.
+** A template of allowed globals lives in the registry; each rule (and each
+** module it requires) gets its own environment table filled from the
+** template, with its own read-only proxies of the library tables, so one
+** rule can neither see nor damage another's globals. The limits live in a
+** struct sandbox that is also the allocator's user data.
 */
+#include <ctype.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,12 +21,174 @@
 #include "msg_table.h"
 #include "sandbox.h"
 
+/* The count hook runs every this many instructions: often enough to stop
+** a loop within microseconds of its budget, rarely enough to cost nothing
+** measurable (HAProxy found 500..10000 the range that does not hurt). */
+#define SB_HOOK_STEP 1000
+
+enum {
+    TRIP_BUDGET = 1 << 0,
+    TRIP_MEMORY = 1 << 1,
+};
+
+struct sandbox {
+    size_t used;                /* bytes held by the state */
+    size_t limit;               /* 0 = no cap */
+    int enforce;                /* the cap applies now */
+    uint64_t budget;            /* instructions per call; 0 = none */
+    uint64_t instructions;      /* counted in this call, in SB_HOOK_STEPs */
+    int tripped;                /* TRIP_* seen in this call */
+    const struct sandbox_config *cfg;
+};
+
+/* Registry keys (their addresses). */
+static const char template_key = 't';   /* allowed globals */
+static const char proxymt_key = 'p';    /* lib name -> proxy metatable */
+
+static struct sandbox *get_sb(lua_State *L)
+{
+    void *ud;
+
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+/* ===== memory ===== */
+
+/* The lua_Alloc of every rule state. Refuses only growth past the cap,
+** never a free or a shrink (Lua assumes those cannot fail). */
+static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    struct sandbox *sb = ud;
+    void *p;
+
+    if (!ptr)
+        osize = 0;      /* then osize encodes the object type */
+    if (nsize == 0) {
+        free(ptr);
+        sb->used -= osize;
+        return NULL;
+    }
+    if (nsize > osize && sb->enforce && sb->limit &&
+        sb->used + (nsize - osize) > sb->limit) {
+        sb->tripped |= TRIP_MEMORY;
+        return NULL;
+    }
+    p = realloc(ptr, nsize);
+    if (!p)
+        return nsize <= osize ? ptr : NULL;
+    sb->used += nsize - osize;
+    return p;
+}
+
+void sandbox_enforce_memory(lua_State *L, int on)
+{
+    get_sb(L)->enforce = on;
+}
+
+size_t sandbox_memory_used(lua_State *L)
+{
+    return get_sb(L)->used;
+}
+
+/* ===== instruction budget ===== */
+
+/* Count hook. Once a limit tripped it fires on every instruction and
+** raises again, so a rule that catches the error with pcall gets nowhere;
+** the pcall wrappers below rethrow as well. */
+static void sb_hook(lua_State *L, lua_Debug *ar)
+{
+    struct sandbox *sb = get_sb(L);
+
+    (void)ar;
+    if (sb->tripped) {
+        if (sb->tripped & TRIP_BUDGET)
+            luaL_error(L, "instruction budget exceeded");
+        luaL_error(L, "memory limit exceeded");
+    }
+    sb->instructions += SB_HOOK_STEP;
+    if (sb->budget && sb->instructions > sb->budget) {
+        sb->tripped |= TRIP_BUDGET;
+        lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "instruction budget exceeded (%llu instructions)",
+                   (unsigned long long)sb->budget);
+    }
+}
+
+void sandbox_begin_call(lua_State *L)
+{
+    struct sandbox *sb = get_sb(L);
+
+    sb->instructions = 0;
+    sb->tripped = 0;
+    sb->enforce = 1;
+}
+
+enum sandbox_failure sandbox_end_call(lua_State *L, int status)
+{
+    struct sandbox *sb = get_sb(L);
+    enum sandbox_failure kind = SANDBOX_OK;
+
+    if (status != LUA_OK)
+        kind = sb->tripped & TRIP_BUDGET ? SANDBOX_BUDGET
+             : (sb->tripped & TRIP_MEMORY) || status == LUA_ERRMEM
+                 ? SANDBOX_MEMORY : SANDBOX_RUNTIME;
+    if (sb->tripped) {
+        sb->tripped = 0;
+        lua_sethook(L, sb_hook, LUA_MASKCOUNT, SB_HOOK_STEP);
+    }
+    return kind;
+}
+
+/* pcall(f, ...) for rules: as the standard one, but a tripped limit is
+** rethrown instead of returned. [-(n), +(r), e] */
+static int sb_pcall(lua_State *L)
+{
+    int status;
+
+    luaL_checkany(L, 1);
+    lua_pushboolean(L, 1);
+    lua_insert(L, 1);
+    status = lua_pcall(L, lua_gettop(L) - 2, LUA_MULTRET, 0);
+    if (status != LUA_OK) {
+        if (get_sb(L)->tripped)
+            return lua_error(L);
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    return lua_gettop(L);
+}
+
+/* xpcall(f, msgh, ...) for rules, with the same rethrow. */
+static int sb_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L), status;
+
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushboolean(L, 1);
+    lua_pushvalue(L, 1);
+    lua_rotate(L, 3, 2);
+    status = lua_pcall(L, n - 2, LUA_MULTRET, 2);
+    if (status != LUA_OK) {
+        if (get_sb(L)->tripped)
+            return lua_error(L);
+        lua_pushboolean(L, 0);
+        lua_pushvalue(L, -2);
+        return 2;
+    }
+    return lua_gettop(L) - 2;
+}
+
+/* ===== error handling ===== */
+
 int sandbox_traceback(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
 
     if (msg == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+        if (luaL_callmeta(L, 1, "__tostring") &&
+            lua_type(L, -1) == LUA_TSTRING)
             msg = lua_tostring(L, -1);
         else
             msg = lua_pushfstring(L, "(error object is a %s value)",
@@ -26,6 +197,36 @@ int sandbox_traceback(lua_State *L)
     luaL_traceback(L, L, msg, 1);
     return 1;
 }
+
+/* Raises "<where>: what 'key'" pointing at the Lua line that did it. */
+static int raise_named(lua_State *L, const char *what, int key_idx)
+{
+    luaL_where(L, 2);
+    lua_pushfstring(L, "%s '%s'", what, luaL_tolstring(L, key_idx, NULL));
+    lua_remove(L, -2);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+/* __index of rule environments: an unknown global is a typo. */
+static int strict_index(lua_State *L)
+{
+    return raise_named(L, "undefined global", 2);
+}
+
+/* __newindex of locked environments. */
+static int strict_newindex(lua_State *L)
+{
+    return raise_named(L, "assignment to undeclared global", 2);
+}
+
+/* __newindex of library proxies. */
+static int readonly_newindex(lua_State *L)
+{
+    return raise_named(L, "attempt to modify read-only field", 2);
+}
+
+/* ===== replaced functions ===== */
 
 /* print(...) for rules: to stderr, because stdout carries the alerts.
 ** [-n, +0, e] */
@@ -48,9 +249,307 @@ static int rule_print(lua_State *L)
     return 0;
 }
 
-/* Sets package.path to the lua/ folder and the rule folders; no C
-** modules from disk. [-0, +0, m] */
-static void set_paths(lua_State *L, const struct sandbox_config *cfg)
+/* collectgarbage("count") only: rules may watch their memory, not stop
+** the collector. [-(0|1), +1, e] */
+static int rule_collectgarbage(lua_State *L)
+{
+    const char *opt = luaL_optstring(L, 1, "collect");
+
+    if (strcmp(opt, "count") != 0)
+        return luaL_error(L, "collectgarbage('%s') is not allowed in rules",
+                          opt);
+    lua_pushnumber(L, lua_gc(L, LUA_GCCOUNT, 0) +
+                      lua_gc(L, LUA_GCCOUNTB, 0) / 1024.0);
+    return 1;
+}
+
+/* load(s [, name [, mode [, env]]]) for rules: text chunks only, and the
+** default environment is the caller's own, never the real globals.
+** upvalue 1: the rule's environment. [-(1..4), +(1|2), e] */
+static int rule_load(lua_State *L)
+{
+    size_t len;
+    const char *s = lua_tolstring(L, 1, &len);
+    const char *name = luaL_optstring(L, 2, "=(load)");
+    int has_env = lua_gettop(L) >= 4;
+
+    if (!s)
+        return luaL_error(L, "load: only text chunks (strings) are allowed "
+                          "in rules");
+    if (luaL_loadbufferx(L, s, len, name, "t") != LUA_OK) {
+        luaL_pushfail(L);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (has_env)
+        lua_pushvalue(L, 4);
+    else
+        lua_pushvalue(L, lua_upvalueindex(1));
+    if (!lua_setupvalue(L, -2, 1))
+        lua_pop(L, 1);
+    return 1;
+}
+
+/* ===== require ===== */
+
+static void push_env(lua_State *L, int loaded_idx);
+
+/* Is name a plausible module name (letters, digits, _ - and inner dots)?
+** Keeps require inside its folders: no "/", no "..". */
+static int valid_module_name(const char *name)
+{
+    if (!*name || *name == '.')
+        return 0;
+    for (const char *p = name; *p; p++) {
+        if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '-' ||
+              *p == '.'))
+            return 0;
+        if (p[0] == '.' && (p[1] == '.' || p[1] == '\0'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Pushes the path of the first readable candidate for module name, or
+** returns 0 with the list of tried paths pushed instead. [-0, +1, m] */
+static int find_module(lua_State *L, const struct sandbox_config *cfg,
+                       const char *name)
+{
+    luaL_Buffer tried;
+    char rel[512], path[4096];
+    size_t i;
+
+    snprintf(rel, sizeof(rel), "%s", name);
+    for (i = 0; rel[i]; i++)
+        if (rel[i] == '.')
+            rel[i] = '/';
+    luaL_buffinit(L, &tried);
+    for (i = 0; i < 2 + cfg->n_rule_dirs; i++) {
+        if (i == 0)
+            snprintf(path, sizeof(path), "%s/%s.lua", cfg->lua_dir, rel);
+        else if (i == 1)
+            snprintf(path, sizeof(path), "%s/%s/init.lua", cfg->lua_dir, rel);
+        else
+            snprintf(path, sizeof(path), "%s/%s.lua", cfg->rule_dirs[i - 2],
+                     rel);
+        if (access(path, R_OK) == 0) {
+            luaL_pushresult(&tried);
+            lua_pop(L, 1);
+            lua_pushstring(L, path);
+            return 1;
+        }
+        luaL_addstring(&tried, "\n\tno file '");
+        luaL_addstring(&tried, path);
+        luaL_addstring(&tried, "'");
+    }
+    luaL_pushresult(&tried);
+    return 0;
+}
+
+/* require(name) for rules: the rule's own cache, then the C modules built
+** into certmon, then Lua files (as text) from lua/ and the rule folders,
+** each run in an environment of its own.
+** upvalue 1: the per-rule table of loaded modules. [-1, +1, e] */
+static int rule_require(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    struct sandbox *sb = get_sb(L);
+    int loaded = lua_upvalueindex(1);
+
+    lua_settop(L, 1);
+    if (lua_getfield(L, loaded, name) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+    if (!valid_module_name(name))
+        return luaL_error(L, "module '%s' not found: invalid name", name);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    if (lua_getfield(L, -1, name) == LUA_TFUNCTION) {
+        lua_pushvalue(L, 1);
+        lua_call(L, 1, 1);
+    } else {
+        lua_pop(L, 2);
+        if (!find_module(L, sb->cfg, name))
+            return luaL_error(L, "module '%s' not found:%s", name,
+                              lua_tostring(L, -1));
+        if (luaL_loadfilex(L, lua_tostring(L, -1), "t") != LUA_OK)
+            return lua_error(L);
+        push_env(L, loaded);
+        lua_pushvalue(L, -1);
+        lua_insert(L, -3);      /* path env chunk env */
+        lua_setupvalue(L, -2, 1);
+        lua_pushvalue(L, 1);
+        lua_pushvalue(L, 2);
+        lua_call(L, 2, 1);      /* path env result */
+        sandbox_lock_env(L, 3);
+    }
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, loaded, name);
+    return 1;
+}
+
+/* ===== environments ===== */
+
+/* Pushes a new environment sharing the module cache at loaded_idx (a new
+** cache if loaded_idx is 0). [-0, +1, m] */
+static void push_env(lua_State *L, int loaded_idx)
+{
+    struct sandbox *sb = get_sb(L);
+    int env;
+
+    loaded_idx = loaded_idx ? lua_absindex(L, loaded_idx) : 0;
+    lua_newtable(L);
+    env = lua_gettop(L);
+    if (sb->cfg->unsafe) {
+        lua_createtable(L, 0, 1);
+        lua_pushglobaltable(L);
+        lua_setfield(L, -2, "__index");
+        lua_setmetatable(L, env);
+        return;
+    }
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &template_key);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &proxymt_key);
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {           /* env tmpl pmt k v */
+        if (lua_istable(L, -1)) {       /* a library: give a proxy */
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -2);
+            lua_rawget(L, -4);          /* its proxy metatable */
+            lua_setmetatable(L, -2);
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, env);
+    }
+    lua_pop(L, 2);
+    lua_pushvalue(L, env);
+    lua_setfield(L, env, "_G");
+    if (loaded_idx)
+        lua_pushvalue(L, loaded_idx);
+    else
+        lua_newtable(L);
+    lua_pushcclosure(L, rule_require, 1);
+    lua_setfield(L, env, "require");
+    lua_pushvalue(L, env);
+    lua_pushcclosure(L, rule_load, 1);
+    lua_setfield(L, env, "load");
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, strict_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, env);
+}
+
+void sandbox_push_rule_env(lua_State *L)
+{
+    push_env(L, 0);
+}
+
+void sandbox_lock_env(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    if (get_sb(L)->cfg->unsafe || !lua_istable(L, idx))
+        return;
+    /* __metatable hides the metatable from rules, not from C. */
+    if (!lua_getmetatable(L, idx))
+        return;
+    lua_pushcfunction(L, strict_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pop(L, 1);
+}
+
+/* Copies names from the library table at idx into a new table. */
+static void copy_fields(lua_State *L, int idx, const char *const *names)
+{
+    idx = lua_absindex(L, idx);
+    lua_newtable(L);
+    for (; *names; names++) {
+        lua_getfield(L, idx, *names);
+        lua_setfield(L, -2, *names);
+    }
+}
+
+static const char *const base_names[] = {
+    "assert", "error", "ipairs", "next", "pairs", "rawequal", "rawget",
+    "rawlen", "rawset", "select", "tonumber", "tostring", "type",
+    "setmetatable", "getmetatable", "_VERSION", NULL
+};
+
+static const char *const os_names[] = {
+    "time", "date", "clock", "getenv", NULL
+};
+
+static const luaL_Reg replaced[] = {
+    { "print", rule_print },
+    { "pcall", sb_pcall },
+    { "xpcall", sb_xpcall },
+    { "collectgarbage", rule_collectgarbage },
+    { NULL, NULL }
+};
+
+/* Builds the template of allowed globals and the library proxies.
+** [-0, +0, e] */
+static void build_template(lua_State *L)
+{
+    static const char *const libs[] = { "string", "table", "math", "utf8",
+                                        NULL };
+    int tmpl, pmt;
+
+    lua_pushglobaltable(L);
+    copy_fields(L, -1, base_names);
+    tmpl = lua_gettop(L);
+    luaL_setfuncs(L, replaced, 0);
+    lua_newtable(L);
+    pmt = lua_gettop(L);
+    for (int i = 0; libs[i]; i++) {
+        lua_getglobal(L, libs[i]);
+        if (strcmp(libs[i], "string") == 0) {
+            /* a copy without dump: bytecode has no place in rules */
+            lua_pushnil(L);
+            lua_setfield(L, -2, "dump");
+        }
+        lua_setfield(L, tmpl, libs[i]);
+    }
+    lua_getglobal(L, "os");
+    copy_fields(L, -1, os_names);
+    lua_setfield(L, tmpl, "os");
+    lua_pop(L, 1);
+    /* one proxy metatable per library, shared by every rule's proxy */
+    lua_pushnil(L);
+    while (lua_next(L, tmpl)) {
+        if (lua_istable(L, -1)) {
+            lua_createtable(L, 0, 3);
+            lua_insert(L, -2);
+            lua_setfield(L, -2, "__index");
+            lua_pushcfunction(L, readonly_newindex);
+            lua_setfield(L, -2, "__newindex");
+            lua_pushboolean(L, 0);
+            lua_setfield(L, -2, "__metatable");
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, pmt);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &proxymt_key);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &template_key);
+    /* getmetatable("") must not hand out the real string library */
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 3);      /* metatable, "", real _G */
+}
+
+/* Sets package.path to the lua/ folder and the rule folders (used by the
+** standard require in --unsafe mode). [-0, +0, m] */
+static void set_unsafe_paths(lua_State *L, const struct sandbox_config *cfg)
 {
     luaL_Buffer b;
 
@@ -64,25 +563,27 @@ static void set_paths(lua_State *L, const struct sandbox_config *cfg)
     }
     luaL_pushresult(&b);
     lua_setfield(L, -2, "path");
-    lua_pushliteral(L, "");
-    lua_setfield(L, -2, "cpath");
     lua_pop(L, 1);
 }
 
-/* [-1, +0, e] arg 1: light userdata config */
+/* [-0, +0, e] */
 static int setup_state(lua_State *L)
 {
-    const struct sandbox_config *cfg = lua_touserdata(L, 1);
+    struct sandbox *sb = get_sb(L);
 
     luaL_openlibs(L);
-    lua_pushcfunction(L, rule_print);
-    lua_setglobal(L, "print");
-    set_paths(L, cfg);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, luaopen_certmon);
     lua_setfield(L, -2, "certmon");
     lua_pop(L, 1);
     lua_modules_preload(L);
+    if (sb->cfg->unsafe) {
+        lua_pushcfunction(L, rule_print);
+        lua_setglobal(L, "print");
+        set_unsafe_paths(L, sb->cfg);
+    } else {
+        build_template(L);
+    }
     /* Generational GC suits the message pattern: a large young table per
     ** message that dies at once, and long-lived rule state. */
     lua_gc(L, LUA_GCGEN, 0, 0);
@@ -92,33 +593,45 @@ static int setup_state(lua_State *L)
 lua_State *sandbox_new_state(const struct sandbox_config *cfg,
                              char *err, size_t errlen)
 {
-    lua_State *L = luaL_newstate();
+    struct sandbox *sb = calloc(1, sizeof(*sb));
+    lua_State *L;
 
+    if (!sb) {
+        snprintf(err, errlen, "cannot create a Lua state: out of memory");
+        return NULL;
+    }
+    sb->cfg = cfg;
+    sb->limit = cfg->memory_bytes;
+    sb->budget = cfg->budget_instructions;
+    L = lua_newstate(sb_alloc, sb);
     if (!L) {
+        free(sb);
         snprintf(err, errlen, "cannot create a Lua state: out of memory");
         return NULL;
     }
     lua_api_set_ctx(L, NULL);
     lua_pushcfunction(L, setup_state);
-    lua_pushlightuserdata(L, (void *)cfg);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
         snprintf(err, errlen, "setting up a Lua state: %s",
                  lua_tostring(L, -1));
-        lua_close(L);
+        sandbox_close(L);
         return NULL;
     }
     if (msg_table_init(L, err, errlen) < 0) {
-        lua_close(L);
+        sandbox_close(L);
         return NULL;
     }
+    lua_sethook(L, sb_hook, LUA_MASKCOUNT, SB_HOOK_STEP);
     return L;
 }
 
-void sandbox_push_rule_env(lua_State *L)
+void sandbox_close(lua_State *L)
 {
-    lua_newtable(L);
-    lua_newtable(L);
-    lua_pushglobaltable(L);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
+    struct sandbox *sb;
+
+    if (!L)
+        return;
+    sb = get_sb(L);
+    lua_close(L);
+    free(sb);
 }

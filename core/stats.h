@@ -17,6 +17,9 @@ struct stats {
     atomic_uint_fast64_t alerts;        /* alerts written */
     atomic_uint_fast64_t parse_errors;  /* not JSON, not an object, too big */
     atomic_uint_fast64_t rule_errors;   /* failed rule calls, all kinds */
+    atomic_uint_fast64_t rule_budget_errors; /* of which: budget exceeded */
+    atomic_uint_fast64_t rule_memory_errors; /* of which: memory cap hit */
+    atomic_uint_fast64_t reloads;       /* rule generations published */
     atomic_uint_fast64_t dropped;       /* lost to a full queue (drop policy) */
     atomic_uint_fast64_t reconnects;    /* source reconnections */
     atomic_uint_fast64_t received;      /* messages accepted from sources */

@@ -12,89 +12,114 @@
 #include "log.h"
 #include "lua_api.h"
 #include "msg_table.h"
+#include "sandbox.h"
 #include "stats.h"
 #include "worker.h"
 
 #define WORKER_BATCH 32
-
-/* Kinds of rule failure, each logged once per rule file. */
-enum rule_error_kind {
-    ERR_RUNTIME = 1 << 0,
-    ERR_MEMORY = 1 << 1,
-    ERR_HANDLER = 1 << 2,
-};
 
 struct worker {
     int id;
     pthread_t thread;
     int started;
     struct pipeline *p;
-    lua_State *L;
-    struct rule *rules;
-    size_t n_rules;
+    struct rules_instance *cur;
+    _Atomic(struct rules_instance *) pending;
+    atomic_uint_fast64_t generation;
     struct alert_buf alerts;
     struct certmon_ctx ctx;
 };
 
 static struct log_budget parse_log = LOG_BUDGET_INIT(5, "parse errors");
 
-static void load_report(void *ud, const char *problem)
+/* Makes ri the instance this worker runs: context pointer, and the
+** traceback handler at stack index 1 for every call. */
+static void install(struct worker *w, struct rules_instance *ri)
 {
-    char *err = ud;
-
-    if (!err[0])
-        snprintf(err, 512, "%s", problem);
+    w->cur = ri;
+    lua_api_set_ctx(ri->L, &w->ctx);
+    lua_settop(ri->L, 0);
+    lua_pushcfunction(ri->L, sandbox_traceback);
+    atomic_store(&w->generation, ri->rs->generation);
 }
 
 struct worker *worker_new(int id, struct pipeline *p,
-                          const struct sandbox_config *sc,
-                          struct ruleset *rs, char *err, size_t errlen)
+                          struct rules_instance *ri)
 {
     struct worker *w = calloc(1, sizeof(*w));
-    char problem[512] = "";
 
-    if (!w) {
-        snprintf(err, errlen, "out of memory");
+    if (!w)
         return NULL;
-    }
     w->id = id;
     w->p = p;
-    w->L = sandbox_new_state(sc, err, errlen);
-    if (!w->L)
-        goto fail;
-    lua_api_set_ctx(w->L, &w->ctx);
     w->ctx.alerts = &w->alerts;
-    if (rules_load(w->L, rs, &w->rules, &w->n_rules, load_report,
-                   problem) > 0) {
-        snprintf(err, errlen, "%s", problem);
-        goto fail;
-    }
-    /* The traceback handler stays at stack index 1 for every call. */
-    lua_pushcfunction(w->L, sandbox_traceback);
+    atomic_init(&w->pending, NULL);
+    install(w, ri);
     return w;
-fail:
-    worker_free(w);
-    return NULL;
 }
 
-/* Logs a rule failure the first time this kind happens for this file;
-** counts it every time. */
-static void rule_failed(struct worker *w, struct rule *r, const char *handler,
-                        int status)
+struct rules_instance *worker_offer(struct worker *w,
+                                    struct rules_instance *ri)
 {
-    int kind = status == LUA_ERRMEM ? ERR_MEMORY
-             : status == LUA_ERRERR ? ERR_HANDLER : ERR_RUNTIME;
-    const char *what = kind == ERR_MEMORY ? "out of memory"
-                     : kind == ERR_HANDLER ? "error in error handling"
-                     : "runtime error";
-    const char *msg = lua_tostring(w->L, -1);
+    return atomic_exchange(&w->pending, ri);
+}
 
-    atomic_fetch_add_explicit(&r->file->errors, 1, memory_order_relaxed);
+uint64_t worker_generation(struct worker *w)
+{
+    return atomic_load(&w->generation);
+}
+
+/* Between two messages: take up a newer instance if one was offered. */
+static void adopt_pending(struct worker *w)
+{
+    struct rules_instance *next, *old;
+
+    if (!atomic_load_explicit(&w->pending, memory_order_relaxed))
+        return;
+    next = atomic_exchange(&w->pending, NULL);
+    if (!next)
+        return;
+    old = w->cur;
+    install(w, next);
+    if (w->p->retire)
+        w->p->retire(w->p->retire_arg, old);
+    else
+        rules_instance_free(old);
+}
+
+static const char *const failure_names[] = {
+    [SANDBOX_RUNTIME] = "runtime error",
+    [SANDBOX_MEMORY] = "exceeded its memory limit",
+    [SANDBOX_BUDGET] = "exceeded its instruction budget",
+};
+
+/* Counts a failed call, logs the first of each kind per rule file, and
+** disables the rule after too many failures in a row. */
+static void rule_failed(struct worker *w, struct rule *r, const char *handler,
+                        enum sandbox_failure kind)
+{
+    struct rule_file *f = r->file;
+    const char *msg = lua_tostring(w->cur->L, -1);
+    unsigned bit = 1u << kind, in_row;
+
+    atomic_fetch_add_explicit(&f->errors, 1, memory_order_relaxed);
     stats_add(&stats.rule_errors, 1);
-    if (!(atomic_fetch_or(&r->file->logged, kind) & kind))
+    if (kind == SANDBOX_BUDGET)
+        stats_add(&stats.rule_budget_errors, 1);
+    else if (kind == SANDBOX_MEMORY)
+        stats_add(&stats.rule_memory_errors, 1);
+    if (!(atomic_fetch_or(&f->logged, bit) & bit))
         log_error("rule '%s' %s in %s (further ones are counted, not "
-                  "logged): %s", r->name, what, handler,
+                  "logged): %s", r->name, failure_names[kind], handler,
                   msg ? msg : "(no message)");
+    in_row = atomic_fetch_add(&f->failures_in_row, 1) + 1;
+    if (w->p->fail_limit && in_row >= w->p->fail_limit &&
+        !atomic_exchange(&f->disabled, 1))
+        log_error("rule '%s' (%s) disabled after %u failures in a row; it "
+                  "runs again when its file changes", r->name, f->path,
+                  in_row);
+    if (kind == SANDBOX_MEMORY)     /* give the next call its room back */
+        lua_gc(w->cur->L, LUA_GCCOLLECT, 0);
 }
 
 static int64_t mono_ns(void)
@@ -109,18 +134,24 @@ static int64_t mono_ns(void)
 static void call_rule(struct worker *w, struct rule *r, int ref,
                       int msg_idx, const char *handler)
 {
-    lua_State *L = w->L;
+    lua_State *L = w->cur->L;
     int64_t t0 = mono_ns();
+    enum sandbox_failure kind;
     int status;
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
     lua_pushvalue(L, msg_idx);
     w->ctx.rule = r->name;
+    sandbox_begin_call(L);
     status = lua_pcall(L, 1, 0, 1);
+    kind = sandbox_end_call(L, status);
     w->ctx.rule = NULL;
-    if (status != LUA_OK) {
-        rule_failed(w, r, handler, status);
+    if (kind != SANDBOX_OK) {
+        rule_failed(w, r, handler, kind);
         lua_pop(L, 1);
+    } else if (atomic_load_explicit(&r->file->failures_in_row,
+                                    memory_order_relaxed)) {
+        atomic_store(&r->file->failures_in_row, 0);
     }
     atomic_fetch_add_explicit(&r->file->calls, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&r->file->time_ns,
@@ -146,14 +177,20 @@ static int claim_cert(struct pipeline *p, int *last)
 
 static void process(struct worker *w, const struct msg *m)
 {
-    lua_State *L = w->L;
-    int msg_idx, is_cert, last = 0;
+    lua_State *L;
+    int msg_idx, is_cert, last = 0, rc;
     size_t tlen;
     const char *type;
 
     if (atomic_load(&w->p->limit_reached))
         return;
-    if (msg_table_push(L, m->data, m->len) < 0) {
+    adopt_pending(w);
+    L = w->cur->L;
+    /* Decoding is done for the rules, not by them: outside their cap. */
+    sandbox_enforce_memory(L, 0);
+    rc = msg_table_push(L, m->data, m->len);
+    sandbox_enforce_memory(L, 1);
+    if (rc < 0) {
         stats_add(&stats.parse_errors, 1);
         log_limited(&parse_log, LOG_WARN, "%s %llu: invalid message: %s",
                     w->p->seq_label, (unsigned long long)m->seq,
@@ -170,8 +207,10 @@ static void process(struct worker *w, const struct msg *m)
         lua_settop(L, 1);
         return;
     }
-    for (size_t i = 0; i < w->n_rules; i++) {
-        struct rule *r = &w->rules[i];
+    for (size_t i = 0; i < w->cur->n_rules; i++) {
+        struct rule *r = &w->cur->rules[i];
+        if (atomic_load_explicit(&r->file->disabled, memory_order_relaxed))
+            continue;
         if (is_cert && r->on_cert_ref != LUA_NOREF)
             call_rule(w, r, r->on_cert_ref, msg_idx, "on_cert");
         if (r->on_message_ref != LUA_NOREF)
@@ -235,9 +274,8 @@ void worker_free(struct worker *w)
     if (!w)
         return;
     worker_join(w);
-    rules_free(w->rules, w->n_rules);
-    if (w->L)
-        lua_close(w->L);
+    rules_instance_free(worker_offer(w, NULL));
+    rules_instance_free(w->cur);
     alert_buf_free(&w->alerts);
     free(w);
 }

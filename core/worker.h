@@ -3,19 +3,18 @@
 **
 ** Each worker pops batches of messages from the shared queue, decodes each
 ** once into a message table and calls each rule's handlers with it. No
-** Lua state is touched by two threads: a worker's state is built before
-** its thread starts and used only by it afterwards.
+** Lua state is touched by two threads: a worker's rules instance is built
+** elsewhere and handed over whole, before the thread starts or, on reload,
+** through worker_offer, and taken up between two messages.
 */
 #ifndef CERTMON_WORKER_H
 #define CERTMON_WORKER_H
 
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "queue.h"
 #include "rules.h"
-#include "sandbox.h"
 
 /* What the workers of one run share. */
 struct pipeline {
@@ -28,20 +27,32 @@ struct pipeline {
     void (*on_limit)(void *arg);
     void *on_limit_arg;
     const char *seq_label;              /* "line" for replay, "message" */
+    unsigned fail_limit;                /* disable a rule after this many
+                                           failures in a row; 0 = never */
+    /* Takes a rules instance a worker no longer uses, to free it off the
+    ** worker's hot path; NULL = the worker frees it itself. */
+    void (*retire)(void *arg, struct rules_instance *ri);
+    void *retire_arg;
 };
 
 struct worker;
 
-/* Builds a worker: a state per sandbox config with every rule of rs
-** loaded. Fails (NULL, reason in err) if any rule fails to load: callers
-** validate the ruleset first, so a failure here is unexpected. */
+/* A worker that will run ri (taking ownership). NULL on OOM. */
 struct worker *worker_new(int id, struct pipeline *p,
-                          const struct sandbox_config *sc,
-                          struct ruleset *rs, char *err, size_t errlen);
+                          struct rules_instance *ri);
 
 /* Starts the thread; it runs until the queue is closed and empty. */
 int worker_start(struct worker *w);
 void worker_join(struct worker *w);
 void worker_free(struct worker *w);
+
+/* Hands the worker a new rules instance (ownership passes); it switches
+** before its next message. An instance offered earlier and not yet taken
+** up is returned, for the caller to free; NULL otherwise. Thread-safe. */
+struct rules_instance *worker_offer(struct worker *w,
+                                    struct rules_instance *ri);
+
+/* The generation of the ruleset the worker runs now. */
+uint64_t worker_generation(struct worker *w);
 
 #endif

@@ -27,10 +27,10 @@ static inline int check_report(int ok, const char *file, int line,
 
 /* CHECK_STR: equal C strings, printing both on failure. */
 #define CHECK_STR(got, want) do { \
-    const char *g_ = (got), *w_ = (want); \
-    int ok_ = g_ && w_ && strcmp(g_, w_) == 0; \
-    if (!check_report(ok_, __FILE__, __LINE__, #got " == " #want)) \
-        printf("#   got:  %s\n#   want: %s\n", g_ ? g_ : "(null)", w_); \
+    const char *check_g_ = (got), *check_w_ = (want); \
+    int check_ok_ = check_g_ && check_w_ && strcmp(check_g_, check_w_) == 0; \
+    if (!check_report(check_ok_, __FILE__, __LINE__, #got " == " #want)) \
+        printf("#   got:  %s\n#   want: %s\n", check_g_ ? check_g_ : "(null)", check_w_); \
 } while (0)
 
 static inline int check_done(void)

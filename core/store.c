@@ -1,0 +1,383 @@
+/*
+** store.c: the shared store, a chained hash table with an age list.
+**
+** One mutex guards everything: store calls are short (a hash, a compare, a
+** copy) and rare next to message decoding, so contention stays low at two
+** workers; shard the table if profiles ever say otherwise. Entries sit on
+** a doubly linked list in order of last write; eviction takes from the
+** old end. Expired entries are dropped when met and when evicting.
+*/
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+
+#define STORE_DEFAULT_MAX_BYTES (64u << 20)
+#define STORE_MIN_BUCKETS 1024
+
+struct entry {
+    struct entry *next;             /* hash chain */
+    struct entry *older, *newer;    /* age list */
+    uint64_t hash;
+    double expires;                 /* 0 = never */
+    enum store_type type;
+    int64_t i;
+    double n;
+    char *s;
+    size_t slen;
+    size_t klen;
+    char key[];
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct entry **buckets;
+static size_t n_buckets, n_entries, used_bytes;
+static size_t max_bytes = STORE_DEFAULT_MAX_BYTES;
+static struct entry *oldest, *newest;
+static uint64_t evictions;
+static double clock_offset_s;
+
+double store_now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9 + clock_offset_s;
+}
+
+void store_test_advance_s(double dt)
+{
+    pthread_mutex_lock(&lock);
+    clock_offset_s += dt;
+    pthread_mutex_unlock(&lock);
+}
+
+/* FNV-1a, 64-bit: short keys, no adversary able to choose collisions that
+** matter more than a slower lookup. */
+static uint64_t hash_key(const char *k, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)k[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static size_t entry_bytes(const struct entry *e)
+{
+    return sizeof(*e) + e->klen + e->slen + sizeof(struct entry *);
+}
+
+static void age_unlink(struct entry *e)
+{
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        oldest = e->newer;
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        newest = e->older;
+    e->older = e->newer = NULL;
+}
+
+static void age_push_newest(struct entry *e)
+{
+    e->older = newest;
+    e->newer = NULL;
+    if (newest)
+        newest->newer = e;
+    else
+        oldest = e;
+    newest = e;
+}
+
+/* Unlinks e from its chain and the age list and frees it. */
+static void remove_entry(struct entry *e)
+{
+    struct entry **p = &buckets[e->hash % n_buckets];
+
+    while (*p != e)
+        p = &(*p)->next;
+    *p = e->next;
+    age_unlink(e);
+    used_bytes -= entry_bytes(e);
+    n_entries--;
+    free(e->s);
+    free(e);
+}
+
+static int grow_table(void)
+{
+    size_t nb = n_buckets ? n_buckets * 2 : STORE_MIN_BUCKETS;
+    struct entry **nt = calloc(nb, sizeof(*nt));
+
+    if (!nt)
+        return -1;
+    for (size_t i = 0; i < n_buckets; i++) {
+        struct entry *e = buckets[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            e->next = nt[e->hash % nb];
+            nt[e->hash % nb] = e;
+        }
+    }
+    used_bytes += (nb - n_buckets) * sizeof(*nt);
+    free(buckets);
+    buckets = nt;
+    n_buckets = nb;
+    return 0;
+}
+
+static int expired(const struct entry *e, double now)
+{
+    return e->expires > 0 && e->expires <= now;
+}
+
+/* The live entry for key, or NULL; drops it if it has expired. */
+static struct entry *find(const char *key, size_t klen, uint64_t h,
+                          double now)
+{
+    struct entry *e;
+
+    if (!n_buckets)
+        return NULL;
+    for (e = buckets[h % n_buckets]; e; e = e->next)
+        if (e->hash == h && e->klen == klen && !memcmp(e->key, key, klen))
+            break;
+    if (e && expired(e, now)) {
+        remove_entry(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* Evicts oldest entries until the store fits its cap, keeping keep. */
+static void evict(struct entry *keep)
+{
+    while (used_bytes > max_bytes && oldest) {
+        struct entry *victim = oldest == keep ? keep->newer : oldest;
+        if (!victim)
+            break;
+        remove_entry(victim);
+        evictions++;
+    }
+}
+
+/* A new entry for key, linked as newest. NULL on OOM. */
+static struct entry *insert(const char *key, size_t klen, uint64_t h)
+{
+    struct entry *e;
+
+    if ((n_entries + 1) * 4 > n_buckets * 3 && grow_table() < 0 &&
+        !n_buckets)
+        return NULL;
+    e = calloc(1, sizeof(*e) + klen + 1);
+    if (!e)
+        return NULL;
+    memcpy(e->key, key, klen);
+    e->klen = klen;
+    e->hash = h;
+    e->next = buckets[h % n_buckets];
+    buckets[h % n_buckets] = e;
+    age_push_newest(e);
+    n_entries++;
+    used_bytes += entry_bytes(e);
+    return e;
+}
+
+static void touch(struct entry *e, double ttl_s, double now)
+{
+    e->expires = ttl_s > 0 ? now + ttl_s : 0;
+    age_unlink(e);
+    age_push_newest(e);
+}
+
+static void clear_value(struct entry *e)
+{
+    used_bytes -= e->slen;
+    free(e->s);
+    e->s = NULL;
+    e->slen = 0;
+}
+
+int store_seen(const char *key, size_t klen, double ttl_s)
+{
+    uint64_t h = hash_key(key, klen);
+    int rc = 1;
+    struct entry *e;
+    double now;
+
+    pthread_mutex_lock(&lock);
+    now = store_now_s();
+    e = find(key, klen, h, now);
+    if (!e) {
+        rc = 0;
+        e = insert(key, klen, h);
+        if (!e) {
+            rc = -1;
+            goto done;
+        }
+        e->type = STORE_MARK;
+    }
+    touch(e, ttl_s, now);
+    evict(e);
+done:
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
+int store_incr(const char *key, size_t klen, int64_t by, double ttl_s,
+               int64_t *out)
+{
+    uint64_t h = hash_key(key, klen);
+    int rc = 0;
+    struct entry *e;
+    double now;
+
+    pthread_mutex_lock(&lock);
+    now = store_now_s();
+    e = find(key, klen, h, now);
+    if (!e) {
+        e = insert(key, klen, h);
+        if (!e) {
+            rc = -1;
+            goto done;
+        }
+        e->type = STORE_INT;
+        touch(e, ttl_s, now);
+    } else if (e->type != STORE_INT) {
+        rc = -1;
+        goto done;
+    } else {
+        double expires = e->expires;    /* a fixed window */
+        touch(e, 0, now);
+        e->expires = expires;
+    }
+    e->i += by;
+    *out = e->i;
+    evict(e);
+done:
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
+int store_set(const char *key, size_t klen, const struct store_value *v,
+              double ttl_s)
+{
+    uint64_t h = hash_key(key, klen);
+    int rc = 0;
+    struct entry *e;
+    double now;
+
+    pthread_mutex_lock(&lock);
+    now = store_now_s();
+    e = find(key, klen, h, now);
+    if (v->type == STORE_NONE) {
+        if (e)
+            remove_entry(e);
+        goto done;
+    }
+    if (!e && !(e = insert(key, klen, h))) {
+        rc = -1;
+        goto done;
+    }
+    clear_value(e);
+    e->type = v->type;
+    e->i = v->i;
+    e->n = v->n;
+    if (v->type == STORE_STR) {
+        e->s = malloc(v->len + 1);
+        if (!e->s) {
+            remove_entry(e);
+            rc = -1;
+            goto done;
+        }
+        memcpy(e->s, v->s, v->len);
+        e->s[v->len] = '\0';
+        e->slen = v->len;
+        used_bytes += v->len;
+    }
+    touch(e, ttl_s, now);
+    evict(e);
+done:
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
+void store_get(const char *key, size_t klen, struct store_value *v,
+               char *buf, size_t buflen)
+{
+    uint64_t h = hash_key(key, klen);
+    struct entry *e;
+
+    memset(v, 0, sizeof(*v));
+    pthread_mutex_lock(&lock);
+    e = find(key, klen, h, store_now_s());
+    if (e) {
+        v->type = e->type;
+        v->i = e->i;
+        v->n = e->n;
+        if (e->type == STORE_STR) {
+            size_t n = e->slen < buflen ? e->slen : buflen;
+            memcpy(buf, e->s, n);
+            v->s = buf;
+            v->len = e->slen;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+void store_set_max_bytes(size_t bytes)
+{
+    pthread_mutex_lock(&lock);
+    max_bytes = bytes;
+    evict(NULL);
+    pthread_mutex_unlock(&lock);
+}
+
+void store_reset(void)
+{
+    pthread_mutex_lock(&lock);
+    while (oldest)
+        remove_entry(oldest);
+    free(buckets);
+    buckets = NULL;
+    n_buckets = n_entries = used_bytes = 0;
+    evictions = 0;
+    pthread_mutex_unlock(&lock);
+}
+
+size_t store_entries(void)
+{
+    size_t n;
+
+    pthread_mutex_lock(&lock);
+    n = n_entries;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+size_t store_bytes(void)
+{
+    size_t n;
+
+    pthread_mutex_lock(&lock);
+    n = used_bytes;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+uint64_t store_evictions(void)
+{
+    uint64_t n;
+
+    pthread_mutex_lock(&lock);
+    n = evictions;
+    pthread_mutex_unlock(&lock);
+    return n;
+}

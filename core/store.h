@@ -1,0 +1,70 @@
+/*
+** store.h: state that outlives a rule reload, shared by all workers.
+**
+** A key-value map owned by C: marks (for "seen"), counters and string or
+** number values, each with an optional time to live. Memory is bounded:
+** past the cap the least recently written entries are evicted first.
+** Thread-safe; every operation is atomic with respect to the others.
+*/
+#ifndef CERTMON_STORE_H
+#define CERTMON_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum store_type {
+    STORE_NONE,         /* absent or expired */
+    STORE_MARK,
+    STORE_INT,
+    STORE_NUM,
+    STORE_STR,
+};
+
+struct store_value {
+    enum store_type type;
+    int64_t i;
+    double n;
+    const char *s;      /* STORE_STR: valid until the caller's next call */
+    size_t len;
+};
+
+/* Sets the memory cap (bytes of keys, values and bookkeeping) of the one
+** process-wide store; evicts at once if it is already larger. */
+void store_set_max_bytes(size_t max_bytes);
+
+/* Frees every entry (at exit; tests). */
+void store_reset(void);
+
+/* ttl_s <= 0 means no expiry. Keys are byte strings. */
+
+/* Returns 1 if key holds a live entry, else 0; either way marks it now
+** with ttl_s (a new window each time it was absent). Atomic: of two
+** workers asking at once, exactly one gets 0. -1 on OOM. */
+int store_seen(const char *key, size_t klen, double ttl_s);
+
+/* Adds by to the counter at key (created at 0 with ttl_s; the window is
+** not extended by later increments) and returns the new value in *out.
+** -1 if key holds a non-counter value or on OOM. */
+int store_incr(const char *key, size_t klen, int64_t by, double ttl_s,
+               int64_t *out);
+
+/* Stores a copy of v (MARK/INT/NUM/STR) with ttl_s; STORE_NONE deletes.
+** -1 on OOM. */
+int store_set(const char *key, size_t klen, const struct store_value *v,
+              double ttl_s);
+
+/* Copies the live value at key into *v (strings into buf, truncated to
+** buflen; v->len is the full length). v->type is STORE_NONE if absent. */
+void store_get(const char *key, size_t klen, struct store_value *v,
+               char *buf, size_t buflen);
+
+/* Counts for the status line and tests. */
+size_t store_entries(void);
+size_t store_bytes(void);
+uint64_t store_evictions(void);
+
+/* The clock the store uses, in seconds; tests may advance it. */
+double store_now_s(void);
+void store_test_advance_s(double dt);
+
+#endif

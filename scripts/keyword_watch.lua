@@ -1,0 +1,55 @@
+--[[
+keyword_watch.lua: alert when a certificate names a domain containing a
+watched keyword.
+
+What for: a cheap early warning for terms that matter to you (your
+product names, "login", "wallet", ...) appearing in newly issued
+certificates, before the sites go live.
+
+Keywords: one a line in the file named by the environment variable
+CERTMON_KEYWORDS, else keyword_watch.txt next to this rule; `#` starts a
+comment. Matching is case-insensitive and by substring, so "login" also
+matches "paypal-login.example".
+
+Alerts: one per domain and keyword per day (the precertificate and the
+certificate of the same name count once), with fields
+  domain, keyword, issuer, fingerprint, not_before, not_after, log,
+  update_type.
+]]
+
+local certmon = require "certmon"
+
+local here = select(2, ...):match("^(.*)/") or "."
+local list_path = os.getenv("CERTMON_KEYWORDS") or (here .. "/keyword_watch.txt")
+
+local keywords = {}
+for _, k in ipairs(certmon.read_lines(list_path)) do
+  keywords[#keywords + 1] = k:lower()
+end
+
+local DAY_S = 24 * 3600
+
+return {
+  name = "keyword_watch",
+  on_cert = function(msg)
+    local data = msg.data
+    local leaf = data.leaf_cert
+    for _, domain in ipairs(leaf.all_domains) do
+      local d = domain:lower()
+      for _, k in ipairs(keywords) do
+        if d:find(k, 1, true) and not certmon.store.seen(d .. " " .. k, DAY_S) then
+          certmon.alert{
+            domain = domain,
+            keyword = k,
+            issuer = leaf.issuer and leaf.issuer.O,
+            fingerprint = leaf.fingerprint,
+            not_before = leaf.not_before,
+            not_after = leaf.not_after,
+            log = data.source and data.source.name,
+            update_type = data.update_type,
+          }
+        end
+      end
+    end
+  end,
+}

@@ -1,0 +1,98 @@
+--[[
+lookalike.lua: alert on certificates for domains that imitate your brands.
+
+What for: phishing sites get certificates before they go live. This rule
+reads every name in every certificate and reports the ones that look like
+a brand you watch, with the technique used:
+  homoglyph           g00gle.com, rnicrosoft.com, Cyrillic аррӏе.com (IDN)
+  tld-swap            paypal.xyz, netflix.top, paypal.github.io
+  typos (dnstwist)    addition, bitsquatting, hyphenation, insertion,
+                      omission, plural, repetition, replacement,
+                      transposition, vowel-swap: paypall.com, pyapal.com
+  subdomain           pay.pal.com
+  combosquat          paypal-login.com, secure-paypal.com, paypalverify.com
+  brand-in-subdomain  paypal.com.secure-id.xyz
+The brands' own domains and their subdomains never alert, nor anything in
+the allowlist.
+
+Brands: one registered domain a line in the file named by CERTMON_BRANDS,
+else brands.txt next to this rule. Lines with the same name part
+(paypal.com, paypal.de) are one brand with several own domains.
+Allowlist: CERTMON_ALLOW, else allow.txt next to this rule; certspotter
+semantics (example.com = it and its subdomains, .example.com = only
+subdomains).
+Threshold: CERTMON_LOOKALIKE_MIN_SCORE (default 60). Weaker findings
+(score 50: a changed first letter of a short brand, which is more often
+another word, e.g. email for gmail) are dropped unless you lower it.
+
+Alerts: one per lookalike registered domain per day (a precertificate and
+its certificate count once), with fields
+  domain (the name that matched), brand, technique, score (0-100),
+  reasons (every finding, in words), registrable, unicode (when IDN),
+  names (all names of the certificate on that registered domain), issuer,
+  fingerprint, not_before, not_after, update_type.
+]]
+
+local certmon = require "certmon"
+local domain = require "certmon.domain"
+local lists = require "certmon.lists"
+local lookalike = require "certmon.lookalike"
+local watchlist = require "certmon.watchlist"
+
+local here = (select(2, ...) or ""):match("^(.*)/") or "."
+local brands_path = lists.env_path("CERTMON_BRANDS", here .. "/brands.txt")
+local allow_path = lists.env_path("CERTMON_ALLOW", here .. "/allow.txt")
+local min_score = tonumber(os.getenv("CERTMON_LOOKALIKE_MIN_SCORE") or "") or 60
+
+local det = lookalike.new{
+  brands = lists.load(brands_path),
+  allow = watchlist.load(allow_path),
+}
+
+local DAY_S = 24 * 3600
+
+return {
+  name = "lookalike",
+  on_cert = function(msg)
+    local data = msg.data
+    local leaf = data and data.leaf_cert
+    if not leaf or not leaf.all_domains then return end
+    -- The best finding per registered domain of this certificate.
+    local best, order, names = {}, {}, {}
+    for _, name in ipairs(leaf.all_domains) do
+      local d = domain.parse(name)
+      local r = d.registrable and det:check(d)
+      if r and r.score >= min_score then
+        local key = d.registrable
+        if not best[key] then
+          order[#order + 1] = key
+          names[key] = {}
+        end
+        table.insert(names[key], d.ascii)
+        if not best[key] or r.score > best[key].r.score then
+          best[key] = { r = r, d = d }
+        end
+      end
+    end
+    for _, key in ipairs(order) do
+      if not lists.seen("lookalike|" .. key, DAY_S) then
+        local r, d = best[key].r, best[key].d
+        certmon.alert{
+          domain = r.domain,
+          brand = r.brand,
+          technique = r.technique,
+          score = r.score,
+          reasons = r.reasons,
+          registrable = key,
+          unicode = d.is_idn and d.unicode or nil,
+          names = names[key],
+          issuer = leaf.issuer and leaf.issuer.O,
+          fingerprint = leaf.fingerprint,
+          not_before = leaf.not_before,
+          not_after = leaf.not_after,
+          update_type = data.update_type,
+        }
+      end
+    end
+  end,
+}

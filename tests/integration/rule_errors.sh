@@ -1,0 +1,98 @@
+# Broken rules: a runtime error is counted and logged once with file:line
+# and a traceback while the other rules go on; load errors name the file
+# and line; --check lists every problem.
+. "$(dirname "$0")/../lib.sh"
+
+ALL=$FIX/certstream/all.jsonl
+mkdir -p "$T/rules"
+cat >"$T/rules/a_raises.lua" <<'LUA'
+local certmon = require "certmon"
+local function deeper(msg)
+  return msg.data.no_such_field.x   -- line 3: raises on every certificate
+end
+return {
+  on_cert = function(msg) deeper(msg) end,
+}
+LUA
+cat >"$T/rules/b_counts.lua" <<'LUA'
+local certmon = require "certmon"
+return {
+  on_cert = function(msg) certmon.alert{ i = msg.data.cert_index } end,
+}
+LUA
+$CERTMON -w 2 -r "$ALL" "$T/rules" >"$T/out" 2>"$T/err"
+expect_eq "raising rule: exit 0" "$?" 0
+expect_eq "raising rule: 9 errors counted" "$(summary_field "$T/err" rule_errors)" 9
+expect_eq "raising rule: other rule still alerts 9 times" "$(wc -l <"$T/out")" 9
+expect_eq "raising rule: logged once" "$(grep -c "rule 'a_raises' runtime error" "$T/err")" 1
+check "raising rule: log has file:line" grep -q "a_raises.lua:3:" "$T/err"
+check "raising rule: log has a traceback" grep -q "stack traceback" "$T/err"
+check "raising rule: summary per file" grep -q "a_raises.lua: 9 of 9 calls failed" "$T/err"
+
+# alert with something that cannot be encoded: a rule error, not a crash
+cat >"$T/bad_alert.lua" <<'LUA'
+local certmon = require "certmon"
+return { on_cert = function(msg) certmon.alert{ f = print } end }
+LUA
+$CERTMON -w 1 -r "$ALL" "$T/bad_alert.lua" >"$T/out2" 2>"$T/err2"
+expect_eq "unencodable alert: counted" "$(summary_field "$T/err2" rule_errors)" 9
+check "unencodable alert: explained" grep -q "alert field 'f': cannot encode a function value" "$T/err2"
+
+# load errors: syntax error, no table, no handler, wrong handler type
+mkdir -p "$T/broken"
+printf 'return {\n  on_cert = function(msg)\n    if then end\n  end,\n}\n' >"$T/broken/syntax.lua"
+printf -- '-- returns nothing\nlocal x = 1\n' >"$T/broken/notable.lua"
+printf 'return {\n  name = "nohandler",\n}\n' >"$T/broken/nohandler.lua"
+printf 'local t = {}\nreturn { on_cert = "yes" }\n' >"$T/broken/wrongtype.lua"
+printf 'error("refusing to load")\n' >"$T/broken/raises.lua"
+cp "$T/rules/b_counts.lua" "$T/broken/ok.lua"
+$CERTMON --check "$T/broken" >"$T/out3" 2>"$T/err3"
+expect_eq "--check: exit 1 on problems" "$?" 1
+check "--check: syntax error with file:line" grep -q "^$T/broken/syntax.lua:3: .*near 'then'" "$T/err3"
+check "--check: no table named" grep -q "^$T/broken/notable.lua:2: a rule must return a table" "$T/err3"
+check "--check: no handler named" grep -q "^$T/broken/nohandler.lua:1: a rule must return a table with on_cert or on_message" "$T/err3"
+check "--check: wrong type named" grep -q "^$T/broken/wrongtype.lua:2: rule field 'on_cert' must be a function" "$T/err3"
+check "--check: runtime error at load" grep -q "^$T/broken/raises.lua:1: refusing to load" "$T/err3"
+check "--check: counts" grep -q "5 of 6 rule files have problems" "$T/err3"
+check "--check: nothing on stdout" test ! -s "$T/out3"
+
+$CERTMON --check "$T/rules" 2>"$T/err4"
+expect_eq "--check: exit 0 when all load" "$?" 0
+check "--check: says OK" grep -q "2 rule files OK" "$T/err4"
+# --check reads no source: no -r needed, and a given one is not read
+$CERTMON --check -r /nonexistent "$T/rules" 2>/dev/null
+expect_eq "--check: does not read the source" "$?" 0
+
+# starting with a broken rule refuses to run and says why
+$CERTMON -r "$ALL" "$T/broken/syntax.lua" >/dev/null 2>"$T/err5"
+expect_eq "broken rule at start: exit 1" "$?" 1
+check "broken rule at start: file:line" grep -q "syntax.lua:3:" "$T/err5"
+
+# duplicate names are refused
+printf 'return { name = "b_counts", on_cert = function() end }\n' >"$T/rules/c_dup.lua"
+$CERTMON --check "$T/rules" 2>"$T/err6"
+check "duplicate rule name refused" grep -q "duplicate rule name 'b_counts'" "$T/err6"
+rm "$T/rules/c_dup.lua"
+
+# require finds modules next to the rule and in lua/
+mkdir -p "$T/withmod"
+printf 'return { twice = function(x) return 2 * x end }\n' >"$T/withmod/helper.lua"
+cat >"$T/withmod/uses.lua" <<'LUA'
+local certmon = require "certmon"
+local helper = require "helper"
+return { on_cert = function(msg) certmon.alert{ v = helper.twice(1) } end }
+LUA
+$CERTMON -w 1 -n 1 -r "$ALL" "$T/withmod/uses.lua" 2>/dev/null | strip_time >"$T/out7"
+expect_eq "require next to the rule" "$(cat "$T/out7")" '{"rule":"uses","v":2}'
+
+# rule folder with no rules
+mkdir -p "$T/none"
+$CERTMON -r "$ALL" "$T/none" 2>"$T/err8"
+expect_eq "empty rule folder: exit 1" "$?" 1
+check "empty rule folder: said" grep -q "no rule files" "$T/err8"
+
+# print goes to stderr, never into the alert stream
+printf 'return { on_cert = function(m) print("hello", 1) end }\n' >"$T/printer.lua"
+$CERTMON -w 1 -n 1 -r "$ALL" "$T/printer.lua" >"$T/out9" 2>"$T/err9"
+check "print: not on stdout" test ! -s "$T/out9"
+check "print: on stderr" grep -q "print: hello	1" "$T/err9"
