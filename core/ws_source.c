@@ -642,7 +642,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
                      s->close_reason[0] ? " \"" : "", s->close_reason,
                      s->close_reason[0] ? "\"" : "");
         else if (s->closing)
-            snprintf(cause, sizeof cause, "closed with code 1000");
+            snprintf(cause, sizeof cause, "we sent close code 1000");
         else
             snprintf(cause, sizeof cause, "connection lost without a close "
                      "frame (1006)");

@@ -81,6 +81,17 @@ wait_for "grep -q '^closed 1' '$T/a.ev'" 10
 check "SIGTERM: close frame with code 1000" grep -q "^client-close 1 1000" "$T/a.ev"
 stop "$a_pid"
 
+# --- -n: stops by itself after N certificates ---------------------------
+fake a --messages "$T/m220.jsonl"
+timeout 60 "$CERTMON" -u "ws://127.0.0.1:$a_port/" $FAST -n 50 \
+    -o "$T/out1n" "$T/seq.lua" 2>"$T/err1n"
+expect_eq "-n 50: exits 0 by itself" "$?" 0
+expect_eq "-n 50: 50 certificates in the summary" \
+    "$(summary_field "$T/err1n" certs)" 50
+wait_for "grep -q '^closed 1' '$T/a.ev'" 10
+check "-n 50: close frame with code 1000" grep -q "^client-close 1 1000" "$T/a.ev"
+stop "$a_pid"
+
 # --- close frame, reset and stall: reconnects each time -----------------
 fake a --messages "$T/m220.jsonl" --act "send 40; close 1011 overloaded" \
     --act "send 40; sleep 200; reset" --act "send 40; stall" --act "send"
