@@ -107,6 +107,7 @@ struct ws_source {
     size_t total;                 /* bytes seen, also past the cap */
     int in_message;
     int binary;
+    int discard;                  /* dropped already (OOM): swallow the rest */
 
     /* FULL_BLOCK backlog, oldest first */
     struct parked *park_head, *park_tail;
@@ -302,10 +303,12 @@ static void deliver(struct ws_source *s, const char *data, size_t len)
         set_paused(s, 1);
         return;
     }
-    if (r == INTAKE_NOMEM)
+    if (r == INTAKE_NOMEM) {
+        stats_add(&stats.dropped, 1);
         log_limited(&nomem_log, LOG_ERROR,
                     "out of memory: message %llu dropped",
                     (unsigned long long)seq);
+    }
 }
 
 static void message_reset(struct ws_source *s)
@@ -314,6 +317,7 @@ static void message_reset(struct ws_source *s)
     s->total = 0;
     s->in_message = 0;
     s->binary = 0;
+    s->discard = 0;
 }
 
 /* The last piece of a message arrived: deliver it or count why not. */
@@ -322,7 +326,9 @@ static void message_done(struct ws_source *s, const char *data, size_t len,
 {
     size_t max = s->in->max_message_bytes;
 
-    if (s->binary) {
+    if (s->discard) {
+        /* counted when it was dropped */
+    } else if (s->binary) {
         stats_add(&stats.binary_frames, 1);
         log_limited(&binary_log, LOG_WARN,
                     "%s: ignoring a binary message (%zu bytes)",
@@ -353,7 +359,7 @@ static int message_append(struct ws_source *s, const char *data, size_t len)
     size_t max = s->in->max_message_bytes;
 
     s->total += len;
-    if (s->binary || s->total > max)
+    if (s->binary || s->discard || s->total > max)
         return 0;
     if (s->len + len > s->cap) {
         size_t cap = s->cap ? s->cap : 4096;
@@ -393,7 +399,7 @@ static void on_receive(struct ws_source *s, struct lws *wsi,
         stats_add(&stats.dropped, 1);
         log_limited(&nomem_log, LOG_ERROR,
                     "out of memory reassembling a message; dropped");
-        s->binary = 1;              /* swallow the rest without storing */
+        s->discard = 1;             /* swallow the rest without storing */
         return;
     }
     if (final)
