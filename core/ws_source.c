@@ -37,6 +37,7 @@
 #include "log.h"
 #include "queue.h"
 #include "stats.h"
+#include "ws_url.h"
 
 enum conn_state { ST_WAITING, ST_CONNECTING, ST_UP };
 
@@ -52,13 +53,6 @@ static const struct {
     .jitter_pct = 20,
 };
 
-struct ws_url {
-    char *text;                   /* as given, for logs */
-    char *host;                   /* without brackets */
-    char *path;                   /* starts with '/' */
-    int port;
-    int tls;
-};
 
 /* A complete message waiting for room in the queue (FULL_BLOCK only). */
 struct parked {
@@ -146,79 +140,6 @@ static void fmt_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-}
-
-/* ---------------------------------------------------------------- URLs */
-
-/* Parses "ws[s]://host[:port][/path]" (host may be "[v6]") into u, which
-** owns copies. 0, or -1 with the reason in err. */
-static int url_parse(struct ws_url *u, const char *text, char *err,
-                     size_t errlen)
-{
-    const char *p, *host, *host_end, *path;
-    long port = -1;
-
-    memset(u, 0, sizeof *u);
-    if (!strncmp(text, "ws://", 5)) {
-        p = text + 5;
-    } else if (!strncmp(text, "wss://", 6)) {
-        p = text + 6;
-        u->tls = 1;
-    } else {
-        fmt_err(err, errlen, "%s: not a ws:// or wss:// URL", text);
-        return -1;
-    }
-    if (*p == '[') {
-        host = p + 1;
-        host_end = strchr(host, ']');
-        if (!host_end) {
-            fmt_err(err, errlen, "%s: unclosed '[' in host", text);
-            return -1;
-        }
-        p = host_end + 1;
-    } else {
-        host = p;
-        p += strcspn(p, ":/?#");
-        host_end = p;
-    }
-    if (host_end == host) {
-        fmt_err(err, errlen, "%s: no host", text);
-        return -1;
-    }
-    if (*p == ':') {
-        char *end;
-        errno = 0;
-        port = strtol(p + 1, &end, 10);
-        if (end == p + 1 || errno || port < 1 || port > 65535 ||
-            (*end && *end != '/' && *end != '?')) {
-            fmt_err(err, errlen, "%s: bad port", text);
-            return -1;
-        }
-        p = end;
-    } else if (*p && *p != '/' && *p != '?') {
-        fmt_err(err, errlen, "%s: unexpected '%c' after host", text, *p);
-        return -1;
-    }
-    path = *p ? p : "/";
-    u->port = port > 0 ? (int)port : (u->tls ? 443 : 80);
-    u->text = strdup(text);
-    u->host = strndup(host, (size_t)(host_end - host));
-    if (*path == '/')
-        u->path = strdup(path);
-    else if ((u->path = malloc(strlen(path) + 2)))
-        sprintf(u->path, "/%s", path);
-    if (!u->text || !u->host || !u->path) {
-        fmt_err(err, errlen, "out of memory");
-        return -1;
-    }
-    return 0;
-}
-
-static void url_free(struct ws_url *u)
-{
-    free(u->text);
-    free(u->host);
-    free(u->path);
 }
 
 /* ------------------------------------------------------------ delivery */
@@ -472,12 +393,7 @@ static void sul_connect_cb(lws_sorted_usec_list_t *sul)
     s->ping_due = 0;
     message_reset(s);
 
-    if ((u->port == 80 && !u->tls) || (u->port == 443 && u->tls))
-        snprintf(host_hdr, sizeof host_hdr, "%s", u->host);
-    else if (strchr(u->host, ':'))
-        snprintf(host_hdr, sizeof host_hdr, "[%s]:%d", u->host, u->port);
-    else
-        snprintf(host_hdr, sizeof host_hdr, "%s:%d", u->host, u->port);
+    ws_url_host_header(u, host_hdr, sizeof host_hdr);
 
     memset(&cc, 0, sizeof cc);
     cc.context = s->ctx;
@@ -824,7 +740,7 @@ static void ws_destroy(struct source *src)
         free(p);
     }
     for (i = 0; i < s->n_urls; i++)
-        url_free(&s->urls[i]);
+        ws_url_free(&s->urls[i]);
     free(s->urls);
     free(s->ca_file);
     free(s->buf);
@@ -882,7 +798,7 @@ struct source *ws_source_new(const struct ws_config *cfg, char *err,
     s->last_msg_ms = -1;
     for (i = 0; i < cfg->n_urls; i++) {
         s->n_urls = i + 1;
-        if (url_parse(&s->urls[i], cfg->urls[i], err, errlen))
+        if (ws_url_parse(&s->urls[i], cfg->urls[i], err, errlen))
             goto fail;
         any_tls |= s->urls[i].tls;
     }
