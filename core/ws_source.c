@@ -53,7 +53,6 @@ static const struct {
     .jitter_pct = 20,
 };
 
-
 /* A complete message waiting for room in the queue (FULL_BLOCK only). */
 struct parked {
     struct parked *next;
