@@ -26,16 +26,18 @@
 #include "ws_source.h"
 
 static volatile sig_atomic_t stop_flag;
-static struct source *src;
+static struct source *volatile src;   /* NULL once destroyed */
 static unsigned consume_delay_ms;
 static unsigned long long max_msgs;
 
 static void on_signal(int sig)
 {
     (void)sig;
+    struct source *s = src;
+
     stop_flag = 1;
-    if (src)
-        src->wake(src);
+    if (s)
+        s->wake(s);
 }
 
 static void *consumer(void *arg)
@@ -58,7 +60,7 @@ static void *consumer(void *arg)
             }
             if (max_msgs && ++seen == max_msgs && !stop_flag) {
                 stop_flag = 1;
-                src->wake(src);
+                src->wake(src);     /* src outlives this thread */
             }
         }
         fflush(stdout);
@@ -125,7 +127,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "ws_sink: %s\n", err);
     queue_close(in.queue);
     pthread_join(th, NULL);
-    src->destroy(src);
+    {
+        /* a late signal must not wake a destroyed source */
+        struct source *dead = src;
+        sigset_t stop_sigs;
+        sigemptyset(&stop_sigs);
+        sigaddset(&stop_sigs, SIGINT);
+        sigaddset(&stop_sigs, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+        src = NULL;
+        dead->destroy(dead);
+    }
     queue_free(in.queue);
     fprintf(stderr, "ws_sink: received=%llu dropped=%llu reconnects=%llu "
             "oversize=%llu binary=%llu\n",
