@@ -9,6 +9,11 @@
 . "$(dirname "$0")/../lib.sh"
 
 FAKE=$TOOLS/fake_certstream
+
+if ! "$CERTMON" --help 2>&1 | grep -q -- "--url"; then
+    not_ok "certmon has no --url option: the WebSocket source is not wired"
+    exit 1
+fi
 FAST="--reconnect-min-ms 50 --reconnect-max-ms 200 --stats-interval 0 -w 1"
 
 i=0
