@@ -19,6 +19,7 @@
 #include "queue.h"
 #include "reload.h"
 #include "replay_source.h"
+#include "rule_test.h"
 #include "rules.h"
 #include "sandbox.h"
 #include "stats.h"
@@ -219,6 +220,10 @@ int main(int argc, char **argv)
         else
             fprintf(stderr, "certmon: %zu rule files OK\n", rs->n_files);
         status = failed ? 1 : 0;
+        goto done;
+    }
+    if (o.test) {
+        status = rule_test_run(&sc, rs, stdout);
         goto done;
     }
     if (!o.replay_path) {

@@ -421,7 +421,7 @@ static int load_one(lua_State *L, struct rule_file *f, size_t index,
     enum sandbox_failure kind;
 
     memset(r, 0, sizeof(*r));
-    r->on_cert_ref = r->on_message_ref = LUA_NOREF;
+    r->on_cert_ref = r->on_message_ref = r->table_ref = LUA_NOREF;
     lua_pushcfunction(L, sandbox_traceback);
     snprintf(chunkname, sizeof(chunkname), "@%s", f->path);
     if (luaL_loadbufferx(L, f->src, f->src_len, chunkname, "t") != LUA_OK) {
@@ -488,6 +488,8 @@ static int load_one(lua_State *L, struct rule_file *f, size_t index,
         why = "a rule must return a table with on_cert or on_message";
         goto invalid;
     }
+    lua_pushvalue(L, tbl);
+    r->table_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     r->file = f;
     r->name = name;
     lua_settop(L, base);

@@ -45,6 +45,7 @@ struct rule {
     char *name;
     int on_cert_ref;                /* registry refs, LUA_NOREF if absent */
     int on_message_ref;
+    int table_ref;                  /* the table the file returned */
 };
 
 /* Expands paths (a .lua file, or a folder: its *.lua files but *_test.lua,

@@ -110,8 +110,8 @@ static void sb_hook(lua_State *L, lua_Debug *ar)
     if (sb->budget && sb->instructions > sb->budget) {
         sb->tripped |= TRIP_BUDGET;
         lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
-        luaL_error(L, "instruction budget exceeded (%llu instructions)",
-                   (unsigned long long)sb->budget);
+        luaL_error(L, "instruction budget exceeded (%I instructions)",
+                   (lua_Integer)sb->budget);
     }
 }
 
@@ -160,12 +160,31 @@ static int sb_pcall(lua_State *L)
     return lua_gettop(L);
 }
 
+/* The message handler xpcall installs for rules: runs the rule's handler
+** unless a limit tripped, in which case rule code must not run again (a
+** handler that loops would be re-entered for every re-raised error).
+** upvalue 1: the rule's handler. [-n, +1, e] */
+static int guarded_msgh(lua_State *L)
+{
+    if (get_sb(L)->tripped) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 /* xpcall(f, msgh, ...) for rules, with the same rethrow. */
 static int sb_xpcall(lua_State *L)
 {
     int n = lua_gettop(L), status;
 
     luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guarded_msgh, 1);
+    lua_replace(L, 2);
     lua_pushboolean(L, 1);
     lua_pushvalue(L, 1);
     lua_rotate(L, 3, 2);
@@ -201,7 +220,7 @@ int sandbox_traceback(lua_State *L)
 /* Raises "<where>: what 'key'" pointing at the Lua line that did it. */
 static int raise_named(lua_State *L, const char *what, int key_idx)
 {
-    luaL_where(L, 2);
+    luaL_where(L, 1);   /* level 1: the Lua code that touched it */
     lua_pushfstring(L, "%s '%s'", what, luaL_tolstring(L, key_idx, NULL));
     lua_remove(L, -2);
     lua_concat(L, 2);

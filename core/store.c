@@ -352,32 +352,14 @@ void store_reset(void)
     pthread_mutex_unlock(&lock);
 }
 
-size_t store_entries(void)
+struct store_usage store_usage(void)
 {
-    size_t n;
+    struct store_usage u;
 
     pthread_mutex_lock(&lock);
-    n = n_entries;
+    u.entries = n_entries;
+    u.bytes = used_bytes;
+    u.evictions = evictions;
     pthread_mutex_unlock(&lock);
-    return n;
-}
-
-size_t store_bytes(void)
-{
-    size_t n;
-
-    pthread_mutex_lock(&lock);
-    n = used_bytes;
-    pthread_mutex_unlock(&lock);
-    return n;
-}
-
-uint64_t store_evictions(void)
-{
-    uint64_t n;
-
-    pthread_mutex_lock(&lock);
-    n = evictions;
-    pthread_mutex_unlock(&lock);
-    return n;
+    return u;
 }

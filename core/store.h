@@ -58,10 +58,14 @@ int store_set(const char *key, size_t klen, const struct store_value *v,
 void store_get(const char *key, size_t klen, struct store_value *v,
                char *buf, size_t buflen);
 
-/* Counts for the status line and tests. */
-size_t store_entries(void);
-size_t store_bytes(void);
-uint64_t store_evictions(void);
+/* Counts for the status line and tests, read together under the lock. */
+struct store_usage {
+    size_t entries;
+    size_t bytes;
+    uint64_t evictions;
+};
+
+struct store_usage store_usage(void);
 
 /* The clock the store uses, in seconds; tests may advance it. */
 double store_now_s(void);

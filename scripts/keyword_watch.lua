@@ -52,4 +52,29 @@ return {
       end
     end
   end,
+
+  -- certmon --test scripts/keyword_watch.lua
+  tests = {
+    { name = "keyword in a subdomain",
+      domains = { "secure-login.example.net", "example.net" },
+      expect = { { domain = "secure-login.example.net", keyword = "login",
+                   issuer = "certmon Test CA" } } },
+    { name = "case-insensitive, one alert per domain and keyword",
+      domains = { "WALLET-Recovery.example", "wallet-recovery.example" },
+      expect = { { domain = "WALLET-Recovery.example", keyword = "wallet" },
+                 { domain = "WALLET-Recovery.example", keyword = "recovery" } } },
+    { name = "precertificate and certificate alert once",
+      messages = {
+        { message_type = "certificate_update",
+          data = { update_type = "PrecertLogEntry",
+                   leaf_cert = { all_domains = { "verify.example" } } } },
+        { message_type = "certificate_update",
+          data = { update_type = "X509LogEntry",
+                   leaf_cert = { all_domains = { "verify.example" } } } } },
+      expect = { { domain = "verify.example", keyword = "verify",
+                   update_type = "PrecertLogEntry" } } },
+    { name = "nothing on unrelated names",
+      fixture = "../tests/fixtures/certstream/all.jsonl",
+      expect = {} },
+  },
 }

@@ -73,7 +73,7 @@ static void test_set_get(void)
     CHECK(store_set(K("s"), &v, 0) == 0);            /* delete */
     store_get(K("s"), &got, buf, sizeof(buf));
     CHECK(got.type == STORE_NONE);
-    CHECK(store_entries() == 0);
+    CHECK(store_usage().entries == 0);
     store_reset();
 }
 
@@ -86,11 +86,11 @@ static void test_cap_evicts_oldest(void)
     for (int i = 0; i < 20000; i++) {
         snprintf(key, sizeof(key), "key-%d", i);
         fresh += store_seen(K(key), 0) == 0;
-        over += store_bytes() > cap;
+        over += store_usage().bytes > cap;
     }
     CHECK(fresh == 20000);
     CHECK(over == 0);
-    CHECK(store_evictions() > 0);
+    CHECK(store_usage().evictions > 0);
     CHECK(store_seen(K("key-19999"), 0) == 1);      /* newest kept */
     CHECK(store_seen(K("key-0"), 0) == 0);          /* oldest gone */
     store_reset();
