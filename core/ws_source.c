@@ -1,0 +1,844 @@
+/*
+** ws_source.c: the live CertStream source, a libwebsockets client.
+**
+** One lws context, one connection at a time, all on the thread that calls
+** run(). The connection goes through these states:
+**
+**   WAITING --sul_connect--> CONNECTING --ESTABLISHED--> UP
+**      ^                         |                        |
+**      +---- backoff delay ------+---- error / close -----+
+**
+** Every way out of CONNECTING or UP ends in conn_lost(), which logs the
+** cause once, moves to the next URL and schedules the next attempt with
+** the backoff policy. A periodic tick (sul_tick) sends PINGs, hangs up a
+** silent connection and prints the status line; it runs even while
+** nothing else happens, so no state can stall.
+**
+** Backpressure: a complete message goes to intake_deliver(wait=0). Under
+** FULL_BLOCK a full queue returns INTAKE_FULL: the message is parked in a
+** FIFO, reading is paused with lws_rx_flow_control, and the queue's
+** on_room hook wakes the loop (lws_cancel_service) to retry. Under
+** FULL_DROP the intake counts the drop and we go on.
+*/
+#include "ws_source.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libwebsockets.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "backoff.h"
+#include "log.h"
+#include "queue.h"
+#include "stats.h"
+#include "ws_url.h"
+
+enum conn_state { ST_WAITING, ST_CONNECTING, ST_UP };
+
+static const struct {
+    unsigned tick_ms;             /* keepalive / status granularity */
+    unsigned stable_ms;           /* up this long resets the backoff */
+    unsigned close_wait_ms;       /* how long to wait for a close ack */
+    unsigned jitter_pct;
+} ws_tuning = {
+    .tick_ms = 200,
+    .stable_ms = 60000,
+    .close_wait_ms = 2000,
+    .jitter_pct = 20,
+};
+
+/* A complete message waiting for room in the queue (FULL_BLOCK only). */
+struct parked {
+    struct parked *next;
+    uint64_t seq;
+    size_t len;
+    char *data;
+};
+
+struct ws_source {
+    struct source base;           /* first: a struct source * is one of us */
+    struct ws_url *urls;
+    size_t n_urls;
+    size_t cur;                   /* index of the URL in use or next */
+    char *ca_file;
+    int insecure;
+    unsigned ping_interval_ms;
+    unsigned idle_timeout_ms;
+    unsigned stats_interval_ms;
+
+    struct lws_context *ctx;
+    struct intake *in;
+    struct backoff bo;
+    lws_sorted_usec_list_t sul_connect;
+    lws_sorted_usec_list_t sul_tick;
+
+    /* the connection */
+    struct lws *wsi;
+    enum conn_state state;
+    uint64_t attempts;            /* connection attempts so far */
+    int attempt_done;             /* conn_lost ran for this attempt */
+    int idle_killed;              /* we hung up for silence */
+    int closing;                  /* shutdown: send close 1000 */
+    char tls_error[96];           /* why the server's certificate failed */
+    int close_code;               /* from the server's close frame; 0 none */
+    char close_reason[124];
+    int64_t up_ms;                /* when it came up */
+    int64_t last_rx_ms;           /* last frame or PONG */
+    int64_t last_ping_ms;
+    int64_t lost_ms;              /* when the last connection ended; -1 */
+    int ping_due;
+
+    /* reassembly of the message in progress */
+    char *buf;
+    size_t len, cap;
+    size_t total;                 /* bytes seen, also past the cap */
+    int in_message;
+    int binary;
+    int discard;                  /* dropped already (OOM): swallow the rest */
+
+    /* FULL_BLOCK backlog, oldest first */
+    struct parked *park_head, *park_tail;
+    int paused;                   /* rx flow control is off */
+
+    uint64_t seq;                 /* complete messages so far */
+    int64_t last_msg_ms;          /* -1 none yet */
+    int64_t status_ms;
+    uint64_t status_received;
+    int started;
+};
+
+static struct log_budget oversize_log = LOG_BUDGET_INIT(5, "oversized messages");
+static struct log_budget binary_log = LOG_BUDGET_INIT(3, "binary messages");
+static struct log_budget partial_log =
+    LOG_BUDGET_INIT(5, "partial messages lost on disconnect");
+static struct log_budget nomem_log = LOG_BUDGET_INIT(3, "out-of-memory drops");
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fmt_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fmt_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------ delivery */
+
+static void park(struct ws_source *s, const char *data, size_t len,
+                 uint64_t seq)
+{
+    struct parked *p = malloc(sizeof *p);
+    char *owned = malloc(len ? len : 1);
+
+    if (owned)
+        memcpy(owned, data, len);
+    if (!p || !owned) {
+        free(p);
+        free(owned);
+        stats_add(&stats.dropped, 1);
+        log_limited(&nomem_log, LOG_ERROR,
+                    "out of memory: message %llu dropped",
+                    (unsigned long long)seq);
+        return;
+    }
+    p->next = NULL;
+    p->seq = seq;
+    p->len = len;
+    p->data = owned;
+    if (s->park_tail)
+        s->park_tail->next = p;
+    else
+        s->park_head = p;
+    s->park_tail = p;
+}
+
+static void set_paused(struct ws_source *s, int paused)
+{
+    if (s->paused == paused)
+        return;
+    s->paused = paused;
+    if (s->wsi && s->state == ST_UP)
+        lws_rx_flow_control(s->wsi, !paused);
+    /* the silence while we do not read is ours, not the server's */
+    if (!paused)
+        s->last_rx_ms = now_ms();
+}
+
+/* Offers the parked messages to the queue, oldest first, and resumes
+** reading once none is left. Returns without waiting. */
+static void drain_parked(struct ws_source *s)
+{
+    while (s->park_head) {
+        struct parked *p = s->park_head;
+        enum intake_result r = intake_deliver(s->in, p->data, p->len,
+                                              p->seq, 0);
+        if (r == INTAKE_FULL)
+            return;
+        s->park_head = p->next;
+        if (!s->park_head)
+            s->park_tail = NULL;
+        free(p->data);
+        free(p);
+    }
+    set_paused(s, 0);
+}
+
+/* Hands one complete text message to the pipeline; parks a copy when
+** the queue is full under FULL_BLOCK. */
+static void deliver(struct ws_source *s, const char *data, size_t len)
+{
+    uint64_t seq = ++s->seq;
+    enum intake_result r;
+
+    s->last_msg_ms = now_ms();
+    /* certstream-server-go ends each message with a newline */
+    while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+        len--;
+    if (s->park_head) {             /* keep the order behind the backlog */
+        park(s, data, len, seq);
+        return;
+    }
+    r = intake_deliver(s->in, data, len, seq, 0);
+    if (r == INTAKE_FULL) {
+        park(s, data, len, seq);
+        set_paused(s, 1);
+        return;
+    }
+    if (r == INTAKE_NOMEM) {
+        stats_add(&stats.dropped, 1);
+        log_limited(&nomem_log, LOG_ERROR,
+                    "out of memory: message %llu dropped",
+                    (unsigned long long)seq);
+    }
+}
+
+static void message_reset(struct ws_source *s)
+{
+    s->len = 0;
+    s->total = 0;
+    s->in_message = 0;
+    s->binary = 0;
+    s->discard = 0;
+}
+
+/* The last piece of a message arrived: deliver it or count why not. */
+static void message_done(struct ws_source *s, const char *data, size_t len,
+                         int direct)
+{
+    size_t max = s->in->max_message_bytes;
+
+    if (s->discard) {
+        /* counted when it was dropped */
+    } else if (s->binary) {
+        stats_add(&stats.binary_frames, 1);
+        log_limited(&binary_log, LOG_WARN,
+                    "%s: ignoring a binary message (%zu bytes)",
+                    s->urls[s->cur].text, s->total);
+    } else if (s->total > max) {
+        /* counted like the intake counts an oversized replay line; the
+        ** log names the real size, which the intake never saw */
+        stats_add(&stats.oversize, 1);
+        stats_add(&stats.parse_errors, 1);
+        ++s->seq;
+        log_limited(&oversize_log, LOG_WARN,
+                    "%s: dropped a %zu-byte message over the %zu-byte "
+                    "limit (--max-message-size)",
+                    s->urls[s->cur].text, s->total, max);
+    } else if (direct) {
+        deliver(s, data, len);
+    } else {
+        deliver(s, s->buf, s->len);
+    }
+    message_reset(s);
+}
+
+/* Appends a piece of the message in progress; past the size cap it only
+** counts, so an oversized message costs no more than max bytes. -1 on
+** OOM. */
+static int message_append(struct ws_source *s, const char *data, size_t len)
+{
+    size_t max = s->in->max_message_bytes;
+
+    s->total += len;
+    if (s->binary || s->discard || s->total > max)
+        return 0;
+    if (s->len + len > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        char *nb;
+        while (cap < s->len + len)
+            cap *= 2;
+        if (cap > max)
+            cap = max;
+        nb = realloc(s->buf, cap);
+        if (!nb)
+            return -1;
+        s->buf = nb;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, data, len);
+    s->len += len;
+    return 0;
+}
+
+static void on_receive(struct ws_source *s, struct lws *wsi,
+                       const char *data, size_t len)
+{
+    int final = lws_is_final_fragment(wsi) &&
+                !lws_remaining_packet_payload(wsi);
+
+    if (!s->in_message) {
+        s->binary = lws_frame_is_binary(wsi);
+        if (final) {                /* the common case: one piece */
+            s->total = len;
+            s->len = 0;
+            message_done(s, data, len, 1);
+            return;
+        }
+        s->in_message = 1;
+    }
+    if (message_append(s, data, len)) {
+        stats_add(&stats.dropped, 1);
+        log_limited(&nomem_log, LOG_ERROR,
+                    "out of memory reassembling a message; dropped");
+        s->discard = 1;             /* swallow the rest without storing */
+        return;
+    }
+    if (final)
+        message_done(s, NULL, 0, 0);
+}
+
+/* ---------------------------------------------------------- connection */
+
+static void sul_connect_cb(lws_sorted_usec_list_t *sul);
+
+static const char *url_now(struct ws_source *s)
+{
+    return s->urls[s->cur].text;
+}
+
+/* The attempt or connection at s->cur ended for the reason in cause. Logs
+** it once, moves to the next URL and schedules the next attempt. */
+static void conn_lost(struct ws_source *s, const char *cause)
+{
+    int64_t now = now_ms();
+    unsigned delay_ms;
+    size_t next;
+
+    if (s->attempt_done)
+        return;
+    s->attempt_done = 1;
+    s->wsi = NULL;
+    if (s->in_message) {
+        log_limited(&partial_log, LOG_WARN,
+                    "%s: a message cut off after %zu bytes was lost",
+                    url_now(s), s->total);
+        message_reset(s);
+    }
+    if (s->state == ST_UP)
+        s->lost_ms = now;
+    s->state = ST_WAITING;
+    if (s->closing || *s->in->stop) {
+        log_info("%s: closed (%s)", url_now(s), cause);
+        return;
+    }
+    delay_ms = backoff_next_ms(&s->bo, now);
+    next = (s->cur + 1) % s->n_urls;
+    log_warn("%s: %s; reconnecting%s%s in %.1f s", url_now(s), cause,
+             s->n_urls > 1 ? " to " : "",
+             s->n_urls > 1 ? s->urls[next].text : "", delay_ms / 1000.0);
+    s->cur = next;
+    lws_sul_schedule(s->ctx, 0, &s->sul_connect, sul_connect_cb,
+                     (lws_usec_t)delay_ms * 1000);
+}
+
+static void sul_connect_cb(lws_sorted_usec_list_t *sul)
+{
+    struct ws_source *s = lws_container_of(sul, struct ws_source,
+                                           sul_connect);
+    struct lws_client_connect_info cc;
+    const struct ws_url *u = &s->urls[s->cur];
+    char host_hdr[300];
+    struct lws *w;
+
+    if (*s->in->stop || s->closing)
+        return;
+    if (s->attempts++)
+        stats_add(&stats.reconnects, 1);
+    s->state = ST_CONNECTING;
+    s->attempt_done = 0;
+    s->idle_killed = 0;
+    s->close_code = 0;
+    s->close_reason[0] = '\0';
+    s->tls_error[0] = '\0';
+    s->ping_due = 0;
+    message_reset(s);
+
+    ws_url_host_header(u, host_hdr, sizeof host_hdr);
+
+    memset(&cc, 0, sizeof cc);
+    cc.context = s->ctx;
+    cc.address = u->host;
+    cc.port = u->port;
+    cc.path = u->path;
+    cc.host = host_hdr;
+    cc.origin = host_hdr;
+    cc.ietf_version_or_minus_one = -1;
+    cc.local_protocol_name = "certmon-ws";
+    cc.pwsi = &s->wsi;
+    if (u->tls) {
+        cc.ssl_connection = LCCSCF_USE_SSL;
+        if (s->insecure)
+            cc.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+                                 LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                                 LCCSCF_ALLOW_EXPIRED |
+                                 LCCSCF_ALLOW_INSECURE;
+    }
+    w = lws_client_connect_via_info(&cc);
+    /* lws may already have reported the failure through the callback */
+    if (!w && !s->attempt_done)
+        conn_lost(s, "could not start the connection");
+}
+
+/* Builds the cause of a connection error from lws's reason string. */
+static void describe_error(struct lws *wsi, const char *why, char *out,
+                           size_t outlen)
+{
+    if (!why || !*why)
+        why = "unknown error";
+    if (!strncmp(why, "HS: ws upgrade", 14)) {
+        unsigned status = wsi ? lws_http_client_http_response(wsi) : 0;
+        if (status)
+            snprintf(out, outlen, "server refused the upgrade: HTTP %u",
+                     status);
+        else
+            snprintf(out, outlen, "server refused the upgrade (%s)", why);
+    } else if (strstr(why, "getaddrinfo") || strstr(why, "DNS") ||
+               strstr(why, "dns")) {
+        snprintf(out, outlen, "DNS lookup failed (%s)", why);
+    } else if (strstr(why, "nable to connect") ||
+               strstr(why, "connect failed") ||
+               strstr(why, "onnection refused")) {
+        snprintf(out, outlen, "connection refused or unreachable (%s)", why);
+    } else if (strstr(why, "ssl") || strstr(why, "SSL") ||
+               strstr(why, "tls") || strstr(why, "TLS") ||
+               strstr(why, "certificate")) {
+        snprintf(out, outlen, "TLS failure (%s)", why);
+    } else {
+        snprintf(out, outlen, "connection failed (%s)", why);
+    }
+}
+
+/* Keeps the printable part of a close reason for the log. */
+static void copy_reason(char *out, size_t outlen, const unsigned char *in,
+                        size_t len)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < len && n + 1 < outlen; i++)
+        out[n++] = (in[i] >= 0x20 && in[i] < 0x7f) ? (char)in[i] : '?';
+    out[n] = '\0';
+}
+
+static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
+                       void *user, void *in, size_t len)
+{
+    struct ws_source *s = lws_context_user(lws_get_context(wsi));
+    char cause[320];
+
+    if (!s || !s->in)
+        return 0;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (s->state != ST_CONNECTING)
+            break;
+        if (s->tls_error[0])
+            snprintf(cause, sizeof cause, "TLS failure: server certificate "
+                     "rejected (%s)", s->tls_error);
+        else
+            describe_error(wsi, in, cause, sizeof cause);
+        conn_lost(s, cause);
+        break;
+
+    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+        /* keep OpenSSL's verdict; only remember why for the log */
+        if (!len && user && !s->tls_error[0]) {
+            int e = X509_STORE_CTX_get_error((X509_STORE_CTX *)user);
+            snprintf(s->tls_error, sizeof s->tls_error, "%s",
+                     X509_verify_cert_error_string(e));
+        }
+        break;
+
+    case LWS_CALLBACK_CLIENT_ESTABLISHED: {
+        int64_t now = now_ms();
+        s->wsi = wsi;
+        s->state = ST_UP;
+        s->up_ms = s->last_rx_ms = s->last_ping_ms = now;
+        backoff_up(&s->bo, now);
+        if (s->lost_ms >= 0)
+            log_info("connected to %s (%.1f s without a connection)",
+                     url_now(s), (now - s->lost_ms) / 1000.0);
+        else
+            log_info("connected to %s", url_now(s));
+        if (s->paused)              /* a backlog from before is still there */
+            lws_rx_flow_control(wsi, 0);
+        if (s->closing || *s->in->stop)
+            lws_callback_on_writable(wsi);
+        break;
+    }
+
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        if (wsi != s->wsi)
+            break;
+        s->last_rx_ms = now_ms();
+        on_receive(s, wsi, in, len);
+        break;
+
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+        if (wsi == s->wsi)
+            s->last_rx_ms = now_ms();
+        break;
+
+    case LWS_CALLBACK_CLIENT_WRITEABLE: {
+        unsigned char ping[LWS_PRE + 8];
+        if (wsi != s->wsi)
+            break;
+        if (s->closing) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
+                             (unsigned char *)"certmon stopping", 16);
+            return -1;
+        }
+        if (s->ping_due) {
+            s->ping_due = 0;
+            memcpy(ping + LWS_PRE, "certmon", 7);
+            if (lws_write(wsi, ping + LWS_PRE, 7, LWS_WRITE_PING) < 0)
+                return -1;
+        }
+        break;
+    }
+
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (wsi != s->wsi)
+            break;
+        if (len >= 2) {
+            const unsigned char *p = in;
+            s->close_code = p[0] << 8 | p[1];
+            copy_reason(s->close_reason, sizeof s->close_reason, p + 2,
+                        len - 2);
+        } else {
+            s->close_code = LWS_CLOSE_STATUS_NO_STATUS;
+        }
+        break;
+
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        if (wsi != s->wsi)
+            break;
+        if (s->idle_killed)
+            snprintf(cause, sizeof cause, "idle timeout: no frame or PONG "
+                     "for %.1f s", s->idle_timeout_ms / 1000.0);
+        else if (s->close_code == LWS_CLOSE_STATUS_NO_STATUS)
+            snprintf(cause, sizeof cause, "server closed the connection "
+                     "(close frame without a code)");
+        else if (s->close_code)
+            snprintf(cause, sizeof cause, "server closed the connection "
+                     "with code %d%s%s%s", s->close_code,
+                     s->close_reason[0] ? " \"" : "", s->close_reason,
+                     s->close_reason[0] ? "\"" : "");
+        else if (s->closing)
+            snprintf(cause, sizeof cause, "we sent close code 1000");
+        else
+            snprintf(cause, sizeof cause, "connection lost without a close "
+                     "frame (1006)");
+        conn_lost(s, cause);
+        break;
+
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        /* woken by wake() (stop) or by the queue making room */
+        if (s->park_head)
+            drain_parked(s);
+        if (*s->in->stop && !s->closing) {
+            s->closing = 1;
+            if (s->wsi && s->state == ST_UP)
+                lws_callback_on_writable(s->wsi);
+        }
+        break;
+
+    default:
+        break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols ws_protocols[] = {
+    { "certmon-ws", ws_callback, 0, 65536, 0, NULL, 0 },
+    { NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+/* ------------------------------------------------------- tick, status */
+
+static void print_status(struct ws_source *s, int64_t now)
+{
+    uint64_t received = stats_get(&stats.received);
+    double span_s = (now - s->status_ms) / 1000.0;
+    double rate = span_s > 0 ? (received - s->status_received) / span_s : 0;
+    char age[32], up[48];
+
+    if (s->last_msg_ms >= 0)
+        snprintf(age, sizeof age, "%.1fs", (now - s->last_msg_ms) / 1000.0);
+    else
+        snprintf(age, sizeof age, "never");
+    if (s->state == ST_UP)
+        snprintf(up, sizeof up, "up=%.0fs", (now - s->up_ms) / 1000.0);
+    else
+        snprintf(up, sizeof up, "disconnected");
+    log_info("status: url=%s %s rate=%.1f/s received=%llu dropped=%llu "
+             "reconnects=%llu last_message_age=%s%s",
+             url_now(s), up, rate, (unsigned long long)received,
+             (unsigned long long)stats_get(&stats.dropped),
+             (unsigned long long)stats_get(&stats.reconnects), age,
+             s->paused ? " paused=queue-full" : "");
+    s->status_ms = now;
+    s->status_received = received;
+}
+
+static void sul_tick_cb(lws_sorted_usec_list_t *sul)
+{
+    struct ws_source *s = lws_container_of(sul, struct ws_source, sul_tick);
+    int64_t now = now_ms();
+
+    if (s->park_head)               /* in case a wakeup was missed */
+        drain_parked(s);
+    if (s->state == ST_UP && s->wsi && !s->closing) {
+        if (s->paused)
+            s->last_rx_ms = now;    /* not reading: silence is not theirs */
+        if (!s->idle_killed && s->idle_timeout_ms &&
+            now - s->last_rx_ms >= (int64_t)s->idle_timeout_ms) {
+            s->idle_killed = 1;
+            lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK,
+                            LWS_TO_KILL_ASYNC);
+        } else if (s->ping_interval_ms &&
+                   now - s->last_ping_ms >= (int64_t)s->ping_interval_ms) {
+            s->last_ping_ms = now;
+            s->ping_due = 1;
+            lws_callback_on_writable(s->wsi);
+        }
+    }
+    if (s->stats_interval_ms &&
+        now - s->status_ms >= (int64_t)s->stats_interval_ms)
+        print_status(s, now);
+    lws_sul_schedule(s->ctx, 0, &s->sul_tick, sul_tick_cb,
+                     (lws_usec_t)ws_tuning.tick_ms * 1000);
+}
+
+/* ------------------------------------------------------------- source */
+
+/* lws's own diagnostics: errors become our debug lines, since every
+** failure they describe is reported by conn_lost with its cause. */
+static void lws_log_emit(int level, const char *line)
+{
+    size_t n = strlen(line);
+
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    log_debug("lws: %.*s", (int)n, line);
+}
+
+static void ws_wake(struct source *src)
+{
+    struct ws_source *s = (struct ws_source *)src;
+
+    if (s->ctx)
+        lws_cancel_service(s->ctx);
+}
+
+static void queue_room_cb(void *arg)
+{
+    ws_wake(arg);
+}
+
+static int ws_run(struct source *src, struct intake *in, char *err,
+                  size_t errlen)
+{
+    struct ws_source *s = (struct ws_source *)src;
+    int64_t deadline;
+
+    if (s->started) {
+        fmt_err(err, errlen, "the WebSocket source runs only once");
+        return -1;
+    }
+    s->started = 1;
+    s->in = in;
+    s->status_ms = now_ms();
+    if (in->on_full == FULL_BLOCK)
+        queue_on_room(in->queue, queue_room_cb, s);
+    if (s->insecure)
+        log_warn("--insecure: TLS certificates are NOT verified; anyone "
+                 "on the path can pose as the server");
+
+    lws_sul_schedule(s->ctx, 0, &s->sul_connect, sul_connect_cb, 1);
+    lws_sul_schedule(s->ctx, 0, &s->sul_tick, sul_tick_cb,
+                     (lws_usec_t)ws_tuning.tick_ms * 1000);
+    while (!*in->stop)
+        if (lws_service(s->ctx, 0) < 0)
+            break;
+
+    /* stop: say goodbye with 1000 and wait a little for the ack */
+    s->closing = 1;
+    lws_sul_cancel(&s->sul_connect);
+    if (s->wsi && s->state == ST_UP)
+        lws_callback_on_writable(s->wsi);
+    deadline = now_ms() + ws_tuning.close_wait_ms;
+    while (s->wsi && now_ms() < deadline)
+        if (lws_service(s->ctx, 0) < 0)
+            break;
+    lws_sul_cancel(&s->sul_tick);
+
+    /* under block nothing received may be lost: hand over the backlog */
+    while (s->park_head) {
+        struct parked *p = s->park_head;
+        intake_deliver(in, p->data, p->len, p->seq, 1);
+        s->park_head = p->next;
+        free(p->data);
+        free(p);
+    }
+    s->park_tail = NULL;
+    return 0;
+}
+
+static void ws_destroy(struct source *src)
+{
+    struct ws_source *s = (struct ws_source *)src;
+    size_t i;
+
+    if (!s)
+        return;
+    if (s->ctx)
+        lws_context_destroy(s->ctx);
+    while (s->park_head) {
+        struct parked *p = s->park_head;
+        s->park_head = p->next;
+        free(p->data);
+        free(p);
+    }
+    for (i = 0; i < s->n_urls; i++)
+        ws_url_free(&s->urls[i]);
+    free(s->urls);
+    free(s->ca_file);
+    free(s->buf);
+    free(s);
+}
+
+/* Checks that path holds at least one PEM certificate, so a typo in
+** --ca-file is an error at start rather than a TLS failure per attempt. */
+static int check_ca_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x;
+
+    if (!f) {
+        fmt_err(err, errlen, "--ca-file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!x) {
+        fmt_err(err, errlen, "--ca-file %s: no PEM certificate in it", path);
+        return -1;
+    }
+    X509_free(x);
+    return 0;
+}
+
+struct source *ws_source_new(const struct ws_config *cfg, char *err,
+                             size_t errlen)
+{
+    struct lws_context_creation_info info;
+    struct backoff_policy bp;
+    struct ws_source *s;
+    static const lws_retry_bo_t no_lws_keepalive = { 0 };
+    size_t i;
+    int any_tls = 0;
+
+    if (!cfg->n_urls) {
+        fmt_err(err, errlen, "no WebSocket URL");
+        return NULL;
+    }
+    if (cfg->ca_file && check_ca_file(cfg->ca_file, err, errlen))
+        return NULL;
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->urls = calloc(cfg->n_urls, sizeof *s->urls))) {
+        free(s);
+        fmt_err(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->base.name = "websocket";
+    s->base.run = ws_run;
+    s->base.wake = ws_wake;
+    s->base.destroy = ws_destroy;
+    s->lost_ms = -1;
+    s->last_msg_ms = -1;
+    for (i = 0; i < cfg->n_urls; i++) {
+        s->n_urls = i + 1;
+        if (ws_url_parse(&s->urls[i], cfg->urls[i], err, errlen))
+            goto fail;
+        any_tls |= s->urls[i].tls;
+    }
+    if (cfg->ca_file && !(s->ca_file = strdup(cfg->ca_file))) {
+        fmt_err(err, errlen, "out of memory");
+        goto fail;
+    }
+    s->insecure = cfg->insecure;
+    s->ping_interval_ms = cfg->ping_interval_s * 1000;
+    s->idle_timeout_ms = cfg->idle_timeout_s * 1000;
+    s->stats_interval_ms = cfg->stats_interval_s * 1000;
+
+    bp.min_ms = cfg->reconnect_min_ms ? cfg->reconnect_min_ms : 1000;
+    bp.max_ms = cfg->reconnect_max_ms ? cfg->reconnect_max_ms : 60000;
+    bp.jitter_pct = ws_tuning.jitter_pct;
+    bp.stable_ms = ws_tuning.stable_ms;
+    backoff_init(&s->bo, &bp, (uint64_t)now_ms() ^ (uintptr_t)s);
+
+    lws_set_log_level(log_get_level() >= LOG_DEBUG ? LLL_ERR | LLL_WARN
+                                                  : LLL_ERR,
+                      lws_log_emit);
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = ws_protocols;
+    info.gid = -1;
+    info.uid = -1;
+    info.user = s;
+    info.retry_and_idle_policy = &no_lws_keepalive;  /* ours is the tick */
+    if (any_tls) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.client_ssl_ca_filepath = s->ca_file;
+    }
+    s->ctx = lws_create_context(&info);
+    if (!s->ctx) {
+        fmt_err(err, errlen, "could not create the libwebsockets context%s",
+                any_tls ? " (TLS setup failed)" : "");
+        goto fail;
+    }
+    return &s->base;
+
+fail:
+    ws_destroy(&s->base);
+    return NULL;
+}
