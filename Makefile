@@ -85,8 +85,9 @@ deps:
 	    >/dev/null || { echo "make deps: apt-get failed" >&2; exit 1; }; \
 	fi
 
-# Until the live source is the default, run replays the bundled sample.
-RUN_ARGS ?= --replay tests/fixtures/certstream/all.jsonl
+# make run: the live public feed with the shipped rules; RUN_ARGS/ARGS add
+# options (e.g. RUN_ARGS=--ct to read CT logs directly).
+RUN_ARGS ?=
 
 run: deps
 	@$(MAKE) --no-print-directory all

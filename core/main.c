@@ -18,7 +18,7 @@
 #include "options.h"
 #include "queue.h"
 #include "reload.h"
-#include "replay_source.h"
+#include "source_select.h"
 #include "rule_test.h"
 #include "rules.h"
 #include "sandbox.h"
@@ -38,10 +38,12 @@ static void on_hup_signal(int sig)
 
 static void on_stop_signal(int sig)
 {
+    struct source *s = running_source;  /* read once: main may clear it */
+
     (void)sig;
     stop_requested = 1;
-    if (running_source && running_source->wake)
-        running_source->wake(running_source);
+    if (s && s->wake)
+        s->wake(s);
 }
 
 /* Installs the stop handlers without SA_RESTART, so a blocking read in
@@ -65,11 +67,12 @@ static void install_signals(void)
 static void on_limit(void *arg)
 {
     struct queue *q = arg;
+    struct source *s = running_source;
 
     stop_requested = 1;
     queue_close(q);
-    if (running_source && running_source->wake)
-        running_source->wake(running_source);
+    if (s && s->wake)
+        s->wake(s);
 }
 
 /* The project folder, where lua/ and scripts/ are: the binary's folder
@@ -161,6 +164,7 @@ int main(int argc, char **argv)
     struct worker **workers = NULL;
     struct source *src = NULL;
     struct pipeline p = { .seq_label = "message" };
+    struct source_choice choice;
     struct sandbox_config sc;
     struct intake in;
     sigset_t block, old;
@@ -226,21 +230,16 @@ int main(int argc, char **argv)
         status = rule_test_run(&sc, rs, stdout);
         goto done;
     }
-    if (!o.replay_path) {
-        log_error("no source: give --replay FILE (or - for stdin)");
-        status = 2;
-        goto done;
-    }
     if (validate_rules(&sc, rs, 0) > 0) {
         log_error("rules failed to load; fix them (certmon --check shows "
                   "every problem)");
         goto done;
     }
-    src = replay_source_new(o.replay_path, err, sizeof(err));
-    if (!src) {
+    if (source_select(&o, home, &choice, err, sizeof(err)) < 0) {
         log_error("%s", err);
         goto done;
     }
+    src = choice.src;
     if (alert_output_open(o.output_path, err, sizeof(err)) < 0) {
         log_error("%s", err);
         goto done;
@@ -255,7 +254,11 @@ int main(int argc, char **argv)
     p.max_certs = o.max_messages;
     p.on_limit = on_limit;
     p.on_limit_arg = q;
-    p.seq_label = "line";
+    p.seq_label = choice.seq_label;
+    if (choice.wants_done) {
+        p.on_done = source_done;
+        p.on_done_arg = src;
+    }
     p.fail_limit = o.rule_fail_limit;
     /* Workers and the reload thread must not take the signals: the
     ** source's blocking calls on the main thread are what a signal has to
@@ -304,7 +307,7 @@ int main(int argc, char **argv)
     install_signals();
     in = (struct intake){
         .queue = q,
-        .on_full = FULL_BLOCK,      /* replay never drops */
+        .on_full = choice.on_full,
         .max_message_bytes = o.max_message_bytes,
         .stop = &stop_requested,
     };

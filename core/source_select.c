@@ -1,0 +1,185 @@
+/*
+** source_select.c: options → source.
+*/
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ct_loglist.h"
+#include "ct_source.h"
+#include "log.h"
+#include "replay_source.h"
+#include "source_select.h"
+#include "ws_source.h"
+
+void source_done(void *arg, uint64_t seq)
+{
+    ct_source_done(arg, seq);
+}
+
+/* mkdir -p for the default state folder. */
+static int make_dirs(const char *path, char *err, size_t errlen)
+{
+    char tmp[PATH_MAX];
+
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) < 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create %s: %s", tmp,
+                     strerror(errno));
+            return -1;
+        }
+        *p = '/';
+    }
+    return 0;
+}
+
+/* The logs to read: the --ct-log URLs (named from the list when it has
+** them), else every log the list selects. Fills *logs (owned copies). */
+static int choose_logs(const struct options *o, const char *home,
+                       struct ct_log **logs, size_t *n, char *err,
+                       size_t errlen)
+{
+    char path[PATH_MAX];
+    struct ct_loglist list = { 0 };
+    int have_list = 0, rc = -1;
+
+    *logs = NULL;
+    *n = 0;
+    if (o->log_list_path)
+        snprintf(path, sizeof(path), "%s", o->log_list_path);
+    else
+        snprintf(path, sizeof(path), "%s/scripts/ct/log_list.json", home);
+    if (ct_loglist_load(path, &list, err, errlen) == 0)
+        have_list = 1;
+    else if (o->log_list_path || !o->n_ct_logs)
+        return -1;      /* the list was asked for, or is all we have */
+    *logs = calloc(o->n_ct_logs ? o->n_ct_logs : list.n ? list.n : 1,
+                   sizeof(**logs));
+    if (!*logs) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (o->n_ct_logs) {
+        for (size_t i = 0; i < o->n_ct_logs; i++) {
+            if (ct_log_for_url(have_list ? &list : NULL, o->ct_logs[i],
+                               &(*logs)[*n], err, errlen) < 0)
+                goto done;
+            (*n)++;
+        }
+    } else {
+        for (size_t i = 0; i < list.n; i++) {
+            if (!ct_log_selected(&list.logs[i]))
+                continue;
+            if (ct_log_copy(&list.logs[i], &(*logs)[*n]) < 0) {
+                snprintf(err, errlen, "out of memory");
+                goto done;
+            }
+            (*n)++;
+        }
+        if (*n == 0) {
+            snprintf(err, errlen, "%s selects no log (usable, qualified or "
+                     "readonly)", path);
+            goto done;
+        }
+        log_info("reading %zu logs from %s (list of %s)", *n, path,
+                 list.timestamp ? list.timestamp : "unknown date");
+    }
+    rc = 0;
+done:
+    if (have_list)
+        ct_loglist_free(&list);
+    return rc;
+}
+
+static struct source *make_ct(const struct options *o, const char *home,
+                              char *err, size_t errlen)
+{
+    struct ct_source_config cc;
+    struct ct_log *logs;
+    struct source *src = NULL;
+    char state[PATH_MAX];
+    size_t n = 0;
+
+    if (choose_logs(o, home, &logs, &n, err, errlen) < 0)
+        goto done;
+    ct_source_config_defaults(&cc);
+    cc.logs = logs;
+    cc.n_logs = n;
+    cc.full = o->full;
+    cc.ca_file = o->ca_file;
+    cc.insecure = o->insecure;
+    cc.start = o->ct_start == 1 ? CT_START_OLDEST
+             : o->ct_start == 2 ? CT_START_INDEX : CT_START_NOW;
+    cc.start_index = o->ct_start_index;
+    cc.backtest = o->backtest;
+    cc.from = o->from;
+    cc.to = o->to;
+    if (o->ct_parallel)
+        cc.parallel = o->ct_parallel;
+    if (o->ct_rate > 0)
+        cc.requests_per_s = o->ct_rate;
+    cc.state_dir = NULL;
+    if (o->state_dir) {
+        cc.state_dir = o->state_dir;
+    } else if (!o->backtest) {
+        const char *xdg = getenv("XDG_STATE_HOME"), *hd = getenv("HOME");
+        if (xdg && *xdg)
+            snprintf(state, sizeof(state), "%s/certmon", xdg);
+        else
+            snprintf(state, sizeof(state), "%s/.local/state/certmon",
+                     hd && *hd ? hd : ".");
+        if (make_dirs(state, err, errlen) < 0)
+            goto done;
+        cc.state_dir = state;
+    }
+    src = ct_source_new(&cc, err, errlen);
+    if (src && cc.state_dir)
+        log_info("CT positions in %s", cc.state_dir);
+done:
+    for (size_t i = 0; i < n; i++)
+        ct_log_free(&logs[i]);
+    free(logs);
+    return src;
+}
+
+int source_select(const struct options *o, const char *home,
+                  struct source_choice *out, char *err, size_t errlen)
+{
+    static const char *const default_urls[] = { OPTIONS_DEFAULT_URL };
+
+    memset(out, 0, sizeof(*out));
+    if (o->replay_path) {
+        out->src = replay_source_new(o->replay_path, err, errlen);
+        out->on_full = FULL_BLOCK;      /* replay never drops */
+        out->seq_label = "line";
+    } else if (o->ct) {
+        out->src = make_ct(o, home, err, errlen);
+        out->on_full = FULL_BLOCK;      /* nor do CT logs: no gaps */
+        out->seq_label = "entry";
+        out->wants_done = 1;
+    } else {
+        struct ws_config wc = {
+            .urls = o->n_urls ? o->urls : default_urls,
+            .n_urls = o->n_urls ? o->n_urls : 1,
+            .ca_file = o->ca_file,
+            .insecure = o->insecure,
+            .ping_interval_s = o->ping_interval_s,
+            .idle_timeout_s = o->idle_timeout_s,
+            .reconnect_min_ms = o->reconnect_min_ms,
+            .reconnect_max_ms = o->reconnect_max_ms,
+            .stats_interval_s = o->stats_interval_s,
+        };
+        out->src = ws_source_new(&wc, err, errlen);
+        out->on_full = o->on_full;      /* default drop: never stall */
+        out->seq_label = "message";
+    }
+    return out->src ? 0 : -1;
+}
