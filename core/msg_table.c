@@ -251,21 +251,28 @@ static void push_number(struct dec *d)
         d->p = q;
         return;
     }
-    /* what strtod may consume, copied so that it stops at the end */
-    for (q = s; q < d->end && n < sizeof(tok) - 1 &&
-                ((*q >= '0' && *q <= '9') || *q == '.' || *q == '-' ||
-                 *q == '+' || (*q | 0x20) == 'e' || (*q | 0x20) == 'x' ||
-                 (*q | 0x20) == 'p' || ((*q | 0x20) >= 'a' &&
-                                        (*q | 0x20) <= 'f'));
+    /* what strtod may consume, copied so that it stops at the end (on
+    ** the stack for a long one, which cjson would read too) */
+    for (q = s; q < d->end && ((*q >= '0' && *q <= '9') || *q == '.' ||
+                               *q == '-' || *q == '+' ||
+                               ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'f') ||
+                               (*q | 0x20) == 'x' || (*q | 0x20) == 'p');
          q++)
-        tok[n++] = *q;
-    if (n == sizeof(tok) - 1)
-        dec_error(d, "number too long");
-    tok[n] = '\0';
-    v = strtod(tok, &endp);
-    if (endp == tok)
+        n++;
+    if (n < sizeof(tok)) {
+        memcpy(tok, s, n);
+        tok[n] = '\0';
+        v = strtod(tok, &endp);
+        n = (size_t)(endp - tok);
+    } else {
+        const char *t = lua_pushlstring(d->L, s, n);
+        v = strtod(t, &endp);
+        n = (size_t)(endp - t);
+        lua_pop(d->L, 1);
+    }
+    if (n == 0)
         dec_error(d, "invalid number");
-    d->p = s + (endp - tok);
+    d->p = s + n;
     lua_pushnumber(d->L, v);
     iv = lua_tointegerx(d->L, -1, &exact);
     if (exact) {
