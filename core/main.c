@@ -192,6 +192,8 @@ int main(int argc, char **argv)
     snprintf(lua_dir, sizeof(lua_dir), "%s/lua", home);
     if (getenv("CERTMON_LUA_DIR"))
         snprintf(lua_dir, sizeof(lua_dir), "%s", getenv("CERTMON_LUA_DIR"));
+    /* benchmark measurements (make bench); see stats.h */
+    stats_bench_init(getenv("CERTMON_BENCH") != NULL);
     if (o.n_rule_paths == 0) {
         snprintf(default_rules, sizeof(default_rules), "%s/scripts", home);
         default_paths[0] = default_rules;
@@ -330,6 +332,7 @@ stop:
     reload_free(running_reloader);
     running_reloader = NULL;
     stats_print_summary(stderr, now_s() - t0);
+    stats_bench_print(stderr);
 done:
     if (src)
         src->destroy(src);

@@ -1,15 +1,19 @@
 /*
-** msg_table.c: lua-cjson decode plus the message-table normalisations.
+** msg_table.c: JSON message → the normalised Lua table rules see.
 **
-** lua-cjson (Debian 2.1.0) decodes every number with strtod, so in Lua 5.4
-** "cert_index": 712420366 arrives as the float 712420366.0, and null
-** arrives as cjson.null, a light userdata that is truthy. Rules expect
-** integers and nil, so one pass over the fresh table fixes both; it
-** replaces values of existing keys only, which lua_next allows.
+** The table is what lua-cjson (Debian 2.1.0) decoding followed by one
+** normalising pass gives: cjson decodes every number with strtod, so in
+** Lua 5.4 "cert_index": 712420366 would arrive as the float 712420366.0,
+** and null as cjson.null, a truthy light userdata; rules expect integers
+** and nil. The decoder below builds that result in one pass (see "the
+** decoder"); normalise() is the second pass itself, kept for callers that
+** hold a cjson table and as the reference the tests compare against.
 */
 #include <lauxlib.h>
-#include <lua-cjson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "msg_table.h"
 
@@ -17,7 +21,7 @@
 ** recursion in normalise. */
 #define MSG_MAX_DEPTH 64
 
-/* Registry key (its address) of the decode closure. */
+/* Registry key (its address) of the decode function. */
 static const char decode_key = 'd';
 
 static void normalise(lua_State *L, int idx, int depth)
@@ -60,41 +64,379 @@ void msg_table_normalise(lua_State *L, int idx)
     normalise(L, lua_absindex(L, idx), 0);
 }
 
-/* decode_message(ptr, len) -> table; raises on invalid input. Takes the
-** bytes as a light userdata so that even the string copy happens inside
-** the protected call. [-2, +1, e] upvalue 1: cjson.decode */
-static int decode_message(lua_State *L)
-{
-    const char *data = lua_touserdata(L, 1);
-    size_t len = (size_t)lua_tointeger(L, 2);
+/* ===== the decoder =====
+**
+** One pass from JSON text to the normalised table, built with exactly the
+** Lua operations lua-cjson's decode followed by normalise() performs, so
+** rules cannot tell the difference, down to pairs() order and the border
+** '#' finds in an array with holes: tables start empty (no presizing),
+** members go in with lua_rawset / lua_rawseti in document order, a null
+** goes in as the placeholder cjson uses and is removed after its table is
+** complete, and a whole number is stored as the integer normalise() would
+** store. What it saves: cjson's copy of the whole message into a Lua
+** string, its per-character token buffer, and a second walk over every
+** table. Acceptance also follows lua-cjson 2.1.0 with decode_max_depth 64
+** and decode_invalid_numbers off (tests/unit/test_msg_table.c compares
+** the two on every fixture and on thousands of damaged variants).
+*/
 
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_pushlstring(L, data, len);
-    lua_call(L, 1, 1);
-    if (!lua_istable(L, -1))
-        return luaL_error(L, "not a JSON object");
-    normalise(L, lua_gettop(L), 0);
+struct dec {
+    lua_State *L;
+    const char *p, *end, *start;
+    int depth;
+};
+
+static int dec_error(struct dec *d, const char *what)
+{
+    return luaL_error(d->L, "%s at character %d", what,
+                      (int)(d->p - d->start) + 1);
+}
+
+/* The byte at p, or 0 at the end: cjson reads a NUL-terminated string
+** and so stops at the first NUL byte, wherever it is. */
+static int peek(const struct dec *d)
+{
+    return d->p < d->end ? (unsigned char)*d->p : 0;
+}
+
+static void skip_ws(struct dec *d)
+{
+    while (d->p < d->end &&
+           (*d->p == ' ' || *d->p == '\t' || *d->p == '\n' || *d->p == '\r'))
+        d->p++;
+}
+
+static int hex4(struct dec *d, const char *h)
+{
+    int v = 0;
+
+    if (d->end - h < 4)
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        int c = (unsigned char)h[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= c - '0';
+        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+            v |= (c | 0x20) - 'a' + 10;
+        else
+            return -1;
+    }
+    return v;
+}
+
+/* Appends the UTF-8 form of the \uXXXX escape at p (just past the 'u')
+** and moves p past it, taking a following low surrogate along. */
+static void unicode_escape(struct dec *d, luaL_Buffer *b)
+{
+    int cp = hex4(d, d->p), lo = 0;
+    char u[4];
+    int n;
+
+    if (cp < 0)
+        dec_error(d, "invalid unicode escape code");
+    d->p += 4;
+    if (cp >= 0xDC00 && cp <= 0xDFFF)
+        dec_error(d, "invalid unicode escape code");
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (d->end - d->p < 6 || d->p[0] != '\\' || d->p[1] != 'u' ||
+            (lo = hex4(d, d->p + 2)) < 0xDC00 || lo > 0xDFFF)
+            dec_error(d, "invalid unicode escape code");
+        d->p += 6;
+        cp = (((cp & 0x3FF) << 10) | (lo & 0x3FF)) + 0x10000;
+    }
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    luaL_addlstring(b, u, (size_t)n);
+}
+
+/* p is at the opening quote; pushes the string. Strings without escapes,
+** nearly all of them, are pushed straight from the input. */
+static void push_string(struct dec *d)
+{
+    const char *s = ++d->p, *q = s;
+    luaL_Buffer b;
+
+    while (q < d->end && *q != '"' && *q != '\\' && *q != '\0')
+        q++;
+    if (q < d->end && *q == '"') {
+        lua_pushlstring(d->L, s, (size_t)(q - s));
+        d->p = q + 1;
+        return;
+    }
+    luaL_buffinit(d->L, &b);
+    luaL_addlstring(&b, s, (size_t)(q - s));
+    d->p = q;
+    for (;;) {
+        int c = peek(d);
+        if (c == 0)
+            dec_error(d, "unexpected end of string");
+        if (c == '"')
+            break;
+        if (c != '\\') {
+            luaL_addchar(&b, (char)c);
+            d->p++;
+            continue;
+        }
+        d->p++;
+        switch (peek(d)) {
+        case '"': luaL_addchar(&b, '"'); break;
+        case '\\': luaL_addchar(&b, '\\'); break;
+        case '/': luaL_addchar(&b, '/'); break;
+        case 'b': luaL_addchar(&b, '\b'); break;
+        case 'f': luaL_addchar(&b, '\f'); break;
+        case 'n': luaL_addchar(&b, '\n'); break;
+        case 'r': luaL_addchar(&b, '\r'); break;
+        case 't': luaL_addchar(&b, '\t'); break;
+        case 'u':
+            d->p++;
+            unicode_escape(d, &b);
+            continue;
+        default:
+            dec_error(d, "invalid escape code");
+        }
+        d->p++;
+    }
+    d->p++;
+    luaL_pushresult(&b);
+}
+
+/* p is at '-' or a digit. Pushes what cjson's strtod + normalise give:
+** an integer for a whole number that fits, else a float. */
+static void push_number(struct dec *d)
+{
+    const char *s = d->p, *q = s;
+    char tok[64], *endp;
+    size_t n = 0;
+    lua_Integer iv = 0;
+    double v;
+    int exact, neg = *q == '-';
+
+    q += neg;
+    /* cjson refuses hex and leading zeros, and inf/nan; strtod the rest */
+    if (q < d->end && *q == '0' && q + 1 < d->end &&
+        ((q[1] | 0x20) == 'x' || (q[1] >= '0' && q[1] <= '9')))
+        dec_error(d, "invalid number");
+    if (q >= d->end || *q > '9') {
+        if (d->end - q >= 3 && (strncasecmp(q, "inf", 3) == 0 ||
+                                strncasecmp(q, "nan", 3) == 0))
+            dec_error(d, "invalid number");
+    }
+    /* fast path: up to 15 digits are exact in a double, so the integer
+    ** is the one strtod + normalise would give */
+    while (q < d->end && *q >= '0' && *q <= '9' && q - s < 16 + neg)
+        iv = iv * 10 + (*q++ - '0');
+    if (q > s + neg && q - s - neg <= 15 &&
+        (q == d->end || (*q != '.' && (*q | 0x20) != 'e' &&
+                         (*q < '0' || *q > '9') && (*q | 0x20) != 'x' &&
+                         (*q | 0x20) != 'p'))) {
+        lua_pushinteger(d->L, neg ? -iv : iv);
+        d->p = q;
+        return;
+    }
+    /* what strtod may consume, copied so that it stops at the end (on
+    ** the stack for a long one, which cjson would read too) */
+    for (q = s; q < d->end && ((*q >= '0' && *q <= '9') || *q == '.' ||
+                               *q == '-' || *q == '+' ||
+                               ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'f') ||
+                               (*q | 0x20) == 'x' || (*q | 0x20) == 'p');
+         q++)
+        n++;
+    if (n < sizeof(tok)) {
+        memcpy(tok, s, n);
+        tok[n] = '\0';
+        v = strtod(tok, &endp);
+        n = (size_t)(endp - tok);
+    } else {
+        const char *t = lua_pushlstring(d->L, s, n);
+        v = strtod(t, &endp);
+        n = (size_t)(endp - t);
+        lua_pop(d->L, 1);
+    }
+    if (n == 0)
+        dec_error(d, "invalid number");
+    d->p = s + n;
+    lua_pushnumber(d->L, v);
+    iv = lua_tointegerx(d->L, -1, &exact);
+    if (exact) {
+        lua_pop(d->L, 1);
+        lua_pushinteger(d->L, iv);
+    }
+}
+
+/* The value of a JSON null while its table is being built (cjson.null). */
+#define NULL_MARK() lua_pushlightuserdata(d->L, NULL)
+
+static void push_value(struct dec *d);
+
+/* Removes the null placeholders from the complete table at the top, as
+** normalise does: value replaced by nil, key slot kept. */
+static void drop_nulls(lua_State *L)
+{
+    int t = lua_gettop(L);
+
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (lua_type(L, -1) == LUA_TLIGHTUSERDATA &&
+            lua_touserdata(L, -1) == NULL) {
+            lua_pushvalue(L, -2);
+            lua_pushnil(L);
+            lua_rawset(L, t);
+        }
+        lua_pop(L, 1);
+    }
+}
+
+static void descend(struct dec *d)
+{
+    if (++d->depth > MSG_MAX_DEPTH || !lua_checkstack(d->L, 6))
+        luaL_error(d->L, "Found too many nested data structures (%d) at "
+                   "character %d", d->depth, (int)(d->p - d->start) + 1);
+}
+
+static void push_object(struct dec *d)
+{
+    int nulls = 0;
+
+    descend(d);
+    d->p++;
+    lua_newtable(d->L);
+    skip_ws(d);
+    if (peek(d) == '}') {
+        d->p++;
+        d->depth--;
+        return;
+    }
+    for (;;) {
+        skip_ws(d);
+        if (peek(d) != '"')
+            dec_error(d, "expected object key string");
+        push_string(d);
+        skip_ws(d);
+        if (peek(d) != ':')
+            dec_error(d, "expected colon");
+        d->p++;
+        skip_ws(d);
+        push_value(d);
+        nulls += lua_type(d->L, -1) == LUA_TLIGHTUSERDATA;
+        lua_rawset(d->L, -3);
+        skip_ws(d);
+        if (peek(d) == '}')
+            break;
+        if (peek(d) != ',')
+            dec_error(d, "expected comma or object end");
+        d->p++;
+    }
+    d->p++;
+    if (nulls)
+        drop_nulls(d->L);
+    d->depth--;
+}
+
+static void push_array(struct dec *d)
+{
+    int nulls = 0;
+    lua_Integer i = 1;
+
+    descend(d);
+    d->p++;
+    lua_newtable(d->L);
+    skip_ws(d);
+    if (peek(d) == ']') {
+        d->p++;
+        d->depth--;
+        return;
+    }
+    for (;; i++) {
+        skip_ws(d);
+        push_value(d);
+        nulls += lua_type(d->L, -1) == LUA_TLIGHTUSERDATA;
+        lua_rawseti(d->L, -2, i);
+        skip_ws(d);
+        if (peek(d) == ']')
+            break;
+        if (peek(d) != ',')
+            dec_error(d, "expected comma or array end");
+        d->p++;
+    }
+    d->p++;
+    if (nulls)
+        drop_nulls(d->L);
+    d->depth--;
+}
+
+static int literal(struct dec *d, const char *word, size_t n)
+{
+    if ((size_t)(d->end - d->p) < n || memcmp(d->p, word, n) != 0)
+        return 0;
+    d->p += n;
     return 1;
 }
 
-/* Calls cjson.NAME(arg) on the module table at the top. [-0, +0, e] */
-static void cjson_set(lua_State *L, const char *name, int arg)
+/* Pushes the value at p (whitespace already skipped). */
+static void push_value(struct dec *d)
 {
-    lua_getfield(L, -1, name);
-    lua_pushinteger(L, arg);
-    lua_call(L, 1, 0);
+    int c = peek(d);
+
+    if (c == '{')
+        push_object(d);
+    else if (c == '[')
+        push_array(d);
+    else if (c == '"')
+        push_string(d);
+    else if (c == '-' || (c >= '0' && c <= '9'))
+        push_number(d);
+    else if (c == 't' && literal(d, "true", 4))
+        lua_pushboolean(d->L, 1);
+    else if (c == 'f' && literal(d, "false", 5))
+        lua_pushboolean(d->L, 0);
+    else if (c == 'n' && literal(d, "null", 4))
+        NULL_MARK();
+    else
+        dec_error(d, "invalid token");
 }
 
-/* [-0, +0, e] arg: none; leaves the decode closure in the registry. */
+/* decode_message(ptr, len) -> table; raises on invalid input.
+** [-2, +1, e] */
+static int decode_message(lua_State *L)
+{
+    struct dec d;
+
+    d.L = L;
+    d.start = d.p = lua_touserdata(L, 1);
+    d.end = d.p + (size_t)lua_tointeger(L, 2);
+    d.depth = 0;
+    skip_ws(&d);
+    if (peek(&d) != '{')
+        return luaL_error(L, "not a JSON object");
+    push_value(&d);
+    skip_ws(&d);
+    if (peek(&d) != 0)
+        return dec_error(&d, "expected the end");
+    return 1;
+}
+
+/* [-0, +0, e] arg: none; leaves the decoder in the registry. */
 static int init_decoder(lua_State *L)
 {
-    luaopen_cjson(L);
-    cjson_set(L, "decode_max_depth", MSG_MAX_DEPTH);
-    lua_getfield(L, -1, "decode_invalid_numbers");
-    lua_pushboolean(L, 0);
-    lua_call(L, 1, 0);
-    lua_getfield(L, -1, "decode");
-    lua_pushcclosure(L, decode_message, 1);
+    lua_pushcfunction(L, decode_message);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &decode_key);
     return 0;
 }

@@ -1,9 +1,10 @@
 /*
 ** msg_table.h: a raw JSON message → the Lua table rules see.
 **
-** lua-cjson decodes; then one pass normalises what rule authors would trip
-** over: JSON null becomes nil (the key is absent) and every whole number
-** becomes a Lua integer. Everything else is as sent.
+** The table is lua-cjson's decoding with what rule authors would trip over
+** normalised: JSON null becomes nil (the key is absent) and every whole
+** number becomes a Lua integer. Everything else is as sent. A one-pass
+** decoder builds exactly that table (same values, same pairs order).
 */
 #ifndef CERTMON_MSG_TABLE_H
 #define CERTMON_MSG_TABLE_H
@@ -11,9 +12,10 @@
 #include <lua.h>
 #include <stddef.h>
 
-/* Loads a private lua-cjson instance into L (not visible to rules) and
-** configures it strictly (no NaN/Infinity, bounded depth). Call from one
-** thread at a time: lua-cjson's init touches a static.
+/* Installs the decoder in L's registry (not visible to rules). It is
+** as strict as lua-cjson configured with decode_invalid_numbers off and
+** decode_max_depth 64 (no NaN/Infinity, hex or leading zeros; bounded
+** depth).
 ** Returns 0, or -1 with a message in err. [-0, +0, -] */
 int msg_table_init(lua_State *L, char *err, size_t errlen);
 
@@ -22,8 +24,9 @@ int msg_table_init(lua_State *L, char *err, size_t errlen);
 ** and pushes a one-line error message instead. [-0, +1, -] */
 int msg_table_push(lua_State *L, const char *data, size_t len);
 
-/* Normalises the table at idx in place (null → nil, whole floats →
-** integers), recursively. Exposed for tests. [-0, +0, m] */
+/* Normalises a table lua-cjson decoded, at idx, in place (null → nil,
+** whole floats → integers), recursively: msg_table_push's result equals
+** cjson.decode followed by this. Exposed for tests. [-0, +0, m] */
 void msg_table_normalise(lua_State *L, int idx);
 
 #endif

@@ -5,6 +5,15 @@
 ** lock is taken once per batch; producers signal "not empty" only when the
 ** queue was empty and consumers signal "not full" only when it was full,
 ** so a steady stream costs no wakeups beyond the ones that matter.
+**
+** Two refinements keep a saturated pipeline from paying a thread switch
+** per message:
+** - a producer that found the queue full is told about room (on_room)
+**   only once the consumers have drained it to half, not after every pop,
+**   so a paused network reader resumes for a burst, not for one message;
+** - a source may hold the "not empty" wakeup while it delivers a burst
+**   (queue_hold_wakeups) and release it once per burst (queue_wake), so
+**   sleeping workers are woken once per socket read, not per message.
 */
 #include <assert.h>
 #include <pthread.h>
@@ -22,6 +31,9 @@ struct queue {
     size_t head;            /* next to pop */
     size_t count;
     int closed;
+    int want_room;          /* a producer found it full: call on_room */
+    int hold_wakeups;       /* see queue_hold_wakeups */
+    int wake_owed;          /* not_empty held back while hold_wakeups */
     void (*on_room)(void *arg);
     void *on_room_arg;
 };
@@ -82,8 +94,21 @@ void queue_free(struct queue *q)
 static void put_locked(struct queue *q, struct msg *m)
 {
     q->ring[(q->head + q->count) % q->capacity] = m;
-    if (q->count++ == 0)
+    if (q->count++ == 0) {
+        if (q->hold_wakeups)
+            q->wake_owed = 1;
+        else
+            pthread_cond_broadcast(&q->not_empty);
+    }
+}
+
+/* Wakes the consumers if a wakeup was held back; the lock is held. */
+static void pay_wakeup_locked(struct queue *q)
+{
+    if (q->wake_owed) {
+        q->wake_owed = 0;
         pthread_cond_broadcast(&q->not_empty);
+    }
 }
 
 enum queue_push_result queue_push(struct queue *q, struct msg *m)
@@ -91,8 +116,11 @@ enum queue_push_result queue_push(struct queue *q, struct msg *m)
     enum queue_push_result r = QUEUE_OK;
 
     pthread_mutex_lock(&q->lock);
-    while (!q->closed && q->count == q->capacity)
+    while (!q->closed && q->count == q->capacity) {
+        pay_wakeup_locked(q);   /* the consumers must run to make room */
+        q->want_room = 1;
         pthread_cond_wait(&q->not_full, &q->lock);
+    }
     if (q->closed)
         r = QUEUE_CLOSED;
     else
@@ -108,8 +136,11 @@ enum queue_push_result queue_try_push(struct queue *q, struct msg *m)
     pthread_mutex_lock(&q->lock);
     if (q->closed)
         r = QUEUE_CLOSED;
-    else if (q->count == q->capacity)
+    else if (q->count == q->capacity) {
         r = QUEUE_FULL;
+        pay_wakeup_locked(q);
+        q->want_room = 1;
+    }
     else
         put_locked(q, m);
     pthread_mutex_unlock(&q->lock);
@@ -119,7 +150,7 @@ enum queue_push_result queue_try_push(struct queue *q, struct msg *m)
 size_t queue_pop_batch(struct queue *q, struct msg **out, size_t max)
 {
     size_t n;
-    int was_full;
+    int was_full, room = 0;
 
     pthread_mutex_lock(&q->lock);
     while (!q->closed && q->count == 0)
@@ -138,8 +169,12 @@ size_t queue_pop_batch(struct queue *q, struct msg **out, size_t max)
     q->count -= n;
     if (was_full && n > 0)
         pthread_cond_broadcast(&q->not_full);
+    if (q->want_room && q->count <= q->capacity / 2) {
+        q->want_room = 0;
+        room = 1;
+    }
     pthread_mutex_unlock(&q->lock);
-    if (was_full && n > 0 && q->on_room)
+    if (room && q->on_room)
         q->on_room(q->on_room_arg);
     return n;
 }
@@ -148,6 +183,7 @@ void queue_close(struct queue *q)
 {
     pthread_mutex_lock(&q->lock);
     q->closed = 1;
+    q->wake_owed = 0;
     pthread_cond_broadcast(&q->not_empty);
     pthread_cond_broadcast(&q->not_full);
     pthread_mutex_unlock(&q->lock);
@@ -172,4 +208,20 @@ void queue_on_room(struct queue *q, void (*fn)(void *arg), void *arg)
 {
     q->on_room = fn;
     q->on_room_arg = arg;
+}
+
+void queue_hold_wakeups(struct queue *q, int hold)
+{
+    pthread_mutex_lock(&q->lock);
+    q->hold_wakeups = hold;
+    if (!hold)
+        pay_wakeup_locked(q);
+    pthread_mutex_unlock(&q->lock);
+}
+
+void queue_wake(struct queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    pay_wakeup_locked(q);
+    pthread_mutex_unlock(&q->lock);
 }

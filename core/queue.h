@@ -55,10 +55,21 @@ void queue_close(struct queue *q);
 size_t queue_len(struct queue *q);
 size_t queue_capacity(struct queue *q);
 
-/* Calls fn(arg) from the popping thread each time a pop makes room in a
-** queue that was full. Used by sources that pause reading on a full queue
+/* Calls fn(arg) from the popping thread when a producer found the queue
+** full (try_push gave QUEUE_FULL, or push had to wait) and a pop has since
+** brought it down to half its capacity or less: once per such episode. Used by sources that pause reading on a full queue
 ** (libwebsockets rx flow control) to be woken, e.g. via lws_cancel_service.
 ** fn must be cheap and thread-safe. Set before any pop. */
 void queue_on_room(struct queue *q, void (*fn)(void *arg), void *arg);
+
+/* While hold is 1, a push into an empty queue does not wake the waiting
+** consumers; the wakeup is owed until queue_wake (or a full queue, or
+** hold 0, or close). For a source that delivers bursts (all messages of
+** one socket read) from one thread: hold once, call queue_wake after each
+** burst. Messages are never hidden: only the wakeup is delayed. */
+void queue_hold_wakeups(struct queue *q, int hold);
+
+/* Wakes the consumers if a wakeup is owed. Cheap when none is. */
+void queue_wake(struct queue *q);
 
 #endif

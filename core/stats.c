@@ -26,3 +26,139 @@ void stats_print_summary(FILE *out, double elapsed_s)
             stats_get(&stats.bytes), elapsed_s);
     fflush(out);
 }
+
+/* ------------------------------------------------------------- bench */
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+int stats_bench_on;
+
+static struct {
+    _Atomic(uint32_t) *hist;            /* STATS_BENCH_MAX_US + 1 buckets */
+    atomic_int_fast64_t first_recv_ns;  /* 0 = no message yet */
+    atomic_int_fast64_t last_done_ns;
+    atomic_uint_fast64_t msgs;
+    atomic_int started;                 /* cpu0 taken */
+    double cpu0_s;
+} bench;
+
+static int64_t bench_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+void stats_bench_init(int on)
+{
+    if (!on)
+        return;
+    bench.hist = calloc(STATS_BENCH_MAX_US + 1, sizeof(*bench.hist));
+    stats_bench_on = bench.hist != NULL;
+}
+
+void stats_bench_begin(int64_t recv_ns)
+{
+    int64_t now = bench_now_ns(), lat_us, first = 0;
+
+    if (!atomic_load_explicit(&bench.started, memory_order_relaxed) &&
+        !atomic_exchange(&bench.started, 1))
+        bench.cpu0_s = cpu_s();     /* read after the end, by one thread */
+    /* the earliest arrival seen: the start of the measured span */
+    first = atomic_load_explicit(&bench.first_recv_ns, memory_order_relaxed);
+    while (recv_ns && (first == 0 || recv_ns < first) &&
+           !atomic_compare_exchange_weak(&bench.first_recv_ns, &first,
+                                         recv_ns))
+        ;
+    lat_us = recv_ns ? (now - recv_ns) / 1000 : 0;
+    if (lat_us < 0)
+        lat_us = 0;
+    if (lat_us > STATS_BENCH_MAX_US)
+        lat_us = STATS_BENCH_MAX_US;
+    atomic_fetch_add_explicit(&bench.hist[lat_us], 1, memory_order_relaxed);
+}
+
+void stats_bench_end(void)
+{
+    int64_t now = bench_now_ns(), last = atomic_load(&bench.last_done_ns);
+
+    while (now > last &&
+           !atomic_compare_exchange_weak(&bench.last_done_ns, &last, now))
+        ;
+    atomic_fetch_add_explicit(&bench.msgs, 1, memory_order_relaxed);
+}
+
+/* The value below which a fraction q of the recorded latencies lie. */
+static long percentile_us(uint64_t total, double q)
+{
+    uint64_t want = (uint64_t)(q * (double)total), seen = 0;
+
+    if (want >= total)
+        want = total - 1;
+    for (long i = 0; i <= STATS_BENCH_MAX_US; i++) {
+        seen += atomic_load(&bench.hist[i]);
+        if (seen > want)
+            return i;
+    }
+    return STATS_BENCH_MAX_US;
+}
+
+static long peak_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "VmHWM:", 6) == 0) {
+            kb = strtol(line + 6, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
+void stats_bench_print(FILE *out)
+{
+    uint64_t n;
+    double span_s, cpu;
+    long max_us = 0;
+
+    if (!stats_bench_on)
+        return;
+    n = atomic_load(&bench.msgs);
+    span_s = (atomic_load(&bench.last_done_ns) -
+              atomic_load(&bench.first_recv_ns)) / 1e9;
+    cpu = atomic_load(&bench.started) ? cpu_s() - bench.cpu0_s : 0;
+    for (long i = STATS_BENCH_MAX_US; i >= 0; i--)
+        if (atomic_load(&bench.hist[i])) {
+            max_us = i;
+            break;
+        }
+    fprintf(out, "certmon: bench: msgs=%" PRIu64 " span_s=%.4f "
+            "msgs_per_s=%.0f cpu_s=%.3f cpu_ms_per_1k=%.3f peak_rss_kb=%ld "
+            "lat_p50_us=%ld lat_p99_us=%ld lat_max_us=%ld\n",
+            n, span_s, span_s > 0 ? n / span_s : 0, cpu,
+            n ? cpu * 1e6 / (double)n : 0, peak_rss_kb(),
+            n ? percentile_us(n, 0.50) : 0, n ? percentile_us(n, 0.99) : 0,
+            max_us);
+    fflush(out);
+    free(bench.hist);
+    bench.hist = NULL;
+    stats_bench_on = 0;
+}

@@ -41,6 +41,36 @@ static inline uint64_t stats_get(atomic_uint_fast64_t *c)
     return atomic_load_explicit(c, memory_order_relaxed);
 }
 
+/*
+** Benchmark measurements, off unless CERTMON_BENCH is set in the
+** environment (main calls stats_bench_init). When off, the hot path pays
+** one predictable branch on stats_bench_on per message.
+**
+** When on, the workers record for every message the time from its
+** arrival (struct msg recv_ns, CLOCK_MONOTONIC) to the first rule call
+** into a histogram of 1 µs buckets (up to STATS_BENCH_MAX_US, then one
+** overflow bucket), and the span from the first arrival to the last
+** message done; CPU time is taken from the first arrival to the end.
+** stats_bench_print writes one line:
+**   certmon: bench: msgs=N span_s=S msgs_per_s=R cpu_s=C
+**       cpu_ms_per_1k=X peak_rss_kb=K lat_p50_us=A lat_p99_us=B
+**       lat_max_us=M
+*/
+#define STATS_BENCH_MAX_US 100000
+
+extern int stats_bench_on;
+
+void stats_bench_init(int on);
+
+/* A message's rules are about to run; recv_ns is its arrival time. */
+void stats_bench_begin(int64_t recv_ns);
+
+/* A message's rules have all run. */
+void stats_bench_end(void);
+
+/* Writes the bench line to out, if benchmarking is on. */
+void stats_bench_print(FILE *out);
+
 /* Writes the exit summary line "certmon: certs=... reconnects=...\n". */
 void stats_print_summary(FILE *out, double elapsed_s);
 

@@ -209,6 +209,8 @@ static int process(struct worker *w, const struct msg *m)
         lua_settop(L, 1);
         return 0;
     }
+    if (stats_bench_on)
+        stats_bench_begin(m->recv_ns);
     for (size_t i = 0; i < w->cur->n_rules; i++) {
         struct rule *r = &w->cur->rules[i];
         if (atomic_load_explicit(&r->file->disabled, memory_order_relaxed))
@@ -219,6 +221,8 @@ static int process(struct worker *w, const struct msg *m)
             call_rule(w, r, r->on_message_ref, msg_idx, "on_message");
     }
     lua_settop(L, 1);
+    if (stats_bench_on)
+        stats_bench_end();
     stats_add(&stats.messages, 1);
     if (is_cert)
         stats_add(&stats.certs, 1);

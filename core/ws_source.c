@@ -696,9 +696,16 @@ static int ws_run(struct source *src, struct intake *in, char *err,
     lws_sul_schedule(s->ctx, 0, &s->sul_connect, sul_connect_cb, 1);
     lws_sul_schedule(s->ctx, 0, &s->sul_tick, sul_tick_cb,
                      (lws_usec_t)ws_tuning.tick_ms * 1000);
-    while (!*in->stop)
-        if (lws_service(s->ctx, 0) < 0)
+    /* One wakeup of the workers per service pass (one socket read holds
+    ** many messages under load, one when idle), not one per message. */
+    queue_hold_wakeups(in->queue, 1);
+    while (!*in->stop) {
+        int rc = lws_service(s->ctx, 0);
+        queue_wake(in->queue);
+        if (rc < 0)
             break;
+    }
+    queue_hold_wakeups(in->queue, 0);
 
     /* stop: say goodbye with 1000 and wait a little for the ack */
     s->closing = 1;

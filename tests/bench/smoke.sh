@@ -1,0 +1,33 @@
+#!/bin/sh
+# Smoke test of the make bench code (a few hundred messages per
+# configuration; measures nothing, asserts no speed): the load generator,
+# both baselines and every certmon configuration run and report. Meant to
+# run inside make test as tests/integration/bench_smoke.sh (a copy or a
+# symlink); builds the bench tools itself.
+. "$CERTMON_TOP/tests/lib.sh"
+
+bench_build=$(dirname "$TOOLS")
+if (cd "$TOP" && make -s --no-print-directory bench-bins \
+        SANITIZE="${SANITIZE:-}" >"$T/build.log" 2>&1); then
+    ok "bench: tools build"
+else
+    not_ok "bench: tools build"; sed 's/^/#   /' "$T/build.log"; exit 0
+fi
+CERTMON_BIN=$CERTMON BENCH_TOOLS=$bench_build/bench \
+    sh "$TOP/tests/bench/bench.sh" --quick --out "$T/out" >"$T/report" 2>&1
+check "bench: bench.sh --quick succeeds" test $? -eq 0
+raw=$T/out/raw.txt
+for label in decode_lite msgtable_lite count_lite countlat_lite \
+        trivial_lite_w1 trivial_lite_w2 shipped_lite_w1 shipped_lite_w2 \
+        trivlat_lite_w2 shiplat_full_w1 decode_full count_full \
+        trivial_full_w2 shipped_full_w2; do
+    n=$(grep "^$label " "$raw" 2>/dev/null | tr ' ' '\n' \
+        | sed -n 's/^msgs=//p' | head -1)
+    check "bench: $label ran and counted messages" test "${n:-0}" -gt 0
+done
+# certmon counted exactly what -n asked for: nothing lost or repeated
+n=$(grep "^trivial_full_w2 " "$raw" | tr ' ' '\n' | sed -n 's/^msgs=//p')
+expect_eq "bench: certmon measured every message" "$n" 300
+check "bench: report has both feeds" grep -q "== full feed" "$T/report"
+check "bench: ratios computed" grep -q "^trivial w=1 .*[0-9]\.[0-9][0-9]" \
+    "$T/report"
