@@ -1,9 +1,8 @@
 #!/bin/sh
 # Smoke test of the make bench code (a few hundred messages per
 # configuration; measures nothing, asserts no speed): the load generator,
-# both baselines and every certmon configuration run and report. Meant to
-# run inside make test as tests/integration/bench_smoke.sh (a copy or a
-# symlink); builds the bench tools itself.
+# both baselines and every certmon configuration run and report. Builds the
+# bench tools itself.
 . "$CERTMON_TOP/tests/lib.sh"
 
 bench_build=$(dirname "$TOOLS")
