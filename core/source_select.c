@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ct_loglist.h"
@@ -15,6 +16,11 @@
 #include "replay_source.h"
 #include "source_select.h"
 #include "ws_source.h"
+
+/* CT log shards take certificates by expiry date, half a year or a year
+** each, and new ones open ahead of time: a list much older than this has
+** missed some. */
+#define LOG_LIST_STALE_DAYS 90
 
 void source_done(void *arg, uint64_t seq)
 {
@@ -50,6 +56,7 @@ static int choose_logs(const struct options *o, const char *home,
     char path[PATH_MAX];
     struct ct_loglist list = { 0 };
     int have_list = 0, rc = -1;
+    long age;
 
     *logs = NULL;
     *n = 0;
@@ -91,6 +98,12 @@ static int choose_logs(const struct options *o, const char *home,
         }
         log_info("reading %zu logs from %s (list of %s)", *n, path,
                  list.timestamp ? list.timestamp : "unknown date");
+        age = ct_loglist_age_days(&list, (long long)time(NULL));
+        if (age > LOG_LIST_STALE_DAYS)
+            log_warn("the log list %s is %ld days old: logs opened since "
+                     "then are not read (new certificates go to new log "
+                     "shards every six months); refresh it, see README",
+                     path, age);
     }
     rc = 0;
 done:

@@ -246,6 +246,9 @@ for log in "$RFC" "$TILED"; do
 done
 check "restart after SIGTERM: repeats only after the committed position" \
     repeats_after l1 l2 stl
+# regression: a restart whose tree heads did not grow saved timestamp 0
+check "restart: the saved tree head keeps its timestamp" \
+    sh -c "! grep -q '\"sth_timestamp\":0[,}]' '$T/stl'/*.json"
 for log in "$RFC" "$TILED"; do
     for f in l1 l2; do
         idx "$T/$f" "$log" | sort -n | uniq -d | grep -q . &&
