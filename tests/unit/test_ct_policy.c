@@ -141,7 +141,7 @@ static void test_ranges(void)
 /* The trailing partial tile of a tiled log waits until full or old. */
 static void test_tail(void)
 {
-    struct ct_tail t = { 300000, 0 };
+    struct ct_tail t = { .max_age_ms = 300000 };
     int64_t now = 1000000000;
 
     /* full tiles to read: go up to the tile boundary only... */
