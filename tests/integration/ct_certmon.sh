@@ -11,8 +11,13 @@
 # wait is a poll with a generous limit; nothing asserts on speed.
 
 . "$(dirname "$0")/../lib.sh"
+# the fake logs are stopped whatever happens (their pids in $T/fakes);
 # CT_KEEP=1 keeps the temporary folder (alerts, stderr, request logs)
-[ -n "${CT_KEEP:-}" ] && trap 'kill $(jobs -p) 2>/dev/null; echo "# kept $T"' EXIT
+cleanup() {
+    kill $(cat "$T/fakes" 2>/dev/null) $(jobs -p) 2>/dev/null
+    if [ -n "${CT_KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
 
 FAKE=$TOOLS/fake_ctlog
 CTF=$FIX/ct/rfc6962
@@ -55,6 +60,7 @@ fake() {
     "$FAKE" --port-file "$T/$name.port" --loglist "$T/$name.ll" \
         --log "$T/$name.req" "$@" $ENTRIES >/dev/null 2>"$T/$name.err" &
     eval "${name}_pid=$!"
+    echo $! >>"$T/fakes"
     if ! wait_for "[ -s '$T/$name.port' ]" 30; then
         echo "# fake $name did not start:"; sed 's/^/#   /' "$T/$name.err"
     fi
@@ -498,3 +504,5 @@ usage "a bad CERTMON_CT_POLL_S" 1 "CERTMON_CT_POLL_S=0" \
     --ct --ct-log "$RFCURL" --from 1 --to 2
 usage "a --ct-log that is not http(s)" 1 "ftp://x" \
     --ct --ct-log ftp://x/ --from 1 --to 2
+
+stop "$a_pid"
