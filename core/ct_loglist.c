@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "ct_loglist.h"
 #include "json_parse.h"
@@ -394,4 +395,22 @@ const struct ct_log *ct_loglist_find(const struct ct_loglist *l,
         if (strcmp(l->logs[i].url, norm) == 0)
             return &l->logs[i];
     return NULL;
+}
+
+long ct_loglist_age_days(const struct ct_loglist *l, long long now_unix_s)
+{
+    struct tm tm;
+    const char *end;
+    long long t;
+
+    if (!l->timestamp)
+        return -1;
+    memset(&tm, 0, sizeof tm);
+    end = strptime(l->timestamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end)
+        return -1;
+    t = (long long)timegm(&tm);     /* the fraction and zone: ignored */
+    if (now_unix_s < t)
+        return 0;
+    return (long)((now_unix_s - t) / 86400);
 }

@@ -71,6 +71,11 @@ int ct_loglist_load(const char *path, struct ct_loglist *out, char *err,
 
 void ct_loglist_free(struct ct_loglist *l);
 
+/* Days from the list's log_list_timestamp ("2025-05-05T12:54:12Z") to
+** now_unix_s, or -1 if it has none or it does not parse. Logs are added
+** and retired every few months: an old list misses the new ones. */
+long ct_loglist_age_days(const struct ct_loglist *l, long long now_unix_s);
+
 /* 1 if the log should be read, following the rules above. */
 int ct_log_selected(const struct ct_log *log);
 

@@ -8,6 +8,8 @@
 
 #include "ct_policy.h"
 
+#define CT_TAIL_TILE 256       /* entries in a full data tile */
+
 void ct_rate_init(struct ct_rate *r, double per_s, double burst,
                   int64_t now_ms)
 {
@@ -181,4 +183,31 @@ int ct_target_update(uint64_t *target, uint64_t size)
         return 0;
     *target = size;
     return 1;
+}
+
+uint64_t ct_tail_limit(struct ct_tail *t, uint64_t next, uint64_t limit,
+                       int final, int64_t now_ms, int64_t head_ms)
+{
+    uint64_t full = limit - limit % CT_TAIL_TILE;
+
+    if (final || next >= limit || next < full) {
+        t->since_ms = 0;            /* nothing waits in a partial tile */
+        return limit;
+    }
+    if (t->since_ms == 0 || t->next != next) {
+        /* entries newly waiting (first time, or after a read) */
+        t->since_ms = head_ms > 0 && head_ms < now_ms ? head_ms : now_ms;
+        t->next = next;
+    }
+    return now_ms - t->since_ms >= (int64_t)t->max_age_ms ? limit : full;
+}
+
+int64_t ct_tail_due_in_ms(const struct ct_tail *t, int64_t now_ms)
+{
+    int64_t due;
+
+    if (t->since_ms == 0)
+        return -1;
+    due = t->since_ms + (int64_t)t->max_age_ms - now_ms;
+    return due > 0 ? due : 0;
 }

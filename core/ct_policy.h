@@ -89,4 +89,32 @@ int ct_next_range(uint64_t next, uint64_t target, unsigned cap,
 ** frontend) is ignored. Returns 1 if the target moved. */
 int ct_target_update(uint64_t *target, uint64_t size);
 
+/* ---- the tail of a tiled log --------------------------------------- */
+
+/* Entries in a tiled log's last, partial data tile: fetching that tile at
+** every poll downloads the same entries again and again while the tile
+** fills (a busy log fills one in seconds). So they wait until the tile is
+** full or until they are max_age_ms old (certspotter: 5 minutes), counted
+** from the tree head that first showed them (or from when we first saw
+** them, if the log's clock is ahead of ours). */
+struct ct_tail {
+    unsigned max_age_ms;
+    int64_t since_ms;       /* wall ms the waiting entries appeared; 0 none */
+    uint64_t next;          /* the position they wait at */
+};
+
+/* How far a tiled log may be read now: limit (the tree size, or the end
+** of the range) unless only a partial tile is left and it must wait, then
+** the start of that tile. The same answer until next or limit change, so
+** it may be asked any number of times; reading moves next, and whatever
+** is then left in the tile waits anew. final: the range ends at limit (a backtest, a
+** read-only log), so nothing is gained by waiting. head_ms: timestamp of
+** the tree head that made limit, 0 unknown. */
+uint64_t ct_tail_limit(struct ct_tail *t, uint64_t next, uint64_t limit,
+                       int final, int64_t now_ms, int64_t head_ms);
+
+/* Milliseconds until waiting tail entries are due (0: now), or -1 if none
+** are waiting. */
+int64_t ct_tail_due_in_ms(const struct ct_tail *t, int64_t now_ms);
+
 #endif

@@ -6,6 +6,7 @@
 ** the queue's room callback (a worker thread); both only poke the loop
 ** with lws_cancel_service.
 */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "ct_base64.h"
 #include "ct_entry.h"
@@ -67,6 +70,7 @@ struct slot {
     int64_t retry_after_ms;
     int gzip;
     int too_big;
+    char tls_error[96];                 /* why the certificate failed */
     lws_sorted_usec_list_t timeout;
 };
 
@@ -122,6 +126,14 @@ struct log_run {
     struct range *retry;
     size_t retry_n, retry_cap;
     struct log_budget errlog;
+    struct ct_tail tail;                /* tiled: partial tile waiting */
+    int warned_short;                   /* backtest past the tree said */
+    /* for the status line */
+    unsigned fail_streak;               /* failed requests since a success */
+    int64_t failing_since_ms;
+    uint64_t fail_total;
+    char last_error[160];
+    uint64_t entries, entries_at_status;
     lws_sorted_usec_list_t wake;
     lws_sorted_usec_list_t commit_timer;
     int done;
@@ -140,6 +152,8 @@ struct ct_src {
     volatile sig_atomic_t stop;
     atomic_int poked;
     int destroying;             /* closing connections is not an error */
+    lws_sorted_usec_list_t status_timer;
+    int64_t status_ms;
 };
 
 static const struct ct_source_config defaults = {
@@ -153,6 +167,8 @@ static const struct ct_source_config defaults = {
     .backoff_max_ms = 60000,
     .max_response_bytes = 64u << 20,
     .commit_interval_ms = 1000,
+    .partial_tile_age_ms = 5 * 60 * 1000,   /* certspotter's choice */
+    .stats_interval_s = 60,
     .user_agent = "certmon (+https://github.com/certmon)",
 };
 
@@ -300,9 +316,26 @@ static void fail_request(struct log_run *lr, struct slot *s, const char *why)
     if (s->kind == REQ_ENTRIES && s->status == 404 && lr->api == CT_API_STATIC)
         lr->next_sth_ms = 0;
     lr->not_before_ms = mono_ms() + delay;
+    if (lr->fail_streak++ == 0)
+        lr->failing_since_ms = mono_ms();
+    lr->fail_total++;
+    stats_add(&stats.ct_fetch_errors, 1);
+    snprintf(lr->last_error, sizeof lr->last_error, "%s %s",
+             what[lr->api == CT_API_STATIC][s->kind], why);
     log_limited(&lr->errlog, LOG_WARN, "%s: %s %s; retrying in %u ms",
                 lr->name, what[lr->api == CT_API_STATIC][s->kind], why,
                 delay);
+}
+
+/* A request succeeded: the log is no longer failing. */
+static void note_ok(struct log_run *lr)
+{
+    ct_backoff_ok(&lr->backoff);
+    if (lr->fail_streak && mono_ms() - lr->failing_since_ms >= 30000)
+        log_info("%s: answering again after %.0f s and %u failed requests",
+                 lr->name, (mono_ms() - lr->failing_since_ms) / 1000.0,
+                 lr->fail_streak);
+    lr->fail_streak = 0;
 }
 
 /* Offers the outbox to the queue without waiting. Returns 1 if it is
@@ -381,7 +414,9 @@ static void on_entries(struct log_run *lr, struct slot *s, const char *body,
         push_retry(lr, s->start + l.n, s->end);
         ct_batch_observe(&lr->batch, s->start, (unsigned)asked, (unsigned)l.n);
     }
-    ct_backoff_ok(&lr->backoff);
+    note_ok(lr);
+    lr->entries += l.n;
+    stats_add(&stats.ct_entries, l.n);
     jb_init(&jb);
     for (i = 0; i < l.n; i++) {
         uint64_t index = s->start + i;
@@ -520,7 +555,9 @@ static void on_tile(struct log_run *lr, struct slot *s, const char *body,
         fail_request(lr, s, err);
         return;
     }
-    ct_backoff_ok(&lr->backoff);
+    note_ok(lr);
+    lr->entries += s->end - s->start + 1;
+    stats_add(&stats.ct_entries, s->end - s->start + 1);
     r = need_issuers(lr, &t, (size_t)(s->start - n * CT_TILE_WIDTH));
     if (r == 0) {
         struct parked *p = realloc(lr->parked, (lr->n_parked + 1) * sizeof *p);
@@ -544,6 +581,7 @@ static void on_issuer(struct log_run *lr, struct slot *s, const char *body,
     lr->iss_idx = -1;
     if (!is)
         return;
+    note_ok(lr);
     is->der = malloc(len ? len : 1);
     if (!is->der) {
         is->state = ISS_MISSING;
@@ -612,7 +650,7 @@ static void on_sth(struct log_run *lr, struct slot *s, const char *body,
         fail_request(lr, s, err);
         return;
     }
-    ct_backoff_ok(&lr->backoff);
+    note_ok(lr);
     if (lr->probing) {
         lr->probing = 0;
         log_info("%s: %s log", lr->name, lr->api == CT_API_STATIC
@@ -622,6 +660,13 @@ static void on_sth(struct log_run *lr, struct slot *s, const char *body,
         start_log(lr, sth.tree_size);
     if (ct_target_update(&lr->target, sth.tree_size))
         lr->sth_timestamp_ms = (int64_t)sth.timestamp_ms;
+    if (lr->src->cfg.backtest && lr->stop_at > lr->target &&
+        !lr->warned_short) {
+        lr->warned_short = 1;
+        log_warn("%s: --to %" PRIu64 " is past the end of the log (%" PRIu64
+                 " entries): waiting for it to grow", lr->name,
+                 lr->stop_at - 1, lr->target);
+    }
     lr->next_sth_ms = mono_ms() + lr->src->cfg.poll_ms;
 }
 
@@ -786,6 +831,22 @@ static struct slot *free_slot(struct log_run *lr)
     return NULL;
 }
 
+/* How far the log may be read now: the tree size or the end of the
+** range, and for a tiled log not into a young partial tile. */
+static uint64_t read_limit(struct log_run *lr)
+{
+    uint64_t limit;
+
+    if (!lr->started)
+        return 0;
+    limit = lr->target < lr->stop_at ? lr->target : lr->stop_at;
+    if (lr->api == CT_API_STATIC && !lr->probing)
+        limit = ct_tail_limit(&lr->tail, lr->next, limit,
+                              lr->stop_at <= lr->target, wall_ms(),
+                              lr->sth_timestamp_ms);
+    return limit;
+}
+
 /* Does whatever the log can do now: deliver, ask for a tree head, start
 ** fetches; else arranges to be called again. */
 static void pump(struct log_run *lr)
@@ -803,8 +864,7 @@ static void pump(struct log_run *lr)
         schedule_wake(lr, lr->not_before_ms - now);
         return;
     }
-    limit = lr->started ? (lr->target < lr->stop_at ? lr->target
-                                                    : lr->stop_at) : 0;
+    limit = read_limit(lr);
     if (!lr->sth.busy && now >= lr->next_sth_ms &&
         (!lr->started || (lr->next >= limit && lr->retry_n == 0 &&
                           lr->next < lr->stop_at))) {
@@ -847,7 +907,8 @@ static void pump(struct log_run *lr)
             end = r.end - r.start + 1 > cap ? r.start + cap - 1 : r.end;
             if (end < r.end)
                 push_retry(lr, end + 1, r.end);
-        } else if (lr->next < limit && lr->next < tlimit) {
+        } else if ((limit = read_limit(lr)) > lr->next &&
+                   lr->next < tlimit) {
             ct_next_range(lr->next, limit < tlimit ? limit : tlimit, cap,
                           &start, &end);
             lr->next = end + 1;
@@ -870,8 +931,108 @@ static void pump(struct log_run *lr)
         lws_cancel_service(src->ctx);
         return;
     }
-    if (!lr->sth.busy && lr->next >= limit)
-        schedule_wake(lr, lr->next_sth_ms - now);
+    if (!lr->sth.busy && lr->next >= limit) {
+        int64_t in_ms = lr->next_sth_ms - now,
+                tail_ms = ct_tail_due_in_ms(&lr->tail, wall_ms());
+        schedule_wake(lr, tail_ms >= 0 && tail_ms < in_ms ? tail_ms : in_ms);
+    }
+}
+
+/* ---- status ------------------------------------------------------- */
+
+/* "42s", "7m05s", "3h12m": how long, short enough for a status line. */
+static void fmt_duration(char *buf, size_t n, int64_t ms)
+{
+    int64_t s = ms / 1000;
+
+    if (s < 60)
+        snprintf(buf, n, "%" PRId64 "s", s);
+    else if (s < 3600)
+        snprintf(buf, n, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
+    else
+        snprintf(buf, n, "%" PRId64 "h%02" PRId64 "m", s / 3600,
+                 s / 60 % 60);
+}
+
+/* One line for all logs, then one per log: where it is (every entry
+** before position processed), how far behind the tree, how fast, and
+** for a failing log since when and why. */
+static void report_status(struct ct_src *src)
+{
+    int64_t now = mono_ms();
+    double dt = (double)(now - src->status_ms) / 1000.0;
+    uint64_t entries = 0, delta = 0, lag_sum = 0;
+    size_t reading = 0, failing = 0, waiting = 0;
+    char fail[300], dur[32];
+
+    if (dt <= 0)
+        dt = 1;
+    for (size_t k = 0; k < src->n; k++) {
+        struct log_run *lr = &src->logs[k];
+        if (lr->skip)
+            continue;
+        entries += lr->entries;
+        delta += lr->entries - lr->entries_at_status;
+        if (lr->started && !lr->done) {
+            uint64_t w = ct_tracker_watermark(lr->tracker);
+            reading++;
+            lag_sum += lr->target > w ? lr->target - w : 0;
+        }
+        failing += lr->fail_streak > 0;
+        waiting += lr->out_head < lr->out_n;
+    }
+    log_info("status: ct logs=%zu reading=%zu failing=%zu entries=%" PRIu64
+             " rate=%.1f/s lag=%" PRIu64 " fetch_errors=%" PRIu64 "%s",
+             src->n, reading, failing, entries, (double)delta / dt, lag_sum,
+             (uint64_t)stats_get(&stats.ct_fetch_errors),
+             waiting ? " paused=queue-full" : "");
+    for (size_t k = 0; k < src->n; k++) {
+        struct log_run *lr = &src->logs[k];
+        uint64_t w;
+
+        if (lr->skip)
+            continue;
+        fail[0] = '\0';
+        if (lr->fail_streak) {
+            fmt_duration(dur, sizeof dur, now - lr->failing_since_ms);
+            snprintf(fail, sizeof fail, " failing_for=%s errors=%u "
+                     "last_error=\"%s\"", dur, lr->fail_streak,
+                     lr->last_error);
+        }
+        if (!lr->started) {
+            log_info("status: ct log=\"%s\" not_started%s", lr->name, fail);
+        } else {
+            w = ct_tracker_watermark(lr->tracker);
+            log_info("status: ct log=\"%s\" position=%" PRIu64 " tree_size=%"
+                     PRIu64 " lag=%" PRIu64 " rate=%.1f/s%s%s", lr->name, w,
+                     lr->target, lr->target > w ? lr->target - w : 0,
+                     (double)(lr->entries - lr->entries_at_status) / dt,
+                     lr->done ? " done" : "", fail);
+        }
+        lr->entries_at_status = lr->entries;
+    }
+    src->status_ms = now;
+}
+
+static void status_cb(lws_sorted_usec_list_t *sul)
+{
+    struct ct_src *src = lws_container_of(sul, struct ct_src, status_timer);
+
+    report_status(src);
+    lws_sul_schedule(src->ctx, 0, &src->status_timer, status_cb,
+                     (lws_usec_t)src->cfg.stats_interval_s * LWS_USEC_PER_SEC);
+}
+
+/* libwebsockets' own messages: details for -v only; what matters is
+** reported through the log's errors. */
+static void lws_log_emit(int level, const char *line)
+{
+    size_t n = strlen(line);
+
+    (void)level;
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    log_debug("lws: %.*s", (int)n, line);
 }
 
 /* ---- libwebsockets callback --------------------------------------- */
@@ -880,7 +1041,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
                     void *user, void *in, size_t len)
 {
     struct slot *s = lws_get_opaque_user_data(wsi);
-    char hdr[128];
+    char hdr[192];
 
     switch (reason) {
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
@@ -954,10 +1115,21 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         if (s)
             finish(s, NULL);
         break;
+    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+        /* keep OpenSSL's verdict; remember why, for the log */
+        if (s && !len && user && !s->tls_error[0])
+            snprintf(s->tls_error, sizeof s->tls_error, "%s",
+                     X509_verify_cert_error_string(X509_STORE_CTX_get_error(
+                         (X509_STORE_CTX *)user)));
+        return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         if (s) {
-            snprintf(hdr, sizeof hdr, "connection failed: %s",
-                     in ? (const char *)in : "unknown");
+            if (s->tls_error[0])
+                snprintf(hdr, sizeof hdr, "TLS failure: server certificate "
+                         "rejected (%s)", s->tls_error);
+            else
+                snprintf(hdr, sizeof hdr, "connection failed: %s",
+                         in ? (const char *)in : "unknown");
             s->wsi = NULL;
             finish(s, hdr);
         }
@@ -1004,6 +1176,8 @@ static int src_run(struct source *s, struct intake *in, char *err,
         return -1;
     }
     src->in = in;
+    lws_set_log_level(log_get_level() >= LOG_DEBUG ? LLL_ERR | LLL_WARN
+                                                   : LLL_ERR, lws_log_emit);
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
@@ -1023,6 +1197,11 @@ static int src_run(struct source *s, struct intake *in, char *err,
                      now);
         pump(lr);
     }
+    src->status_ms = now;
+    if (src->cfg.stats_interval_s)
+        lws_sul_schedule(src->ctx, 0, &src->status_timer, status_cb,
+                         (lws_usec_t)src->cfg.stats_interval_s *
+                         LWS_USEC_PER_SEC);
     while (!src->stop && !*in->stop && !all_done(src))
         if (lws_service(src->ctx, 0) < 0)
             break;
@@ -1115,6 +1294,27 @@ static int split_url(struct log_run *lr, char *err, size_t errlen)
     return 0;
 }
 
+/* A typo in --ca-file is an error at start, not a TLS failure at every
+** request. */
+static int check_ca_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x;
+
+    if (!f) {
+        snprintf(err, errlen, "--ca-file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!x) {
+        snprintf(err, errlen, "--ca-file %s: no PEM certificate in it", path);
+        return -1;
+    }
+    X509_free(x);
+    return 0;
+}
+
 static void src_free_partial(struct ct_src *src)
 {
     src_destroy(&src->base);
@@ -1149,6 +1349,8 @@ struct source *ct_source_new(const struct ct_source_config *c, char *err,
         snprintf(err, errlen, "no CT logs to read (or too many)");
         goto fail;
     }
+    if (c->ca_file && check_ca_file(c->ca_file, err, errlen) < 0)
+        goto fail;
     if (c->backtest && c->to < c->from) {
         snprintf(err, errlen, "--to is before --from");
         goto fail;
@@ -1202,6 +1404,7 @@ struct source *ct_source_new(const struct ct_source_config *c, char *err,
         ct_backoff_init(&lr->backoff, c->backoff_min_ms, c->backoff_max_ms,
                         (uint64_t)wall_ms() ^ ((uint64_t)k << 32));
         ct_batch_init(&lr->batch, c->batch);
+        lr->tail.max_age_ms = c->partial_tile_age_ms;
         lr->stop_at = c->backtest ? c->to + 1 : UINT64_MAX;
         if (log->has_final_tree_size && log->final_tree_size < lr->stop_at)
             lr->stop_at = log->final_tree_size;
@@ -1237,8 +1440,10 @@ struct source *ct_source_new(const struct ct_source_config *c, char *err,
                 goto fail;
             }
             lr->has_saved = r == CT_POS_LOADED;
-            if (lr->has_saved)
+            if (lr->has_saved) {
                 lr->target = lr->saved.tree_size;
+                lr->sth_timestamp_ms = lr->saved.sth_timestamp_ms;
+            }
         }
     }
     return &src->base;

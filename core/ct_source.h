@@ -22,7 +22,13 @@
 ** are inflated), and chain fingerprints are resolved through issuer/
 ** (one fetch at a time, cached under <state_dir>/issuers); tiles wait
 ** for their issuers, and an issuer the log does not have (404) leaves the
-** chain without it instead of holding entries back.
+** chain without it instead of holding entries back. When caught up, the
+** trailing partial tile is fetched only once it is partial_tile_age_ms
+** old (or when a backtest range or a read-only log ends in it), not at
+** every poll.
+**
+** Every stats_interval_s a status line per log (position, tree size, lag,
+** and for a failing log since when and its last error) after one for all.
 */
 #ifndef CERTMON_CT_SOURCE_H
 #define CERTMON_CT_SOURCE_H
@@ -58,6 +64,8 @@ struct ct_source_config {
     unsigned backoff_min_ms, backoff_max_ms;
     size_t max_response_bytes;
     unsigned commit_interval_ms;
+    unsigned partial_tile_age_ms;   /* tiled: a partial tail tile waits */
+    unsigned stats_interval_s;      /* status lines; 0 = none */
     const char *user_agent;
 };
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ct_loglist.h"
@@ -15,6 +16,11 @@
 #include "replay_source.h"
 #include "source_select.h"
 #include "ws_source.h"
+
+/* CT log shards take certificates by expiry date, half a year or a year
+** each, and new ones open ahead of time: a list much older than this has
+** missed some. */
+#define LOG_LIST_STALE_DAYS 90
 
 void source_done(void *arg, uint64_t seq)
 {
@@ -50,6 +56,7 @@ static int choose_logs(const struct options *o, const char *home,
     char path[PATH_MAX];
     struct ct_loglist list = { 0 };
     int have_list = 0, rc = -1;
+    long age;
 
     *logs = NULL;
     *n = 0;
@@ -91,12 +98,41 @@ static int choose_logs(const struct options *o, const char *home,
         }
         log_info("reading %zu logs from %s (list of %s)", *n, path,
                  list.timestamp ? list.timestamp : "unknown date");
+        age = ct_loglist_age_days(&list, (long long)time(NULL));
+        if (age > LOG_LIST_STALE_DAYS)
+            log_warn("the log list %s is %ld days old: logs opened since "
+                     "then are not read (new certificates go to new log "
+                     "shards every six months); refresh it, see README",
+                     path, age);
     }
     rc = 0;
 done:
     if (have_list)
         ct_loglist_free(&list);
     return rc;
+}
+
+/* Reads environment variable name, in seconds (a decimal number, at
+** least min_s), into *ms when it is set. Returns 0, or -1 with err set if
+** it is not such a number of seconds. */
+static int env_ms(const char *name, double min_s, unsigned *ms, char *err,
+                  size_t errlen)
+{
+    const char *v = getenv(name);
+    char *end;
+    double s;
+
+    if (!v || !*v)
+        return 0;
+    errno = 0;
+    s = strtod(v, &end);
+    if (end == v || *end || errno || !(s >= min_s) || s > 86400.0 * 7) {
+        snprintf(err, errlen, "%s=%s: not a number of seconds (%g to "
+                 "604800)", name, v, min_s);
+        return -1;
+    }
+    *ms = (unsigned)(s * 1000.0 + 0.5);
+    return 0;
 }
 
 static struct source *make_ct(const struct options *o, const char *home,
@@ -126,6 +162,12 @@ static struct source *make_ct(const struct options *o, const char *home,
         cc.parallel = o->ct_parallel;
     if (o->ct_rate > 0)
         cc.requests_per_s = o->ct_rate;
+    cc.stats_interval_s = o->stats_interval_s;
+    /* for tests and impatient users; options would be better */
+    if (env_ms("CERTMON_CT_PARTIAL_TILE_S", 0, &cc.partial_tile_age_ms,
+               err, errlen) < 0 ||
+        env_ms("CERTMON_CT_POLL_S", 0.1, &cc.poll_ms, err, errlen) < 0)
+        goto done;
     cc.state_dir = NULL;
     if (o->state_dir) {
         cc.state_dir = o->state_dir;

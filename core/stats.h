@@ -26,6 +26,8 @@ struct stats {
     atomic_uint_fast64_t bytes;         /* payload bytes accepted */
     atomic_uint_fast64_t binary_frames; /* ignored binary WebSocket messages */
     atomic_uint_fast64_t oversize;      /* messages over the size cap */
+    atomic_uint_fast64_t ct_entries;    /* entries read from CT logs */
+    atomic_uint_fast64_t ct_fetch_errors; /* failed CT log requests */
 };
 
 /* The one instance; zero-initialised at start. */

@@ -27,7 +27,8 @@
 **   --tls-cert F --tls-key F   serve HTTPS (the log list says https://)
 **
 ** Prints "port P" on stdout (and to --port-file) once listening; each
-** request is logged as "METHOD PATH STATUS" to --log. Runs until SIGTERM.
+** request is logged as "METHOD PATH STATUS" to --log (status 0: stalled;
+** " old-tree-head" appended when --old-sth shrank it). Runs until SIGTERM.
 */
 #include <getopt.h>
 #include <inttypes.h>
@@ -86,6 +87,7 @@ static struct {
     int gzip;
     int tls;
     unsigned long requests;
+    int served_old;                      /* this request got --old-sth */
     FILE *log;
 } g;
 
@@ -369,8 +371,10 @@ static uint64_t tree_head_size(uint64_t total)
         first = 0;
     }
     size = g.visible < total ? g.visible : total;
-    if (g.old_sth && g.requests % g.old_sth == 0)
+    if (g.old_sth && g.requests % g.old_sth == 0) {
         size /= 2;
+        g.served_old = 1;
+    }
     return size;
 }
 
@@ -580,6 +584,7 @@ static void route(struct lws *wsi, struct pss *s, const char *uri)
     const char *rest = NULL;
 
     g.requests++;
+    g.served_old = 0;
     if (g.stall && g.requests % g.stall == 0) {
         s->stalled = 1;
         return;
@@ -633,8 +638,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         memset(s, 0, sizeof *s);
         route(wsi, s, (const char *)in);
         if (g.log) {
-            fprintf(g.log, "GET %s %d\n", (const char *)in,
-                    s->stalled ? 0 : s->status);
+            fprintf(g.log, "GET %s %d%s\n", (const char *)in,
+                    s->stalled ? 0 : s->status,
+                    g.served_old ? " old-tree-head" : "");
             fflush(g.log);
         }
         if (s->stalled)

@@ -219,8 +219,27 @@ out:
     free(text);
 }
 
+/* How old a list is, for the warning about a stale default list. */
+static void test_age(void)
+{
+    struct ct_loglist l;
+
+    memset(&l, 0, sizeof l);
+    CHECK(ct_loglist_age_days(&l, 1800000000) == -1);
+    l.timestamp = "2025-05-05T12:54:12Z";            /* 1746449652 */
+    CHECK(ct_loglist_age_days(&l, 1746449652) == 0);
+    CHECK(ct_loglist_age_days(&l, 1746449652 + 86399) == 0);
+    CHECK(ct_loglist_age_days(&l, 1746449652 + 90 * 86400) == 90);
+    CHECK(ct_loglist_age_days(&l, 1700000000) == 0);    /* clock behind */
+    l.timestamp = "2025-05-05T12:54:12.123456Z";
+    CHECK(ct_loglist_age_days(&l, 1746449652 + 86400) == 1);
+    l.timestamp = "May 5th";
+    CHECK(ct_loglist_age_days(&l, 1800000000) == -1);
+}
+
 int main(void)
 {
+    test_age();
     test_snapshot();
     test_ctgo_fixture();
     test_malformed();

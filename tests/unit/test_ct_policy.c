@@ -138,6 +138,53 @@ static void test_ranges(void)
     CHECK(ct_target_update(&target, 501) == 1 && target == 501);
 }
 
+/* The trailing partial tile of a tiled log waits until full or old. */
+static void test_tail(void)
+{
+    struct ct_tail t = { .max_age_ms = 300000 };
+    int64_t now = 1000000000;
+
+    /* full tiles to read: go up to the tile boundary only... */
+    CHECK(ct_tail_limit(&t, 0, 600, 0, now, now) == 600);
+    CHECK(t.since_ms == 0);
+    /* ...and once only the partial tile 2 (512..599) is left, it waits */
+    CHECK(ct_tail_limit(&t, 512, 600, 0, now, now - 1000) == 512);
+    CHECK(t.since_ms == now - 1000);
+    CHECK(ct_tail_due_in_ms(&t, now) == 299000);
+    /* more entries in the same tile do not restart the wait */
+    CHECK(ct_tail_limit(&t, 512, 700, 0, now + 5000, now + 4000) == 512);
+    CHECK(t.since_ms == now - 1000);
+    /* the tile filled: read it, nothing waits any more */
+    CHECK(ct_tail_limit(&t, 512, 768, 0, now + 6000, now + 6000) == 768);
+    CHECK(t.since_ms == 0 && ct_tail_due_in_ms(&t, now) == -1);
+    /* old enough: read the partial tile (the same answer when asked
+    ** again: regression, a second call restarted the wait); what comes
+    ** after waits anew, even before next reaches the limit again */
+    CHECK(ct_tail_limit(&t, 768, 800, 0, now, now) == 768);
+    CHECK(ct_tail_limit(&t, 768, 800, 0, now + 299999, now) == 768);
+    CHECK(ct_tail_due_in_ms(&t, now + 299999) == 1);
+    CHECK(ct_tail_limit(&t, 768, 800, 0, now + 300000, now) == 800);
+    CHECK(ct_tail_limit(&t, 768, 800, 0, now + 300000, now) == 800);
+    CHECK(ct_tail_due_in_ms(&t, now + 300000) == 0);
+    CHECK(ct_tail_limit(&t, 800, 810, 0, now + 300001, now + 300001) == 768);
+    CHECK(ct_tail_due_in_ms(&t, now + 300001) == 300000);
+    /* a quiet log: its tree head is already old, no wait at all */
+    t.since_ms = 0;
+    CHECK(ct_tail_limit(&t, 1024, 1030, 0, now, now - 600000) == 1030);
+    /* a log whose clock runs ahead waits from when we saw the entries */
+    t.since_ms = 0;
+    CHECK(ct_tail_limit(&t, 1024, 1030, 0, now, now + 3600000) == 1024);
+    CHECK(t.since_ms == now);
+    /* the range ends there (backtest, read-only log): no wait */
+    t.since_ms = 0;
+    CHECK(ct_tail_limit(&t, 1024, 1030, 1, now, now) == 1030);
+    /* a tile boundary: nothing partial */
+    CHECK(ct_tail_limit(&t, 1024, 1024, 0, now, now) == 1024);
+    /* max age 0: never wait */
+    t.max_age_ms = 0;
+    CHECK(ct_tail_limit(&t, 1024, 1030, 0, now, now) == 1030);
+}
+
 int main(void)
 {
     test_rate();
@@ -145,5 +192,6 @@ int main(void)
     test_retry_after();
     test_batches();
     test_ranges();
+    test_tail();
     return check_done();
 }
