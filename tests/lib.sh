@@ -10,7 +10,7 @@ TOP=${CERTMON_TOP:?}
 TOOLS=${CERTMON_TOOLS:?}
 FIX=$TOP/tests/fixtures
 T=$(mktemp -d "${TMPDIR:-/tmp}/certmon-it.XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
+trap 'pkill -P $$ 2>/dev/null; rm -rf "$T"' EXIT
 
 ok()     { echo "ok - $1"; }
 not_ok() { echo "not ok - $1"; }
