@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "ct_base64.h"
+#include "log.h"
 #include "ct_entry.h"
 #include "json_parse.h"
 
@@ -21,20 +22,6 @@ struct rd {
     const uint8_t *p;
     size_t left;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Reads an unsigned big-endian integer of n (1..8) bytes. */
 static int rd_uint(struct rd *r, size_t n, uint64_t *out)
@@ -85,7 +72,7 @@ static int parse_extensions(struct ct_entry *e, char *err, size_t errlen)
         struct rd d;
 
         if (rd_uint(&r, 1, &type) < 0 || rd_vec(&r, 2, &data) < 0) {
-            set_err(err, errlen, "truncated CT extension");
+            err_set(err, errlen, "truncated CT extension");
             return -1;
         }
         if (type != CT_EXT_LEAF_INDEX)
@@ -93,7 +80,7 @@ static int parse_extensions(struct ct_entry *e, char *err, size_t errlen)
         d = (struct rd){ data.p, data.len };
         if (e->has_leaf_index || data.len != CT_LEAF_INDEX_LEN ||
             rd_uint(&d, CT_LEAF_INDEX_LEN, &v) < 0) {
-            set_err(err, errlen, "bad or repeated leaf_index extension");
+            err_set(err, errlen, "bad or repeated leaf_index extension");
             return -1;
         }
         e->has_leaf_index = 1;
@@ -118,7 +105,7 @@ static int parse_timestamped_entry(struct rd *r, struct ct_entry *e,
         if (rd_vec(r, 3, &e->cert) < 0)
             goto truncated;
         if (e->cert.len == 0) {
-            set_err(err, errlen, "empty certificate in leaf");
+            err_set(err, errlen, "empty certificate in leaf");
             return -1;
         }
     } else if (type == CT_ENTRY_PRECERT) {
@@ -127,11 +114,11 @@ static int parse_timestamped_entry(struct rd *r, struct ct_entry *e,
             goto truncated;
         e->issuer_key_hash = ikh.p;
         if (e->tbs.len == 0) {
-            set_err(err, errlen, "empty TBSCertificate in leaf");
+            err_set(err, errlen, "empty TBSCertificate in leaf");
             return -1;
         }
     } else {
-        set_err(err, errlen, "unknown entry type %u", (unsigned)type);
+        err_set(err, errlen, "unknown entry type %u", (unsigned)type);
         return -1;
     }
     if (rd_vec(r, 2, &e->extensions) < 0)
@@ -140,7 +127,7 @@ static int parse_timestamped_entry(struct rd *r, struct ct_entry *e,
     e->timestamped_entry.len = (size_t)(r->p - start);
     return parse_extensions(e, err, errlen);
 truncated:
-    set_err(err, errlen, "truncated TimestampedEntry");
+    err_set(err, errlen, "truncated TimestampedEntry");
     return -1;
 }
 
@@ -154,14 +141,14 @@ static int parse_chain(struct rd *r, struct ct_entry *e, char *err,
     size_t n = 0;
 
     if (rd_vec(r, 3, &all) < 0) {
-        set_err(err, errlen, "truncated certificate chain");
+        err_set(err, errlen, "truncated certificate chain");
         return -1;
     }
     /* count first, so one allocation holds the views */
     c = (struct rd){ all.p, all.len };
     while (c.left > 0) {
         if (rd_vec(&c, 3, &cert) < 0 || cert.len == 0) {
-            set_err(err, errlen, "bad certificate %zu in chain", n);
+            err_set(err, errlen, "bad certificate %zu in chain", n);
             return -1;
         }
         n++;
@@ -170,7 +157,7 @@ static int parse_chain(struct rd *r, struct ct_entry *e, char *err,
         return 0;
     e->chain = calloc(n, sizeof *e->chain);
     if (!e->chain) {
-        set_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return -1;
     }
     c = (struct rd){ all.p, all.len };
@@ -189,32 +176,32 @@ int ct_entry_parse_rfc6962(const uint8_t *leaf, size_t leaf_len,
 
     memset(e, 0, sizeof *e);
     if (rd_uint(&r, 1, &version) < 0 || rd_uint(&r, 1, &leaf_type) < 0) {
-        set_err(err, errlen, "truncated MerkleTreeLeaf");
+        err_set(err, errlen, "truncated MerkleTreeLeaf");
         goto fail;
     }
     if (version != 0 || leaf_type != 0) {
-        set_err(err, errlen, "unsupported leaf version %u type %u",
+        err_set(err, errlen, "unsupported leaf version %u type %u",
                 (unsigned)version, (unsigned)leaf_type);
         goto fail;
     }
     if (parse_timestamped_entry(&r, e, err, errlen) < 0)
         goto fail;
     if (r.left != 0) {
-        set_err(err, errlen, "%zu trailing bytes after MerkleTreeLeaf",
+        err_set(err, errlen, "%zu trailing bytes after MerkleTreeLeaf",
                 r.left);
         goto fail;
     }
     if (e->type == CT_ENTRY_PRECERT) {
         /* PrecertChainEntry: the full precertificate, then its chain */
         if (rd_vec(&x, 3, &e->cert) < 0 || e->cert.len == 0) {
-            set_err(err, errlen, "missing precertificate in extra_data");
+            err_set(err, errlen, "missing precertificate in extra_data");
             goto fail;
         }
     }
     if (parse_chain(&x, e, err, errlen) < 0)
         goto fail;
     if (x.left != 0) {
-        set_err(err, errlen, "%zu trailing bytes after extra_data", x.left);
+        err_set(err, errlen, "%zu trailing bytes after extra_data", x.left);
         goto fail;
     }
     return 0;
@@ -233,13 +220,13 @@ int ct_entry_from_b64(const char *leaf_b64, size_t leaf_len,
 
     memset(e, 0, sizeof *e);
     if (!buf) {
-        set_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return -1;
     }
     nl = ct_b64_decode(leaf_b64, leaf_len, buf);
     nx = nl < 0 ? -1 : ct_b64_decode(extra_b64, extra_len, buf + nl);
     if (nl < 0 || nx < 0) {
-        set_err(err, errlen, "%s is not valid base64",
+        err_set(err, errlen, "%s is not valid base64",
                 nl < 0 ? "leaf_input" : "extra_data");
         free(buf);
         return -1;
@@ -290,17 +277,17 @@ int ct_entries_parse_json(const char *body, size_t len,
     memset(out, 0, sizeof *out);
     root = json_parse(body, len, jerr, sizeof jerr);
     if (!root) {
-        set_err(err, errlen, "get-entries: %s", jerr);
+        err_set(err, errlen, "get-entries: %s", jerr);
         return -1;
     }
     entries = json_get(root, "entries");
     if (!entries || entries->type != JSON_ARRAY) {
-        set_err(err, errlen, "get-entries: no \"entries\" array");
+        err_set(err, errlen, "get-entries: no \"entries\" array");
         goto fail;
     }
     n = json_count(entries);
     if (n > 0 && !(out->entries = calloc(n, sizeof *out->entries))) {
-        set_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         goto fail;
     }
     for (i = 0; i < n; i++) {
@@ -310,13 +297,13 @@ int ct_entries_parse_json(const char *body, size_t len,
         const char *extra = json_str(json_get(item, "extra_data"), &xl);
 
         if (!leaf || !extra) {
-            set_err(err, errlen, "get-entries: entry %zu lacks leaf_input "
+            err_set(err, errlen, "get-entries: entry %zu lacks leaf_input "
                     "or extra_data", i);
             goto fail;
         }
         if (ct_entry_from_b64(leaf, ll, extra, xl, &out->entries[i],
                               eerr, sizeof eerr) < 0) {
-            set_err(err, errlen, "get-entries: entry %zu: %s", i, eerr);
+            err_set(err, errlen, "get-entries: entry %zu: %s", i, eerr);
             goto fail;
         }
         out->n++;
@@ -351,11 +338,11 @@ static int parse_tile_leaf(struct rd *r, struct ct_entry *e, char *err,
         return -1;
     if (e->type == CT_ENTRY_PRECERT &&
         (rd_vec(r, 3, &e->cert) < 0 || e->cert.len == 0)) {
-        set_err(err, errlen, "missing precertificate");
+        err_set(err, errlen, "missing precertificate");
         return -1;
     }
     if (rd_vec(r, 2, &fps) < 0 || fps.len % CT_HASH_LEN != 0) {
-        set_err(err, errlen, "bad chain fingerprint list");
+        err_set(err, errlen, "bad chain fingerprint list");
         return -1;
     }
     e->chain_fps = fps.len ? fps.p : NULL;
@@ -374,13 +361,13 @@ int ct_tile_parse(const uint8_t *data, size_t len, uint64_t tile_index,
     memset(out, 0, sizeof *out);
     if (width == 0 || width > CT_TILE_WIDTH ||
         tile_index > UINT64_MAX / CT_TILE_WIDTH) {
-        set_err(err, errlen, "bad tile width %u or index", width);
+        err_set(err, errlen, "bad tile width %u or index", width);
         return -1;
     }
     out->data = malloc(len ? len : 1);
     out->entries = calloc(width, sizeof *out->entries);
     if (!out->data || !out->entries) {
-        set_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         goto fail;
     }
     if (len)
@@ -390,19 +377,19 @@ int ct_tile_parse(const uint8_t *data, size_t len, uint64_t tile_index,
         struct ct_entry *e;
 
         if (out->n == width) {
-            set_err(err, errlen, "tile %llu holds more than %u entries",
+            err_set(err, errlen, "tile %llu holds more than %u entries",
                     (unsigned long long)tile_index, width);
             goto fail;
         }
         e = &out->entries[out->n];
         if (parse_tile_leaf(&r, e, eerr, sizeof eerr) < 0) {
-            set_err(err, errlen, "tile %llu entry %zu: %s",
+            err_set(err, errlen, "tile %llu entry %zu: %s",
                     (unsigned long long)tile_index, out->n, eerr);
             goto fail;
         }
         out->n++;
         if (!e->has_leaf_index || e->leaf_index != first + out->n - 1) {
-            set_err(err, errlen, "tile %llu entry %zu: leaf_index %s%llu, "
+            err_set(err, errlen, "tile %llu entry %zu: leaf_index %s%llu, "
                     "expected %llu", (unsigned long long)tile_index,
                     out->n - 1, e->has_leaf_index ? "" : "missing, ",
                     (unsigned long long)e->leaf_index,
@@ -411,7 +398,7 @@ int ct_tile_parse(const uint8_t *data, size_t len, uint64_t tile_index,
         }
     }
     if (out->n != width) {
-        set_err(err, errlen, "tile %llu holds %zu entries, expected %u",
+        err_set(err, errlen, "tile %llu holds %zu entries, expected %u",
                 (unsigned long long)tile_index, out->n, width);
         goto fail;
     }

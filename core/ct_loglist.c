@@ -10,24 +10,11 @@
 #include <time.h>
 
 #include "ct_loglist.h"
+#include "log.h"
 #include "json_parse.h"
 
 #define LOGLIST_MAX_BYTES (16u << 20)
 #define URL_MAX 2048
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static const struct {
     const char *key;
@@ -73,25 +60,25 @@ int ct_url_normalize(const char *url, char *out, size_t outlen, char *err,
         rest = url + 7;
         n = (size_t)snprintf(out, outlen, "http://");
     } else {
-        set_err(err, errlen, "log URL %.200s: not http:// or https://", url);
+        err_set(err, errlen, "log URL %.200s: not http:// or https://", url);
         return -1;
     }
     scheme_len = n;
     host_len = strcspn(rest, "/");
     if (host_len == 0) {
-        set_err(err, errlen, "log URL %.200s: no host", url);
+        err_set(err, errlen, "log URL %.200s: no host", url);
         return -1;
     }
     for (i = 0; rest[i]; i++) {
         unsigned char c = (unsigned char)rest[i];
         if (c <= ' ' || c >= 0x7F || c == '?' || c == '#') {
-            set_err(err, errlen, "log URL %.200s: query, fragment, space "
+            err_set(err, errlen, "log URL %.200s: query, fragment, space "
                     "or non-ASCII byte", url);
             return -1;
         }
     }
     if (n >= outlen || n + i + 2 > outlen) {
-        set_err(err, errlen, "log URL too long");
+        err_set(err, errlen, "log URL too long");
         return -1;
     }
     memcpy(out + n, rest, i);
@@ -179,7 +166,7 @@ int ct_log_for_url(const struct ct_loglist *list, const char *url,
     memset(out, 0, sizeof *out);
     if (listed) {
         if (ct_log_copy(listed, out) < 0) {
-            set_err(err, errlen, "out of memory");
+            err_set(err, errlen, "out of memory");
             return -1;
         }
         return 0;
@@ -191,7 +178,7 @@ int ct_log_for_url(const struct ct_loglist *list, const char *url,
     out->operator_name = strdup("");
     if (!out->url || !out->description || !out->operator_name) {
         ct_log_free(out);
-        set_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return -1;
     }
     out->api = CT_API_UNKNOWN;
@@ -207,13 +194,13 @@ static char *normalized_dup(const struct json_value *v, char *err,
     char *d;
 
     if (!s) {
-        set_err(err, errlen, "log without a URL");
+        err_set(err, errlen, "log without a URL");
         return NULL;
     }
     if (ct_url_normalize(s, buf, sizeof buf, err, errlen) < 0)
         return NULL;
     if ((d = strdup(buf)) == NULL)
-        set_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
     return d;
 }
 
@@ -242,7 +229,7 @@ static int parse_log(const struct json_value *o, const char *operator_name,
     l->key = dup_str(json_get(o, "key"));
     l->log_type = dup_str(json_get(o, "log_type"));
     if (!l->description || !l->operator_name) {
-        set_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         goto fail;
     }
     if (json_int(json_get(o, "mmd"), &mmd) && mmd >= 0 && mmd <= UINT32_MAX)
@@ -260,7 +247,7 @@ static int parse_log(const struct json_value *o, const char *operator_name,
             json_get(json_get(json_get(state, "readonly"), "final_tree_head"),
                      "tree_size");
         if (!json_uint(fth, &l->final_tree_size)) {
-            set_err(err, errlen, "%s: readonly without a final tree size",
+            err_set(err, errlen, "%s: readonly without a final tree size",
                     l->url);
             goto fail;
         }
@@ -286,12 +273,12 @@ int ct_loglist_parse(const char *text, size_t len, struct ct_loglist *out,
     lerr[0] = '\0';
     root = json_parse(text, len, jerr, sizeof jerr);
     if (!root) {
-        set_err(err, errlen, "log list: %s", jerr);
+        err_set(err, errlen, "log list: %s", jerr);
         return -1;
     }
     ops = json_get(root, "operators");
     if (!ops || ops->type != JSON_ARRAY) {
-        set_err(err, errlen, "log list: no \"operators\" array");
+        err_set(err, errlen, "log list: no \"operators\" array");
         goto fail;
     }
     out->version = dup_str(json_get(root, "version"));
@@ -315,7 +302,7 @@ int ct_loglist_parse(const char *text, size_t len, struct ct_loglist *out,
                     struct ct_log *p = realloc(out->logs, nc * sizeof *p);
                     if (!p) {
                         ct_log_free(&l);
-                        set_err(err, errlen, "out of memory");
+                        err_set(err, errlen, "out of memory");
                         goto fail;
                     }
                     out->logs = p;
@@ -327,10 +314,10 @@ int ct_loglist_parse(const char *text, size_t len, struct ct_loglist *out,
     }
     json_free(root);
     if (out->n_invalid)
-        set_err(err, errlen, "log list: %zu malformed log(s) skipped, "
+        err_set(err, errlen, "log list: %zu malformed log(s) skipped, "
                 "first: %s", out->n_invalid, lerr[0] ? lerr : "not an object");
     else
-        set_err(err, errlen, "%s", "");
+        err_set(err, errlen, "%s", "");
     return 0;
 fail:
     json_free(root);
@@ -348,19 +335,19 @@ int ct_loglist_load(const char *path, struct ct_loglist *out, char *err,
 
     memset(out, 0, sizeof *out);
     if (!f) {
-        set_err(err, errlen, "%s: cannot open", path);
+        err_set(err, errlen, "%s: cannot open", path);
         return -1;
     }
     buf = malloc(LOGLIST_MAX_BYTES + 1);
     if (!buf) {
-        set_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         goto out;
     }
     n = fread(buf, 1, LOGLIST_MAX_BYTES + 1, f);
     if (ferror(f)) {
-        set_err(err, errlen, "%s: read error", path);
+        err_set(err, errlen, "%s: read error", path);
     } else if (n > LOGLIST_MAX_BYTES) {
-        set_err(err, errlen, "%s: larger than %u bytes", path,
+        err_set(err, errlen, "%s: larger than %u bytes", path,
                 LOGLIST_MAX_BYTES);
     } else if (ct_loglist_parse(buf, n, out, err, errlen) == 0) {
         rc = 0;

@@ -16,40 +16,27 @@
 #include <openssl/evp.h>
 
 #include "ct_state.h"
+#include "log.h"
 #include "json_buf.h"
 #include "json_parse.h"
 
 #define POS_FILE_MAX 4096      /* a position file is one short line */
 #define SLUG_MAX 96
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int ct_state_dir_prepare(const char *dir, char *err, size_t errlen)
 {
     struct stat st;
 
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        set_err(err, errlen, "state dir %s: %s", dir, strerror(errno));
+        err_set(err, errlen, "state dir %s: %s", dir, strerror(errno));
         return -1;
     }
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        set_err(err, errlen, "state dir %s: not a directory", dir);
+        err_set(err, errlen, "state dir %s: not a directory", dir);
         return -1;
     }
     if (access(dir, W_OK | X_OK) < 0) {
-        set_err(err, errlen, "state dir %s: %s", dir, strerror(errno));
+        err_set(err, errlen, "state dir %s: %s", dir, strerror(errno));
         return -1;
     }
     return 0;
@@ -61,16 +48,16 @@ int ct_state_lock(const char *dir, char *err, size_t errlen)
     int fd;
 
     if ((size_t)snprintf(path, sizeof path, "%s/.lock", dir) >= sizeof path) {
-        set_err(err, errlen, "state dir path too long");
+        err_set(err, errlen, "state dir path too long");
         return -1;
     }
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        set_err(err, errlen, "state dir %s is in use by another certmon "
+        err_set(err, errlen, "state dir %s is in use by another certmon "
                 "(%s)", dir, strerror(errno));
         close(fd);
         return -1;
@@ -118,20 +105,20 @@ enum ct_pos_result ct_state_load(const char *dir, const char *url,
 
     memset(pos, 0, sizeof *pos);
     if (ct_state_path(dir, url, path, sizeof path) < 0) {
-        set_err(err, errlen, "state path too long");
+        err_set(err, errlen, "state path too long");
         return CT_POS_ERROR;
     }
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
             return CT_POS_ABSENT;
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
         return CT_POS_ERROR;
     }
     n = read(fd, buf, sizeof buf);
     close(fd);
     if (n < 0 || n > POS_FILE_MAX) {
-        set_err(err, errlen, "%s: %s", path,
+        err_set(err, errlen, "%s: %s", path,
                 n < 0 ? strerror(errno) : "too large for a position file");
         return CT_POS_ERROR;
     }
@@ -141,11 +128,11 @@ enum ct_pos_result ct_state_load(const char *dir, const char *url,
         !json_uint(json_get(v, "tree_size"), &pos->tree_size) ||
         !json_int(json_get(v, "sth_timestamp"), &pos->sth_timestamp_ms) ||
         !file_url) {
-        set_err(err, errlen, "%s: corrupt position file (%s); fix or remove "
+        err_set(err, errlen, "%s: corrupt position file (%s); fix or remove "
                 "it to start this log over", path, v ? "missing fields" : jerr);
         memset(pos, 0, sizeof *pos);
     } else if (strcmp(file_url, url) != 0) {
-        set_err(err, errlen, "%s: holds the position of %s, not %s", path,
+        err_set(err, errlen, "%s: holds the position of %s, not %s", path,
                 file_url, url);
         memset(pos, 0, sizeof *pos);
     } else {
@@ -179,7 +166,7 @@ int ct_state_save(const char *dir, const char *url,
 
     if (ct_state_path(dir, url, path, sizeof path) < 0 ||
         (size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
-        set_err(err, errlen, "state path too long");
+        err_set(err, errlen, "state path too long");
         return -1;
     }
     jb_init(&b);
@@ -195,28 +182,28 @@ int ct_state_save(const char *dir, const char *url,
     jb_obj_end(&b);
     jb_raw(&b, "\n", 1);
     if (jb_failed(&b) || b.len > POS_FILE_MAX) {
-        set_err(err, errlen, "%s: cannot encode the position", path);
+        err_set(err, errlen, "%s: cannot encode the position", path);
         goto out;
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
-        set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+        err_set(err, errlen, "%s: %s", tmp, strerror(errno));
         goto out;
     }
     if (close(fd) < 0) {
         fd = -1;
-        set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+        err_set(err, errlen, "%s: %s", tmp, strerror(errno));
         goto out;
     }
     fd = -1;
     if (rename(tmp, path) < 0) {
-        set_err(err, errlen, "rename %s: %s", tmp, strerror(errno));
+        err_set(err, errlen, "rename %s: %s", tmp, strerror(errno));
         goto out;
     }
     /* the rename itself must reach the disk too */
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0 || fsync(dfd) < 0) {
-        set_err(err, errlen, "fsync %s: %s", dir, strerror(errno));
+        err_set(err, errlen, "fsync %s: %s", dir, strerror(errno));
         if (dfd >= 0)
             close(dfd);
         goto out;

@@ -10,26 +10,13 @@
 #include <openssl/x509.h>
 
 #include "ct_base64.h"
+#include "log.h"
 #include "ct_sth.h"
 #include "json_parse.h"
 
 #define TLS_HASH_SHA256 4
 #define TLS_SIG_RSA 1
 #define TLS_SIG_ECDSA 3
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* 1 if p[0..n) is a well-formed DigitallySigned (length consumed
 ** exactly). */
@@ -70,7 +57,7 @@ int ct_sth_parse_json(const char *body, size_t len, struct ct_sth *out,
 
     memset(out, 0, sizeof *out);
     if (!v) {
-        set_err(err, errlen, "get-sth: %s", jerr);
+        err_set(err, errlen, "get-sth: %s", jerr);
         return -1;
     }
     root = json_str(json_get(v, "sha256_root_hash"), &rl);
@@ -78,13 +65,13 @@ int ct_sth_parse_json(const char *body, size_t len, struct ct_sth *out,
     if (!json_uint(json_get(v, "tree_size"), &out->tree_size) ||
         !json_uint(json_get(v, "timestamp"), &out->timestamp_ms) ||
         !root || !sig) {
-        set_err(err, errlen, "get-sth: missing or mistyped field");
+        err_set(err, errlen, "get-sth: missing or mistyped field");
     } else if (b64_into(root, rl, out->root_hash, 32, 32) < 0) {
-        set_err(err, errlen, "get-sth: sha256_root_hash is not 32 bytes of "
+        err_set(err, errlen, "get-sth: sha256_root_hash is not 32 bytes of "
                 "base64");
     } else if ((n = b64_into(sig, sl, out->sig, sizeof out->sig, 0)) < 0 ||
                !digitally_signed_ok(out->sig, (size_t)n)) {
-        set_err(err, errlen, "get-sth: tree_head_signature is not a "
+        err_set(err, errlen, "get-sth: tree_head_signature is not a "
                 "DigitallySigned");
     } else {
         out->sig_len = (size_t)n;
@@ -160,29 +147,29 @@ int ct_checkpoint_parse(const char *text, size_t len, const char *origin,
     memset(out, 0, sizeof *out);
     if (next_line(text, len, &pos, &org, &on) < 0 || on == 0 ||
         memchr(org, '\0', on)) {
-        set_err(err, errlen, "checkpoint: no origin line");
+        err_set(err, errlen, "checkpoint: no origin line");
         return -1;
     }
     if (origin && (strlen(origin) != on || memcmp(origin, org, on) != 0)) {
-        set_err(err, errlen, "checkpoint: origin %.*s, expected %s",
+        err_set(err, errlen, "checkpoint: origin %.*s, expected %s",
                 (int)(on > 200 ? 200 : on), org, origin);
         return -1;
     }
     if (next_line(text, len, &pos, &line, &n) < 0 ||
         parse_decimal(line, n, &out->tree_size) < 0) {
-        set_err(err, errlen, "checkpoint: bad tree size line");
+        err_set(err, errlen, "checkpoint: bad tree size line");
         return -1;
     }
     if (next_line(text, len, &pos, &line, &n) < 0 ||
         b64_into(line, n, out->root_hash, 32, 32) < 0) {
-        set_err(err, errlen, "checkpoint: bad root hash line");
+        err_set(err, errlen, "checkpoint: bad root hash line");
         memset(out, 0, sizeof *out);
         return -1;
     }
     /* extension lines, up to the blank line before the signatures */
     do {
         if (next_line(text, len, &pos, &line, &n) < 0) {
-            set_err(err, errlen, "checkpoint: no signature block");
+            err_set(err, errlen, "checkpoint: no signature block");
             memset(out, 0, sizeof *out);
             return -1;
         }
@@ -229,12 +216,12 @@ int ct_sth_verify(const struct ct_sth *sth, const uint8_t *spki,
     int i, rc = -1;
 
     if (sth->sig_len < 4 || !digitally_signed_ok(sth->sig, sth->sig_len)) {
-        set_err(err, errlen, "tree head has no signature");
+        err_set(err, errlen, "tree head has no signature");
         return -1;
     }
     if (sth->sig[0] != TLS_HASH_SHA256 ||
         (sth->sig[1] != TLS_SIG_ECDSA && sth->sig[1] != TLS_SIG_RSA)) {
-        set_err(err, errlen, "unsupported signature algorithm %u/%u",
+        err_set(err, errlen, "unsupported signature algorithm %u/%u",
                 sth->sig[0], sth->sig[1]);
         return -1;
     }
@@ -248,7 +235,7 @@ int ct_sth_verify(const struct ct_sth *sth, const uint8_t *spki,
     key = d2i_PUBKEY(NULL, &p, (long)spki_len);
     ctx = EVP_MD_CTX_new();
     if (!key || !ctx) {
-        set_err(err, errlen, "bad log public key");
+        err_set(err, errlen, "bad log public key");
         goto out;
     }
     if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
@@ -256,7 +243,7 @@ int ct_sth_verify(const struct ct_sth *sth, const uint8_t *spki,
                          sizeof tbs) == 1)
         rc = 0;
     else
-        set_err(err, errlen, "tree head signature does not verify");
+        err_set(err, errlen, "tree head signature does not verify");
 out:
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(key);

@@ -16,23 +16,10 @@
 #include <zlib.h>
 
 #include "ct_entry.h"
+#include "log.h"
 #include "ct_tiles.h"
 
 #define ISSUER_MAX_BYTES (64u << 10)   /* a CA certificate is a few KiB */
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 int ct_tile_index_path(uint64_t n, char *buf, size_t len)
 {
@@ -104,7 +91,7 @@ int ct_gunzip(const uint8_t *in, size_t n, size_t max_out, uint8_t **out,
     *out_len = 0;
     memset(&z, 0, sizeof z);
     if (n > UINT_MAX || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
-        set_err(err, errlen, "gzip: cannot start inflating");
+        err_set(err, errlen, "gzip: cannot start inflating");
         return -1;
     }
     z.next_in = (Bytef *)in;
@@ -116,7 +103,7 @@ int ct_gunzip(const uint8_t *in, size_t n, size_t max_out, uint8_t **out,
             size_t nc;
             uint8_t *p;
             if (cap > max_out) {
-                set_err(err, errlen, "gzip: inflates to more than %zu "
+                err_set(err, errlen, "gzip: inflates to more than %zu "
                         "bytes", max_out);
                 goto fail;
             }
@@ -133,21 +120,21 @@ int ct_gunzip(const uint8_t *in, size_t n, size_t max_out, uint8_t **out,
         zr = inflate(&z, Z_NO_FLUSH);
         used = (size_t)(z.next_out - buf);
         if (zr == Z_BUF_ERROR && z.avail_in == 0) {
-            set_err(err, errlen, "gzip: truncated stream");
+            err_set(err, errlen, "gzip: truncated stream");
             goto fail;
         }
         if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-            set_err(err, errlen, "gzip: %s", z.msg ? z.msg : "corrupt");
+            err_set(err, errlen, "gzip: %s", z.msg ? z.msg : "corrupt");
             goto fail;
         }
     }
     if (used > max_out) {
-        set_err(err, errlen, "gzip: inflates to more than %zu bytes",
+        err_set(err, errlen, "gzip: inflates to more than %zu bytes",
                 max_out);
         goto fail;
     }
     if (z.avail_in != 0) {
-        set_err(err, errlen, "gzip: %u bytes after the stream",
+        err_set(err, errlen, "gzip: %u bytes after the stream",
                 (unsigned)z.avail_in);
         goto fail;
     }
@@ -156,7 +143,7 @@ int ct_gunzip(const uint8_t *in, size_t n, size_t max_out, uint8_t **out,
     *out_len = used;
     return 0;
 oom:
-    set_err(err, errlen, "gzip: out of memory");
+    err_set(err, errlen, "gzip: out of memory");
 fail:
     inflateEnd(&z);
     free(buf);
@@ -204,14 +191,14 @@ int ct_issuer_load(const char *dir, const uint8_t fp[32], uint8_t **der,
     *der = NULL;
     *len = 0;
     if (issuer_path(dir, fp, path, sizeof path) < 0) {
-        set_err(err, errlen, "issuer cache path too long");
+        err_set(err, errlen, "issuer cache path too long");
         return -1;
     }
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
             return 0;
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
     buf = malloc(ISSUER_MAX_BYTES + 1);
@@ -219,7 +206,7 @@ int ct_issuer_load(const char *dir, const uint8_t fp[32], uint8_t **der,
     close(fd);
     if (n <= 0 || n > (ssize_t)ISSUER_MAX_BYTES ||
         !sha256_is(buf, (size_t)n, fp)) {
-        set_err(err, errlen, "%s: cached issuer does not match its "
+        err_set(err, errlen, "%s: cached issuer does not match its "
                 "SHA-256; removed", path);
         unlink(path);
         free(buf);
@@ -239,26 +226,26 @@ int ct_issuer_store(const char *dir, const uint8_t fp[32],
     ssize_t w;
 
     if (len == 0 || len > ISSUER_MAX_BYTES || !sha256_is(der, len, fp)) {
-        set_err(err, errlen, "issuer certificate does not match its "
+        err_set(err, errlen, "issuer certificate does not match its "
                 "fingerprint");
         return -1;
     }
     if (issuer_path(dir, fp, path, sizeof path) < 0 ||
         (size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
                          (long)getpid()) >= sizeof tmp) {
-        set_err(err, errlen, "issuer cache path too long");
+        err_set(err, errlen, "issuer cache path too long");
         return -1;
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+        err_set(err, errlen, "%s: %s", tmp, strerror(errno));
         return -1;
     }
     w = write(fd, der, len);
     if (close(fd) < 0)
         w = -1;
     if (w != (ssize_t)len || rename(tmp, path) < 0) {
-        set_err(err, errlen, "%s: %s", path,
+        err_set(err, errlen, "%s: %s", path,
                 w != (ssize_t)len ? "short write" : strerror(errno));
         unlink(tmp);
         return -1;

@@ -64,3 +64,14 @@ int log_limited(struct log_budget *b, enum log_level level,
     va_end(ap);
     return 1;
 }
+
+void err_set(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}

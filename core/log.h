@@ -10,6 +10,7 @@
 #define CERTMON_LOG_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -39,5 +40,10 @@ struct log_budget {
 ** line was printed, 0 if suppressed. */
 int log_limited(struct log_budget *b, enum log_level level,
                 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Formats a reason into an error buffer (the err, errlen pair of functions
+** that fail with a message); does nothing if err is NULL or errlen 0. */
+void err_set(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

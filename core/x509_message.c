@@ -18,21 +18,8 @@
 #include <openssl/x509v3.h>
 
 #include "ct_base64.h"
+#include "log.h"
 #include "x509_message.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* A growable byte string for values assembled piecewise (joined names,
 ** extension texts). Errors make it "failed"; the caller writes null. */
@@ -559,7 +546,7 @@ enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
     size_t i, skipped = 0;
 
     if (!leaf) {
-        set_err(err, errlen, "entry %" PRIu64 ": %s does not parse as "
+        err_set(err, errlen, "entry %" PRIu64 ": %s does not parse as "
                 "X.509 DER", in->cert_index,
                 in->is_precert ? "precertificate" : "certificate");
         return X509_MSG_ERROR;
@@ -567,7 +554,7 @@ enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
     if (in->full && in->n_chain > 0) {
         if (!(chain = calloc(in->n_chain, sizeof *chain))) {
             X509_free(leaf);
-            set_err(err, errlen, "out of memory");
+            err_set(err, errlen, "out of memory");
             return X509_MSG_ERROR;
         }
         for (i = 0; i < in->n_chain; i++)
@@ -618,12 +605,12 @@ enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
     free(chain);
     X509_free(leaf);
     if (jb_failed(out)) {
-        set_err(err, errlen, "out of memory writing entry %" PRIu64,
+        err_set(err, errlen, "out of memory writing entry %" PRIu64,
                 in->cert_index);
         return X509_MSG_ERROR;
     }
     if (skipped) {
-        set_err(err, errlen, "entry %" PRIu64 ": %zu chain certificate(s) "
+        err_set(err, errlen, "entry %" PRIu64 ": %zu chain certificate(s) "
                 "did not parse and were left out", in->cert_index, skipped);
         return X509_MSG_CHAIN_SKIPPED;
     }
