@@ -314,7 +314,8 @@ static void conn_lost(struct ws_source *s, const char *cause)
         return;
     s->attempt_done = 1;
     s->wsi = NULL;
-    if (partial)
+    /* a message cut by our own stop is no news */
+    if (partial && !s->closing && !*s->in->stop)
         log_limited(&partial_log, LOG_WARN,
                     "%s: a message cut off after %llu bytes was lost",
                     url_now(s), (unsigned long long)partial);
