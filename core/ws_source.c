@@ -56,12 +56,14 @@ static const struct {
     unsigned tick_ms;             /* keepalive / status granularity */
     unsigned stable_ms;           /* up this long resets the backoff */
     unsigned close_wait_ms;       /* how long to wait for a close ack */
+    unsigned handshake_ms;        /* TCP + TLS + upgrade must fit in this */
     unsigned jitter_pct;
     size_t read_bytes;            /* socket and TLS read size */
 } ws_tuning = {
     .tick_ms = 200,
     .stable_ms = 60000,
     .close_wait_ms = 2000,
+    .handshake_ms = 20000,
     .jitter_pct = 20,
     .read_bytes = 128 * 1024,
 };
@@ -111,6 +113,7 @@ struct ws_source {
     char fail[320];               /* why we hang up, when we know */
     int close_code;               /* from the server's close frame; 0 none */
     char close_reason[124];
+    int64_t attempt_ms;           /* when the attempt started */
     int64_t up_ms;                /* when it came up */
     int64_t last_rx_ms;           /* last frame or PONG */
     int64_t last_ping_ms;
@@ -604,6 +607,7 @@ static void sul_connect_cb(lws_sorted_usec_list_t *sul)
         stats_add(&stats.reconnects, 1);
     s->state = ST_CONNECTING;
     s->phase = PH_TCP;
+    s->attempt_ms = now_ms();
     s->attempt_done = 0;
     s->idle_killed = 0;
     s->close_code = 0;
@@ -793,6 +797,15 @@ static void sul_tick_cb(lws_sorted_usec_list_t *sul)
 
     if (s->park_head)               /* in case a wakeup was missed */
         drain_parked(s);
+    /* lws times out the TCP connect only; a server that accepts and
+    ** never answers the TLS or HTTP handshake is ours to give up on */
+    if (s->state == ST_CONNECTING && s->wsi && s->phase != PH_TCP &&
+        !s->fail[0] && now - s->attempt_ms >= ws_tuning.handshake_ms) {
+        conn_fail(s, "no answer to the %s handshake within %.0f s",
+                  s->phase == PH_TLS ? "TLS" : "WebSocket",
+                  ws_tuning.handshake_ms / 1000.0);
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
     if (s->state == ST_UP && s->wsi && !s->closing) {
         if (s->paused)
             s->last_rx_ms = now;    /* not reading: silence is not theirs */
