@@ -1,16 +1,21 @@
 /*
-** ws_source.c: the live CertStream source, a libwebsockets client.
+** ws_source.c: the live CertStream source.
 **
-** One lws context, one connection at a time, all on the thread that calls
-** run(). The connection goes through these states:
+** libwebsockets only moves bytes here: the connection is an lws RAW
+** client socket, TLS (wss://) runs in ws_tls over memory BIOs and the
+** WebSocket protocol in ws_frame, which takes whole socket reads at a
+** time (lws 4.1.6's own client parser handles payload one byte per call,
+** which capped the throughput). One lws context, one connection at a
+** time, all on the thread that calls run():
 **
-**   WAITING --sul_connect--> CONNECTING --ESTABLISHED--> UP
-**      ^                         |                        |
-**      +---- backoff delay ------+---- error / close -----+
+**   WAITING --sul_connect--> CONNECTING --101--> UP
+**      ^                         |                 |
+**      +---- backoff delay ------+-- error/close --+
 **
-** Every way out of CONNECTING or UP ends in conn_lost(), which logs the
-** cause once, moves to the next URL and schedules the next attempt with
-** the backoff policy. A periodic tick (sul_tick) sends PINGs, hangs up a
+** CONNECTING covers TCP, the TLS handshake and the HTTP upgrade. Every
+** way out of CONNECTING or UP ends in conn_lost(), which logs the cause
+** once, moves to the next URL and schedules the next attempt with the
+** backoff policy. A periodic tick (sul_tick) sends PINGs, hangs up a
 ** silent connection and prints the status line; it runs even while
 ** nothing else happens, so no state can stall.
 **
@@ -31,26 +36,36 @@
 
 #include <libwebsockets.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "backoff.h"
 #include "log.h"
 #include "queue.h"
 #include "stats.h"
+#include "ws_frame.h"
+#include "ws_tls.h"
 #include "ws_url.h"
 
 enum conn_state { ST_WAITING, ST_CONNECTING, ST_UP };
+
+/* where a CONNECTING connection is */
+enum conn_phase { PH_TCP, PH_TLS, PH_HTTP, PH_WS };
 
 static const struct {
     unsigned tick_ms;             /* keepalive / status granularity */
     unsigned stable_ms;           /* up this long resets the backoff */
     unsigned close_wait_ms;       /* how long to wait for a close ack */
+    unsigned handshake_ms;        /* TCP + TLS + upgrade must fit in this */
     unsigned jitter_pct;
+    size_t read_bytes;            /* socket and TLS read size */
 } ws_tuning = {
     .tick_ms = 200,
     .stable_ms = 60000,
     .close_wait_ms = 2000,
+    .handshake_ms = 20000,
     .jitter_pct = 20,
+    .read_bytes = 128 * 1024,
 };
 
 /* A complete message waiting for room in the queue (FULL_BLOCK only). */
@@ -73,6 +88,7 @@ struct ws_source {
     unsigned stats_interval_ms;
 
     struct lws_context *ctx;
+    struct ws_tls_ctx *tls_ctx;   /* NULL when no URL is wss:// */
     struct intake *in;
     struct backoff bo;
     lws_sorted_usec_list_t sul_connect;
@@ -81,26 +97,27 @@ struct ws_source {
     /* the connection */
     struct lws *wsi;
     enum conn_state state;
+    enum conn_phase phase;
+    struct ws_tls *tls;           /* wss:// only */
+    struct ws_handshake hs;
+    struct ws_frame_parser parser;
+    unsigned char *out;           /* bytes for the socket, after LWS_PRE */
+    size_t out_len, out_cap;
+    unsigned char *plain;         /* decrypted bytes (wss://) */
     uint64_t attempts;            /* connection attempts so far */
     int attempt_done;             /* conn_lost ran for this attempt */
     int idle_killed;              /* we hung up for silence */
     int closing;                  /* shutdown: send close 1000 */
-    char tls_error[96];           /* why the server's certificate failed */
+    int close_sent;               /* our close frame is queued */
+    int hangup;                   /* hang up once the output is written */
+    char fail[320];               /* why we hang up, when we know */
     int close_code;               /* from the server's close frame; 0 none */
     char close_reason[124];
+    int64_t attempt_ms;           /* when the attempt started */
     int64_t up_ms;                /* when it came up */
     int64_t last_rx_ms;           /* last frame or PONG */
     int64_t last_ping_ms;
     int64_t lost_ms;              /* when the last connection ended; -1 */
-    int ping_due;
-
-    /* reassembly of the message in progress */
-    char *buf;
-    size_t len, cap;
-    size_t total;                 /* bytes seen, also past the cap */
-    int in_message;
-    int binary;
-    int discard;                  /* dropped already (OOM): swallow the rest */
 
     /* FULL_BLOCK backlog, oldest first */
     struct parked *park_head, *park_tail;
@@ -231,99 +248,40 @@ static void deliver(struct ws_source *s, const char *data, size_t len)
     }
 }
 
-static void message_reset(struct ws_source *s)
+/* ws_frame's verdict on one complete message: deliver it or count why
+** not. */
+static void on_message(void *arg, const struct ws_message *m)
 {
-    s->len = 0;
-    s->total = 0;
-    s->in_message = 0;
-    s->binary = 0;
-    s->discard = 0;
-}
-
-/* The last piece of a message arrived: deliver it or count why not. */
-static void message_done(struct ws_source *s, const char *data, size_t len,
-                         int direct)
-{
+    struct ws_source *s = arg;
     size_t max = s->in->max_message_bytes;
 
-    if (s->discard) {
-        /* counted when it was dropped */
-    } else if (s->binary) {
+    switch (m->kind) {
+    case WS_MSG_TEXT:
+        deliver(s, m->data, m->len);
+        break;
+    case WS_MSG_BINARY:
         stats_add(&stats.binary_frames, 1);
         log_limited(&binary_log, LOG_WARN,
-                    "%s: ignoring a binary message (%zu bytes)",
-                    s->urls[s->cur].text, s->total);
-    } else if (s->total > max) {
+                    "%s: ignoring a binary message (%llu bytes)",
+                    s->urls[s->cur].text, (unsigned long long)m->total);
+        break;
+    case WS_MSG_OVERSIZE:
         /* counted like the intake counts an oversized replay line; the
         ** log names the real size, which the intake never saw */
         stats_add(&stats.oversize, 1);
         stats_add(&stats.parse_errors, 1);
         ++s->seq;
         log_limited(&oversize_log, LOG_WARN,
-                    "%s: dropped a %zu-byte message over the %zu-byte "
+                    "%s: dropped a %llu-byte message over the %zu-byte "
                     "limit (--max-message-size)",
-                    s->urls[s->cur].text, s->total, max);
-    } else if (direct) {
-        deliver(s, data, len);
-    } else {
-        deliver(s, s->buf, s->len);
-    }
-    message_reset(s);
-}
-
-/* Appends a piece of the message in progress; past the size cap it only
-** counts, so an oversized message costs no more than max bytes. -1 on
-** OOM. */
-static int message_append(struct ws_source *s, const char *data, size_t len)
-{
-    size_t max = s->in->max_message_bytes;
-
-    s->total += len;
-    if (s->binary || s->discard || s->total > max)
-        return 0;
-    if (s->len + len > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        char *nb;
-        while (cap < s->len + len)
-            cap *= 2;
-        if (cap > max)
-            cap = max;
-        nb = realloc(s->buf, cap);
-        if (!nb)
-            return -1;
-        s->buf = nb;
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, data, len);
-    s->len += len;
-    return 0;
-}
-
-static void on_receive(struct ws_source *s, struct lws *wsi,
-                       const char *data, size_t len)
-{
-    int final = lws_is_final_fragment(wsi) &&
-                !lws_remaining_packet_payload(wsi);
-
-    if (!s->in_message) {
-        s->binary = lws_frame_is_binary(wsi);
-        if (final) {                /* the common case: one piece */
-            s->total = len;
-            s->len = 0;
-            message_done(s, data, len, 1);
-            return;
-        }
-        s->in_message = 1;
-    }
-    if (message_append(s, data, len)) {
+                    s->urls[s->cur].text, (unsigned long long)m->total, max);
+        break;
+    case WS_MSG_NOMEM:
         stats_add(&stats.dropped, 1);
         log_limited(&nomem_log, LOG_ERROR,
                     "out of memory reassembling a message; dropped");
-        s->discard = 1;             /* swallow the rest without storing */
-        return;
+        break;
     }
-    if (final)
-        message_done(s, NULL, 0, 0);
 }
 
 /* ---------------------------------------------------------- connection */
@@ -335,24 +293,36 @@ static const char *url_now(struct ws_source *s)
     return s->urls[s->cur].text;
 }
 
+/* Forgets the connection's TLS, handshake, parser and output. */
+static void conn_clear(struct ws_source *s)
+{
+    ws_tls_free(s->tls);
+    s->tls = NULL;
+    ws_parser_reset(&s->parser);
+    s->out_len = 0;
+    s->close_sent = 0;
+    s->hangup = 0;
+}
+
 /* The attempt or connection at s->cur ended for the reason in cause. Logs
 ** it once, moves to the next URL and schedules the next attempt. */
 static void conn_lost(struct ws_source *s, const char *cause)
 {
     int64_t now = now_ms();
     unsigned delay_ms;
+    uint64_t partial = ws_parser_partial(&s->parser);
     size_t next;
 
     if (s->attempt_done)
         return;
     s->attempt_done = 1;
     s->wsi = NULL;
-    if (s->in_message) {
+    /* a message cut by our own stop is no news */
+    if (partial && !s->closing && !*s->in->stop)
         log_limited(&partial_log, LOG_WARN,
-                    "%s: a message cut off after %zu bytes was lost",
-                    url_now(s), s->total);
-        message_reset(s);
-    }
+                    "%s: a message cut off after %llu bytes was lost",
+                    url_now(s), (unsigned long long)partial);
+    conn_clear(s);
     if (s->state == ST_UP)
         s->lost_ms = now;
     s->state = ST_WAITING;
@@ -370,13 +340,265 @@ static void conn_lost(struct ws_source *s, const char *cause)
                      (lws_usec_t)delay_ms * 1000);
 }
 
+/* Makes the connection fail with cause: remembered for conn_lost, which
+** runs when lws has closed the socket. Returns -1 for the callback. */
+static int conn_fail(struct ws_source *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int conn_fail(struct ws_source *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!s->fail[0]) {
+        va_start(ap, fmt);
+        vsnprintf(s->fail, sizeof s->fail, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* Queues bytes for the socket as they are (ciphertext or plain ws://). */
+static int out_raw(struct ws_source *s, const void *data, size_t len)
+{
+    if (s->out_len + len > s->out_cap) {
+        size_t cap = s->out_cap ? s->out_cap * 2 : 4096;
+        unsigned char *nb;
+        while (cap < s->out_len + len)
+            cap *= 2;
+        nb = realloc(s->out, LWS_PRE + cap);
+        if (!nb)
+            return -1;
+        s->out = nb;
+        s->out_cap = cap;
+    }
+    memcpy(s->out + LWS_PRE + s->out_len, data, len);
+    s->out_len += len;
+    return 0;
+}
+
+/* Moves what TLS has to send into the output and asks to write it. */
+static int flush_tls(struct ws_source *s)
+{
+    unsigned char buf[16384];
+    size_t n;
+
+    if (!s->tls)
+        return 0;
+    while ((n = ws_tls_take_out(s->tls, buf, sizeof buf)))
+        if (out_raw(s, buf, n))
+            return -1;
+    if (s->out_len && s->wsi)
+        lws_callback_on_writable(s->wsi);
+    return 0;
+}
+
+/* Sends bytes of the WebSocket stream (encrypted for wss://). */
+static int send_bytes(struct ws_source *s, const void *data, size_t len)
+{
+    if (s->tls) {
+        char err[200];
+        if (ws_tls_write(s->tls, data, len, err, sizeof err))
+            return conn_fail(s, "TLS failure (%s)", err);
+        return flush_tls(s) ? conn_fail(s, "out of memory") : 0;
+    }
+    if (out_raw(s, data, len))
+        return conn_fail(s, "out of memory");
+    if (s->wsi)
+        lws_callback_on_writable(s->wsi);
+    return 0;
+}
+
+/* Sends one masked client frame. */
+static int send_frame(struct ws_source *s, unsigned opcode,
+                      const void *payload, size_t len)
+{
+    unsigned char frame[125 + WS_FRAME_MAX_HEADER], mask[4];
+    size_t n;
+
+    if (RAND_bytes(mask, sizeof mask) != 1)
+        return conn_fail(s, "no random bytes for a frame mask");
+    n = ws_frame_write(frame, sizeof frame, opcode, payload, len, mask);
+    return n ? send_bytes(s, frame, n) : -1;
+}
+
+/* Sends the HTTP upgrade request. */
+static int send_upgrade(struct ws_source *s)
+{
+    const struct ws_url *u = &s->urls[s->cur];
+    unsigned char raw[16];
+    char key[WS_KEY_LEN + 1], host_hdr[300], req[2048];
+    size_t n;
+
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return conn_fail(s, "no random bytes for the handshake key");
+    ws_handshake_key(raw, key);
+    ws_handshake_init(&s->hs, key);
+    ws_url_host_header(u, host_hdr, sizeof host_hdr);
+    n = ws_handshake_request(req, sizeof req, host_hdr, u->path, key);
+    if (!n)
+        return conn_fail(s, "URL too long for the upgrade request");
+    s->phase = PH_HTTP;
+    return send_bytes(s, req, n);
+}
+
+/* Our close frame: 1000 and why. */
+static int send_close(struct ws_source *s)
+{
+    static const char body[] = "\x03\xe8" "certmon stopping";
+
+    if (s->close_sent)
+        return 0;
+    s->close_sent = 1;
+    return send_frame(s, WS_OP_CLOSE, body, sizeof body - 1);
+}
+
+/* The upgrade succeeded. */
+static void conn_up(struct ws_source *s)
+{
+    int64_t now = now_ms();
+
+    s->state = ST_UP;
+    s->phase = PH_WS;
+    s->up_ms = s->last_rx_ms = s->last_ping_ms = now;
+    backoff_up(&s->bo, now);
+    if (s->lost_ms >= 0)
+        log_info("connected to %s (%.1f s without a connection)",
+                 url_now(s), (now - s->lost_ms) / 1000.0);
+    else
+        log_info("connected to %s", url_now(s));
+    if (s->paused)                  /* a backlog from before is still there */
+        lws_rx_flow_control(s->wsi, 0);
+    if (s->closing || *s->in->stop) {
+        s->closing = 1;
+        send_close(s);
+    }
+}
+
+static void on_ping(void *arg, const unsigned char *data, size_t len)
+{
+    struct ws_source *s = arg;
+
+    s->last_rx_ms = now_ms();
+    if (!s->close_sent)
+        send_frame(s, WS_OP_PONG, data, len);
+}
+
+static void on_pong(void *arg, const unsigned char *data, size_t len)
+{
+    struct ws_source *s = arg;
+
+    (void)data;
+    (void)len;
+    s->last_rx_ms = now_ms();
+}
+
+/* Keeps the printable part of a close reason for the log. */
+static void copy_reason(char *out, size_t outlen, const char *in, size_t len)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < len && n + 1 < outlen; i++) {
+        unsigned char c = (unsigned char)in[i];
+        out[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    out[n] = '\0';
+}
+
+/* The server's close frame: answer it (unless it answers ours) and hang
+** up once the answer is out. */
+static void on_close(void *arg, unsigned code, const char *reason,
+                     size_t len)
+{
+    struct ws_source *s = arg;
+
+    if (!s->close_sent) {
+        unsigned char body[2] = { (unsigned char)(code >> 8),
+                                  (unsigned char)code };
+        s->close_code = (int)code;
+        copy_reason(s->close_reason, sizeof s->close_reason, reason, len);
+        send_frame(s, WS_OP_CLOSE, body, code == 1005 ? 0 : 2);
+        s->close_sent = 1;
+    }
+    s->hangup = 1;
+    if (s->wsi)
+        lws_callback_on_writable(s->wsi);
+}
+
+/* Takes bytes of the WebSocket stream (decrypted for wss://). -1 to hang
+** up. */
+static int on_stream(struct ws_source *s, const unsigned char *data,
+                     size_t len)
+{
+    char err[200];
+
+    if (s->phase == PH_HTTP) {
+        size_t used;
+        switch (ws_handshake_feed(&s->hs, (const char *)data, len, &used,
+                                  err, sizeof err)) {
+        case WS_HS_MORE:
+            return 0;
+        case WS_HS_FAIL:
+            return conn_fail(s, "%s", err);
+        case WS_HS_DONE:
+            conn_up(s);
+            data += used;
+            len -= used;
+            break;
+        }
+    }
+    if (!len)
+        return 0;
+    s->last_rx_ms = now_ms();
+    if (ws_parser_feed(&s->parser, data, len, err, sizeof err))
+        return conn_fail(s, "%s", err);
+    return 0;
+}
+
+/* Ciphertext from the socket: on with the TLS handshake or decrypt. */
+static int on_tls_rx(struct ws_source *s, const void *data, size_t len)
+{
+    char err[200];
+    ssize_t n;
+
+    if (ws_tls_feed(s->tls, data, len))
+        return conn_fail(s, "out of memory");
+    if (s->phase == PH_TLS) {
+        switch (ws_tls_handshake(s->tls, err, sizeof err)) {
+        case WS_TLS_AGAIN:
+            return flush_tls(s) ? conn_fail(s, "out of memory") : 0;
+        case WS_TLS_FAIL:
+            flush_tls(s);
+            return conn_fail(s, "TLS failure: %s", err);
+        case WS_TLS_DONE:
+            if (send_upgrade(s))
+                return -1;
+            break;
+        }
+    }
+    for (;;) {
+        n = ws_tls_read(s->tls, s->plain, ws_tuning.read_bytes, err,
+                        sizeof err);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            if (strstr(err, "close_notify"))
+                return -1;          /* the cause is the missing close frame */
+            return conn_fail(s, "TLS failure (%s)", err);
+        }
+        if (on_stream(s, s->plain, (size_t)n) || s->fail[0])
+            return -1;
+        if (s->hangup && !s->out_len)
+            return -1;
+    }
+    return flush_tls(s) ? conn_fail(s, "out of memory") : 0;
+}
+
 static void sul_connect_cb(lws_sorted_usec_list_t *sul)
 {
     struct ws_source *s = lws_container_of(sul, struct ws_source,
                                            sul_connect);
     struct lws_client_connect_info cc;
     const struct ws_url *u = &s->urls[s->cur];
-    char host_hdr[300];
     struct lws *w;
 
     if (*s->in->stop || s->closing)
@@ -384,189 +606,137 @@ static void sul_connect_cb(lws_sorted_usec_list_t *sul)
     if (s->attempts++)
         stats_add(&stats.reconnects, 1);
     s->state = ST_CONNECTING;
+    s->phase = PH_TCP;
+    s->attempt_ms = now_ms();
     s->attempt_done = 0;
     s->idle_killed = 0;
     s->close_code = 0;
     s->close_reason[0] = '\0';
-    s->tls_error[0] = '\0';
-    s->ping_due = 0;
-    message_reset(s);
-
-    ws_url_host_header(u, host_hdr, sizeof host_hdr);
+    s->fail[0] = '\0';
+    conn_clear(s);
 
     memset(&cc, 0, sizeof cc);
     cc.context = s->ctx;
     cc.address = u->host;
     cc.port = u->port;
     cc.path = u->path;
-    cc.host = host_hdr;
-    cc.origin = host_hdr;
-    cc.ietf_version_or_minus_one = -1;
+    cc.host = u->host;
+    cc.method = "RAW";
     cc.local_protocol_name = "certmon-ws";
-    cc.pwsi = &s->wsi;
-    if (u->tls) {
-        cc.ssl_connection = LCCSCF_USE_SSL;
-        if (s->insecure)
-            cc.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
-                                 LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-                                 LCCSCF_ALLOW_EXPIRED |
-                                 LCCSCF_ALLOW_INSECURE;
-    }
+    s->wsi = NULL;
     w = lws_client_connect_via_info(&cc);
     /* lws may already have reported the failure through the callback */
     if (!w && !s->attempt_done)
         conn_lost(s, "could not start the connection");
+    else if (w && !s->attempt_done)
+        s->wsi = w;
 }
 
 /* Builds the cause of a connection error from lws's reason string. */
-static void describe_error(struct lws *wsi, const char *why, char *out,
-                           size_t outlen)
+static void describe_error(const char *why, char *out, size_t outlen)
 {
     if (!why || !*why)
         why = "unknown error";
-    if (!strncmp(why, "HS: ws upgrade", 14)) {
-        unsigned status = wsi ? lws_http_client_http_response(wsi) : 0;
-        if (status)
-            snprintf(out, outlen, "server refused the upgrade: HTTP %u",
-                     status);
-        else
-            snprintf(out, outlen, "server refused the upgrade (%s)", why);
-    } else if (strstr(why, "getaddrinfo") || strstr(why, "DNS") ||
-               strstr(why, "dns")) {
+    if (strstr(why, "getaddrinfo") || strstr(why, "DNS") ||
+        strstr(why, "dns")) {
         snprintf(out, outlen, "DNS lookup failed (%s)", why);
     } else if (strstr(why, "nable to connect") ||
                strstr(why, "connect failed") ||
                strstr(why, "onnection refused")) {
         snprintf(out, outlen, "connection refused or unreachable (%s)", why);
-    } else if (strstr(why, "ssl") || strstr(why, "SSL") ||
-               strstr(why, "tls") || strstr(why, "TLS") ||
-               strstr(why, "certificate")) {
-        snprintf(out, outlen, "TLS failure (%s)", why);
     } else {
         snprintf(out, outlen, "connection failed (%s)", why);
     }
 }
 
-/* Keeps the printable part of a close reason for the log. */
-static void copy_reason(char *out, size_t outlen, const unsigned char *in,
-                        size_t len)
+/* The cause of a closed connection, for conn_lost. */
+static void describe_close(struct ws_source *s, char *cause, size_t len)
 {
-    size_t i, n = 0;
-
-    for (i = 0; i < len && n + 1 < outlen; i++)
-        out[n++] = (in[i] >= 0x20 && in[i] < 0x7f) ? (char)in[i] : '?';
-    out[n] = '\0';
+    if (s->fail[0])
+        snprintf(cause, len, "%s", s->fail);
+    else if (s->idle_killed)
+        snprintf(cause, len, "idle timeout: no frame or PONG for %.1f s",
+                 s->idle_timeout_ms / 1000.0);
+    else if (s->close_code == 1005)
+        snprintf(cause, len, "server closed the connection (close frame "
+                 "without a code)");
+    else if (s->close_code)
+        snprintf(cause, len, "server closed the connection with code %d%s%s%s",
+                 s->close_code, s->close_reason[0] ? " \"" : "",
+                 s->close_reason, s->close_reason[0] ? "\"" : "");
+    else if (s->closing && s->state == ST_UP)
+        snprintf(cause, len, "we sent close code 1000");
+    else if (s->state != ST_UP)
+        snprintf(cause, len, "connection closed during the %s handshake",
+                 s->phase == PH_TLS ? "TLS" : "WebSocket");
+    else
+        snprintf(cause, len, "connection lost without a close frame (1006)");
 }
 
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
                        void *user, void *in, size_t len)
 {
     struct ws_source *s = lws_context_user(lws_get_context(wsi));
-    char cause[320];
+    char cause[360];
 
     if (!s || !s->in)
         return 0;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        if (s->state != ST_CONNECTING)
+        if (s->state != ST_CONNECTING || s->attempt_done)
             break;
-        if (s->tls_error[0])
-            snprintf(cause, sizeof cause, "TLS failure: server certificate "
-                     "rejected (%s)", s->tls_error);
-        else
-            describe_error(wsi, in, cause, sizeof cause);
+        describe_error(in, cause, sizeof cause);
         conn_lost(s, cause);
         break;
 
-    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
-        /* keep OpenSSL's verdict; only remember why for the log */
-        if (!len && user && !s->tls_error[0]) {
-            int e = X509_STORE_CTX_get_error((X509_STORE_CTX *)user);
-            snprintf(s->tls_error, sizeof s->tls_error, "%s",
-                     X509_verify_cert_error_string(e));
-        }
-        break;
-
-    case LWS_CALLBACK_CLIENT_ESTABLISHED: {
-        int64_t now = now_ms();
+    case LWS_CALLBACK_RAW_CONNECTED: {
+        char err[200];
+        if (s->state != ST_CONNECTING)
+            return -1;
         s->wsi = wsi;
-        s->state = ST_UP;
-        s->up_ms = s->last_rx_ms = s->last_ping_ms = now;
-        backoff_up(&s->bo, now);
-        if (s->lost_ms >= 0)
-            log_info("connected to %s (%.1f s without a connection)",
-                     url_now(s), (now - s->lost_ms) / 1000.0);
-        else
-            log_info("connected to %s", url_now(s));
-        if (s->paused)              /* a backlog from before is still there */
-            lws_rx_flow_control(wsi, 0);
-        if (s->closing || *s->in->stop)
-            lws_callback_on_writable(wsi);
-        break;
+        if (!s->urls[s->cur].tls)
+            return send_upgrade(s);
+        s->phase = PH_TLS;
+        s->tls = ws_tls_new(s->tls_ctx, s->urls[s->cur].host, err,
+                            sizeof err);
+        if (!s->tls)
+            return conn_fail(s, "TLS failure: %s", err);
+        if (ws_tls_handshake(s->tls, err, sizeof err) == WS_TLS_FAIL)
+            return conn_fail(s, "TLS failure: %s", err);
+        return flush_tls(s) ? conn_fail(s, "out of memory") : 0;
     }
 
-    case LWS_CALLBACK_CLIENT_RECEIVE:
+    case LWS_CALLBACK_RAW_RX:
         if (wsi != s->wsi)
             break;
-        s->last_rx_ms = now_ms();
-        on_receive(s, wsi, in, len);
-        break;
-
-    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-        if (wsi == s->wsi)
-            s->last_rx_ms = now_ms();
-        break;
-
-    case LWS_CALLBACK_CLIENT_WRITEABLE: {
-        unsigned char ping[LWS_PRE + 8];
-        if (wsi != s->wsi)
-            break;
-        if (s->closing) {
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL,
-                             (unsigned char *)"certmon stopping", 16);
+        if (s->tls) {
+            if (on_tls_rx(s, in, len))
+                return -1;
+        } else if (on_stream(s, in, len) || s->fail[0]) {
             return -1;
         }
-        if (s->ping_due) {
-            s->ping_due = 0;
-            memcpy(ping + LWS_PRE, "certmon", 7);
-            if (lws_write(wsi, ping + LWS_PRE, 7, LWS_WRITE_PING) < 0)
+        if (s->hangup && !s->out_len)
+            return -1;
+        break;
+
+    case LWS_CALLBACK_RAW_WRITEABLE:
+        if (wsi != s->wsi)
+            break;
+        if (s->out_len) {
+            int n = lws_write(wsi, s->out + LWS_PRE, s->out_len,
+                              LWS_WRITE_RAW);
+            s->out_len = 0;
+            if (n < 0)
                 return -1;
         }
-        break;
-    }
-
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        if (wsi != s->wsi)
-            break;
-        if (len >= 2) {
-            const unsigned char *p = in;
-            s->close_code = p[0] << 8 | p[1];
-            copy_reason(s->close_reason, sizeof s->close_reason, p + 2,
-                        len - 2);
-        } else {
-            s->close_code = LWS_CLOSE_STATUS_NO_STATUS;
-        }
+        if (s->hangup || s->fail[0])
+            return -1;
         break;
 
-    case LWS_CALLBACK_CLIENT_CLOSED:
-        if (wsi != s->wsi)
+    case LWS_CALLBACK_RAW_CLOSE:
+        if (s->attempt_done || (s->wsi && wsi != s->wsi))
             break;
-        if (s->idle_killed)
-            snprintf(cause, sizeof cause, "idle timeout: no frame or PONG "
-                     "for %.1f s", s->idle_timeout_ms / 1000.0);
-        else if (s->close_code == LWS_CLOSE_STATUS_NO_STATUS)
-            snprintf(cause, sizeof cause, "server closed the connection "
-                     "(close frame without a code)");
-        else if (s->close_code)
-            snprintf(cause, sizeof cause, "server closed the connection "
-                     "with code %d%s%s%s", s->close_code,
-                     s->close_reason[0] ? " \"" : "", s->close_reason,
-                     s->close_reason[0] ? "\"" : "");
-        else if (s->closing)
-            snprintf(cause, sizeof cause, "we sent close code 1000");
-        else
-            snprintf(cause, sizeof cause, "connection lost without a close "
-                     "frame (1006)");
+        describe_close(s, cause, sizeof cause);
         conn_lost(s, cause);
         break;
 
@@ -577,18 +747,19 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
         if (*s->in->stop && !s->closing) {
             s->closing = 1;
             if (s->wsi && s->state == ST_UP)
-                lws_callback_on_writable(s->wsi);
+                send_close(s);
         }
         break;
 
     default:
         break;
     }
+    (void)user;
     return 0;
 }
 
 static const struct lws_protocols ws_protocols[] = {
-    { "certmon-ws", ws_callback, 0, 65536, 0, NULL, 0 },
+    { "certmon-ws", ws_callback, 0, 0, 0, NULL, 0 },
     { NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
@@ -626,6 +797,15 @@ static void sul_tick_cb(lws_sorted_usec_list_t *sul)
 
     if (s->park_head)               /* in case a wakeup was missed */
         drain_parked(s);
+    /* lws times out the TCP connect only; a server that accepts and
+    ** never answers the TLS or HTTP handshake is ours to give up on */
+    if (s->state == ST_CONNECTING && s->wsi && s->phase != PH_TCP &&
+        !s->fail[0] && now - s->attempt_ms >= ws_tuning.handshake_ms) {
+        conn_fail(s, "no answer to the %s handshake within %.0f s",
+                  s->phase == PH_TLS ? "TLS" : "WebSocket",
+                  ws_tuning.handshake_ms / 1000.0);
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
     if (s->state == ST_UP && s->wsi && !s->closing) {
         if (s->paused)
             s->last_rx_ms = now;    /* not reading: silence is not theirs */
@@ -637,8 +817,7 @@ static void sul_tick_cb(lws_sorted_usec_list_t *sul)
         } else if (s->ping_interval_ms &&
                    now - s->last_ping_ms >= (int64_t)s->ping_interval_ms) {
             s->last_ping_ms = now;
-            s->ping_due = 1;
-            lws_callback_on_writable(s->wsi);
+            send_frame(s, WS_OP_PING, "certmon", 7);
         }
     }
     if (s->stats_interval_ms &&
@@ -687,6 +866,12 @@ static int ws_run(struct source *src, struct intake *in, char *err,
     s->started = 1;
     s->in = in;
     s->status_ms = now_ms();
+    {
+        const struct ws_frame_events ev = {
+            s, on_message, on_ping, on_pong, on_close,
+        };
+        ws_parser_init(&s->parser, &ev, in->max_message_bytes);
+    }
     if (in->on_full == FULL_BLOCK)
         queue_on_room(in->queue, queue_room_cb, s);
     if (s->insecure)
@@ -711,11 +896,15 @@ static int ws_run(struct source *src, struct intake *in, char *err,
     s->closing = 1;
     lws_sul_cancel(&s->sul_connect);
     if (s->wsi && s->state == ST_UP)
-        lws_callback_on_writable(s->wsi);
+        send_close(s);
+    else if (s->wsi)
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     deadline = now_ms() + ws_tuning.close_wait_ms;
     while (s->wsi && now_ms() < deadline)
         if (lws_service(s->ctx, 0) < 0)
             break;
+    if (s->wsi)                     /* no answer to our close: hang up */
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
     lws_sul_cancel(&s->sul_tick);
 
     /* under block nothing received may be lost: hand over the backlog */
@@ -739,6 +928,11 @@ static void ws_destroy(struct source *src)
         return;
     if (s->ctx)
         lws_context_destroy(s->ctx);
+    ws_tls_free(s->tls);
+    ws_tls_ctx_free(s->tls_ctx);
+    ws_parser_free(&s->parser);
+    free(s->out);
+    free(s->plain);
     while (s->park_head) {
         struct parked *p = s->park_head;
         s->park_head = p->next;
@@ -749,7 +943,6 @@ static void ws_destroy(struct source *src)
         ws_url_free(&s->urls[i]);
     free(s->urls);
     free(s->ca_file);
-    free(s->buf);
     free(s);
 }
 
@@ -833,14 +1026,20 @@ struct source *ws_source_new(const struct ws_config *cfg, char *err,
     info.uid = -1;
     info.user = s;
     info.retry_and_idle_policy = &no_lws_keepalive;  /* ours is the tick */
+    info.pt_serv_buf_size = (unsigned)ws_tuning.read_bytes;
     if (any_tls) {
-        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-        info.client_ssl_ca_filepath = s->ca_file;
+        s->tls_ctx = ws_tls_ctx_new(s->ca_file, s->insecure, err, errlen);
+        s->plain = malloc(ws_tuning.read_bytes);
+        if (!s->tls_ctx)
+            goto fail;
+        if (!s->plain) {
+            fmt_err(err, errlen, "out of memory");
+            goto fail;
+        }
     }
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
-        fmt_err(err, errlen, "could not create the libwebsockets context%s",
-                any_tls ? " (TLS setup failed)" : "");
+        fmt_err(err, errlen, "could not create the libwebsockets context");
         goto fail;
     }
     return &s->base;

@@ -1,5 +1,6 @@
 /*
-** ws_source.h: the live CertStream source, a libwebsockets client.
+** ws_source.h: the live CertStream source: a libwebsockets RAW socket
+** carrying TLS (ws_tls) and the WebSocket protocol (ws_frame).
 **
 ** Connects to the first URL, keeps the connection alive with PINGs, hangs
 ** up on silence, reconnects forever with backoff and jitter, moving to the
