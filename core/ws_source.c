@@ -144,20 +144,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void fmt_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fmt_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* ------------------------------------------------------------ delivery */
 
 static void park(struct ws_source *s, const char *data, size_t len,
@@ -860,7 +846,7 @@ static int ws_run(struct source *src, struct intake *in, char *err,
     int64_t deadline;
 
     if (s->started) {
-        fmt_err(err, errlen, "the WebSocket source runs only once");
+        err_set(err, errlen, "the WebSocket source runs only once");
         return -1;
     }
     s->started = 1;
@@ -954,13 +940,13 @@ static int check_ca_file(const char *path, char *err, size_t errlen)
     X509 *x;
 
     if (!f) {
-        fmt_err(err, errlen, "--ca-file %s: %s", path, strerror(errno));
+        err_set(err, errlen, "--ca-file %s: %s", path, strerror(errno));
         return -1;
     }
     x = PEM_read_X509(f, NULL, NULL, NULL);
     fclose(f);
     if (!x) {
-        fmt_err(err, errlen, "--ca-file %s: no PEM certificate in it", path);
+        err_set(err, errlen, "--ca-file %s: no PEM certificate in it", path);
         return -1;
     }
     X509_free(x);
@@ -978,7 +964,7 @@ struct source *ws_source_new(const struct ws_config *cfg, char *err,
     int any_tls = 0;
 
     if (!cfg->n_urls) {
-        fmt_err(err, errlen, "no WebSocket URL");
+        err_set(err, errlen, "no WebSocket URL");
         return NULL;
     }
     if (cfg->ca_file && check_ca_file(cfg->ca_file, err, errlen))
@@ -986,7 +972,7 @@ struct source *ws_source_new(const struct ws_config *cfg, char *err,
     s = calloc(1, sizeof *s);
     if (!s || !(s->urls = calloc(cfg->n_urls, sizeof *s->urls))) {
         free(s);
-        fmt_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         return NULL;
     }
     s->base.name = "websocket";
@@ -1002,7 +988,7 @@ struct source *ws_source_new(const struct ws_config *cfg, char *err,
         any_tls |= s->urls[i].tls;
     }
     if (cfg->ca_file && !(s->ca_file = strdup(cfg->ca_file))) {
-        fmt_err(err, errlen, "out of memory");
+        err_set(err, errlen, "out of memory");
         goto fail;
     }
     s->insecure = cfg->insecure;
@@ -1033,13 +1019,13 @@ struct source *ws_source_new(const struct ws_config *cfg, char *err,
         if (!s->tls_ctx)
             goto fail;
         if (!s->plain) {
-            fmt_err(err, errlen, "out of memory");
+            err_set(err, errlen, "out of memory");
             goto fail;
         }
     }
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
-        fmt_err(err, errlen, "could not create the libwebsockets context");
+        err_set(err, errlen, "could not create the libwebsockets context");
         goto fail;
     }
     return &s->base;
