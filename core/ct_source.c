@@ -388,11 +388,37 @@ static int outbox_add(struct log_run *lr, const char *data, size_t len,
     return 0;
 }
 
+/* Turns one entry into its message and queues it in the log's outbox. An
+** entry that cannot be converted (or queued) is counted, logged through
+** budget, and marked done so it never holds the watermark back. jb is the
+** caller's scratch buffer. */
+static void deliver_entry(struct log_run *lr, const struct ct_entry *e,
+                          uint64_t index, const struct ct_message_log *ml,
+                          const struct ct_bytes *chain, size_t n_chain,
+                          int64_t seen, struct json_buf *jb,
+                          struct log_budget *budget)
+{
+    enum x509_msg_result r;
+    char err[256];
+
+    jb_reset(jb);
+    r = ct_message_build(e, index, ml, chain, n_chain, seen,
+                         lr->src->cfg.full, jb, err, sizeof err);
+    if (r == X509_MSG_CHAIN_SKIPPED)
+        log_limited(budget, LOG_WARN, "%s: %s", lr->name, err);
+    if (r == X509_MSG_ERROR ||
+        outbox_add(lr, jb->data, jb->len, ct_seq_make(lr->id, index)) < 0) {
+        stats_add(&stats.parse_errors, 1);
+        log_limited(budget, LOG_WARN, "%s: entry %" PRIu64 ": %s", lr->name,
+                    index, r == X509_MSG_ERROR ? err : "out of memory");
+        ct_tracker_complete(lr->tracker, index);
+    }
+}
+
 static void on_entries(struct log_run *lr, struct slot *s, const char *body,
                        size_t len)
 {
     static struct log_budget conv_log = LOG_BUDGET_INIT(5, "entry errors");
-    struct ct_src *src = lr->src;
     struct ct_entry_list l;
     struct ct_message_log ml = { lr->name, lr->url, CT_API_RFC6962 };
     struct json_buf jb;
@@ -418,25 +444,9 @@ static void on_entries(struct log_run *lr, struct slot *s, const char *body,
     lr->entries += l.n;
     stats_add(&stats.ct_entries, l.n);
     jb_init(&jb);
-    for (i = 0; i < l.n; i++) {
-        uint64_t index = s->start + i;
-        enum x509_msg_result r;
-
-        jb_reset(&jb);
-        r = ct_message_build(&l.entries[i], index, &ml, NULL, 0, seen,
-                             src->cfg.full, &jb, err, sizeof err);
-        if (r == X509_MSG_CHAIN_SKIPPED)
-            log_limited(&conv_log, LOG_WARN, "%s: %s", lr->name, err);
-        if (r == X509_MSG_ERROR ||
-            outbox_add(lr, jb.data, jb.len, ct_seq_make(lr->id, index)) < 0) {
-            /* counted, logged, and out of the watermark's way */
-            stats_add(&stats.parse_errors, 1);
-            log_limited(&conv_log, LOG_WARN, "%s: entry %" PRIu64 ": %s",
-                        lr->name, index,
-                        r == X509_MSG_ERROR ? err : "out of memory");
-            ct_tracker_complete(lr->tracker, index);
-        }
-    }
+    for (i = 0; i < l.n; i++)
+        deliver_entry(lr, &l.entries[i], s->start + i, &ml, NULL, 0, seen,
+                      &jb, &conv_log);
     jb_free(&jb);
     ct_entry_list_free(&l);
 }
@@ -491,7 +501,6 @@ static void deliver_tile(struct log_run *lr, const struct ct_tile *t,
     struct ct_message_log ml = { lr->name, lr->url, CT_API_STATIC };
     uint64_t first = start - start % CT_TILE_WIDTH;
     struct json_buf jb;
-    char err[256];
     int64_t seen = wall_ms();
 
     jb_init(&jb);
@@ -499,26 +508,13 @@ static void deliver_tile(struct log_run *lr, const struct ct_tile *t,
         const struct ct_entry *e = &t->entries[index - first];
         struct ct_bytes chain[16];
         size_t n = 0;
-        enum x509_msg_result r;
 
         for (size_t k = 0; k < e->n_chain_fps && n < 16; k++) {
             struct issuer *is = find_issuer(lr, e->chain_fps + 32 * k);
             if (is && is->state == ISS_OK)
                 chain[n++] = (struct ct_bytes){ is->der, is->len };
         }
-        jb_reset(&jb);
-        r = ct_message_build(e, index, &ml, chain, n, seen, lr->src->cfg.full,
-                             &jb, err, sizeof err);
-        if (r == X509_MSG_CHAIN_SKIPPED)
-            log_limited(&conv_log, LOG_WARN, "%s: %s", lr->name, err);
-        if (r == X509_MSG_ERROR ||
-            outbox_add(lr, jb.data, jb.len, ct_seq_make(lr->id, index)) < 0) {
-            stats_add(&stats.parse_errors, 1);
-            log_limited(&conv_log, LOG_WARN, "%s: entry %" PRIu64 ": %s",
-                        lr->name, index,
-                        r == X509_MSG_ERROR ? err : "out of memory");
-            ct_tracker_complete(lr->tracker, index);
-        }
+        deliver_entry(lr, e, index, &ml, chain, n, seen, &jb, &conv_log);
     }
     jb_free(&jb);
 }
