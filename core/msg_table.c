@@ -284,6 +284,11 @@ static void push_number(struct dec *d)
 /* The value of a JSON null while its table is being built (cjson.null). */
 #define NULL_MARK() lua_pushlightuserdata(d->L, NULL)
 
+/* Members a container collects on the Lua stack before its table is
+** made. Beyond this the table is made and grows as members arrive, which
+** keeps the stack bounded (depth cap times this) for any message size. */
+#define MSG_PENDING_MAX 1024
+
 static void push_value(struct dec *d);
 
 /* Removes the null placeholders from the complete table at the top, as
@@ -311,15 +316,48 @@ static void descend(struct dec *d)
                    "character %d", d->depth, (int)(d->p - d->start) + 1);
 }
 
+/* Room for one more member (key and value) collected on the stack. */
+static void room_for_member(struct dec *d)
+{
+    if (!lua_checkstack(d->L, 8))
+        luaL_error(d->L, "message too large at character %d",
+                   (int)(d->p - d->start) + 1);
+}
+
+/* Makes the table for the n key/value pairs above stack slot base, sized
+** for them, and leaves it alone at base + 1. A null value (nil here) is
+** set too, so that it still removes an earlier duplicate key. */
+static void make_object(lua_State *L, int base, int n, int n_nil)
+{
+    int t;
+
+    lua_createtable(L, 0, n - n_nil);
+    t = lua_gettop(L);
+    for (int i = 0; i < n; i++) {
+        lua_pushvalue(L, base + 1 + 2 * i);
+        lua_pushvalue(L, base + 2 + 2 * i);
+        lua_rawset(L, t);
+    }
+    lua_copy(L, t, base + 1);
+    lua_settop(L, base + 1);
+}
+
+/* Objects: members are collected on the stack and the table is made once
+** their number is known, so it never rehashes while it fills; building
+** it member by member, as cjson does, resizes it log2(n) times. The
+** order pairs() visits string keys in is not something a rule can rely
+** on either way: Lua 5.4 seeds its string hash per state. */
 static void push_object(struct dec *d)
 {
-    int nulls = 0;
+    lua_State *L = d->L;
+    int base, n = 0, n_nil = 0, made = 0;
 
     descend(d);
     d->p++;
-    lua_newtable(d->L);
+    base = lua_gettop(L);
     skip_ws(d);
     if (peek(d) == '}') {
+        lua_newtable(L);
         d->p++;
         d->depth--;
         return;
@@ -328,6 +366,7 @@ static void push_object(struct dec *d)
         skip_ws(d);
         if (peek(d) != '"')
             dec_error(d, "expected object key string");
+        room_for_member(d);
         push_string(d);
         skip_ws(d);
         if (peek(d) != ':')
@@ -335,8 +374,17 @@ static void push_object(struct dec *d)
         d->p++;
         skip_ws(d);
         push_value(d);
-        nulls += lua_type(d->L, -1) == LUA_TLIGHTUSERDATA;
-        lua_rawset(d->L, -3);
+        if (lua_type(L, -1) == LUA_TLIGHTUSERDATA) {
+            lua_pop(L, 1);
+            lua_pushnil(L);
+            n_nil++;
+        }
+        if (made) {
+            lua_rawset(L, base + 1);
+        } else if (++n == MSG_PENDING_MAX) {
+            make_object(L, base, n, n_nil);
+            made = 1;
+        }
         skip_ws(d);
         if (peek(d) == '}')
             break;
@@ -345,30 +393,57 @@ static void push_object(struct dec *d)
         d->p++;
     }
     d->p++;
-    if (nulls)
-        drop_nulls(d->L);
+    if (!made)
+        make_object(L, base, n, n_nil);
     d->depth--;
 }
 
+/* Moves the n values above stack slot base, in order, into the table at
+** the top, and leaves the table alone at base + 1. */
+static void fill_array(lua_State *L, int base, int n)
+{
+    int t = lua_gettop(L);
+
+    for (int i = 1; i <= n; i++) {
+        lua_pushvalue(L, base + i);
+        lua_rawseti(L, t, i);
+    }
+    lua_copy(L, t, base + 1);
+    lua_settop(L, base + 1);
+}
+
+/* Arrays: collected on the stack like objects. One without nulls gets a
+** table sized for it; with nulls, or past MSG_PENDING_MAX elements, the
+** table is built element by element exactly as cjson builds it, because
+** where '#' finds a border among the holes depends on how the table grew. */
 static void push_array(struct dec *d)
 {
-    int nulls = 0;
-    lua_Integer i = 1;
+    lua_State *L = d->L;
+    int base, n = 0, nulls = 0, made = 0;
 
     descend(d);
     d->p++;
-    lua_newtable(d->L);
+    base = lua_gettop(L);
     skip_ws(d);
     if (peek(d) == ']') {
+        lua_newtable(L);
         d->p++;
         d->depth--;
         return;
     }
-    for (;; i++) {
+    for (;;) {
         skip_ws(d);
+        room_for_member(d);
         push_value(d);
-        nulls += lua_type(d->L, -1) == LUA_TLIGHTUSERDATA;
-        lua_rawseti(d->L, -2, i);
+        nulls += lua_type(L, -1) == LUA_TLIGHTUSERDATA;
+        n++;
+        if (made) {
+            lua_rawseti(L, base + 1, n);
+        } else if (n == MSG_PENDING_MAX) {
+            lua_newtable(L);
+            fill_array(L, base, n);
+            made = 1;
+        }
         skip_ws(d);
         if (peek(d) == ']')
             break;
@@ -377,8 +452,15 @@ static void push_array(struct dec *d)
         d->p++;
     }
     d->p++;
+    if (!made) {
+        if (nulls)
+            lua_newtable(L);
+        else
+            lua_createtable(L, n, 0);
+        fill_array(L, base, n);
+    }
     if (nulls)
-        drop_nulls(d->L);
+        drop_nulls(L);
     d->depth--;
 }
 
