@@ -213,8 +213,9 @@ static void push_string(struct dec *d)
         if (c == '"')
             break;
         if (c != '\\') {
-            luaL_addchar(&b, (char)c);
-            d->p++;
+            q = string_stop(d->p, d->end);
+            luaL_addlstring(&b, d->p, (size_t)(q - d->p));
+            d->p = q;
             continue;
         }
         d->p++;
