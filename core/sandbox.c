@@ -18,6 +18,7 @@
 
 #include "lua_api.h"
 #include "lua_modules.h"
+#include "mem_pool.h"
 #include "msg_table.h"
 #include "sandbox.h"
 
@@ -26,12 +27,18 @@
 ** measurable (HAProxy found 500..10000 the range that does not hurt). */
 #define SB_HOOK_STEP 1000
 
+/* Address space each state's allocator pool may carve (mem_pool.h); only
+** what is used is backed by memory, and a heap larger than this goes on
+** in malloc. */
+#define SB_POOL_RESERVE_BYTES ((size_t)64 << 20)
+
 enum {
     TRIP_BUDGET = 1 << 0,
     TRIP_MEMORY = 1 << 1,
 };
 
 struct sandbox {
+    struct mem_pool *pool;      /* where the state's blocks come from */
     size_t used;                /* bytes held by the state */
     size_t limit;               /* 0 = no cap */
     int enforce;                /* the cap applies now */
@@ -65,7 +72,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (!ptr)
         osize = 0;      /* then osize encodes the object type */
     if (nsize == 0) {
-        free(ptr);
+        mem_pool_realloc(sb->pool, ptr, osize, 0);
         sb->used -= osize;
         return NULL;
     }
@@ -74,9 +81,9 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         sb->tripped |= TRIP_MEMORY;
         return NULL;
     }
-    p = realloc(ptr, nsize);
+    p = mem_pool_realloc(sb->pool, ptr, osize, nsize);
     if (!p)
-        return nsize <= osize ? ptr : NULL;
+        return NULL;            /* only growth fails (mem_pool.h) */
     sb->used += nsize - osize;
     return p;
 }
@@ -622,8 +629,10 @@ lua_State *sandbox_new_state(const struct sandbox_config *cfg,
     sb->cfg = cfg;
     sb->limit = cfg->memory_bytes;
     sb->budget = cfg->budget_instructions;
-    L = lua_newstate(sb_alloc, sb);
+    sb->pool = mem_pool_new(SB_POOL_RESERVE_BYTES);
+    L = sb->pool ? lua_newstate(sb_alloc, sb) : NULL;
     if (!L) {
+        mem_pool_free(sb->pool);
         free(sb);
         snprintf(err, errlen, "cannot create a Lua state: out of memory");
         return NULL;
@@ -652,5 +661,6 @@ void sandbox_close(lua_State *L)
         return;
     sb = get_sb(L);
     lua_close(L);
+    mem_pool_free(sb->pool);
     free(sb);
 }

@@ -7,7 +7,8 @@
 **   cjson    bare lua-cjson: cjson.decode(string) → table, in a plain
 **            Lua 5.4 state with default GC (what any Lua client pays)
 **   certmon  msg_table_push, i.e. what a certmon worker does before
-**            the rules run (decode plus normalisation)
+**            the rules run (decode plus normalisation), on the worker's
+**            allocator (mem_pool)
 ** Prints: "decode_bench: mode=M msgs=N secs=S msgs_per_s=R
 **          cpu_ms_per_1k=C"
 */
@@ -20,7 +21,13 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "mem_pool.h"
 #include "msg_table.h"
+
+static void *pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    return mem_pool_realloc(ud, ptr, ptr ? osize : 0, nsize);
+}
 
 static double now_s(void)
 {
@@ -47,6 +54,7 @@ int main(int argc, char **argv)
     size_t *lens = NULL, n = 0, cap = 0, lcap = 0;
     unsigned long long done = 0;
     ssize_t got;
+    struct mem_pool *pool;
     lua_State *L;
     FILE *f;
     int certmon;
@@ -94,7 +102,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "decode_bench: %s: no messages\n", path);
         return 2;
     }
-    L = luaL_newstate();
+    pool = certmon ? mem_pool_new((size_t)64 << 20) : NULL;
+    L = certmon ? lua_newstate(pool_alloc, pool) : luaL_newstate();
+    if (!L)
+        return 2;
     luaL_openlibs(L);
     if (certmon) {
         if (msg_table_init(L, err, sizeof(err)) < 0) {
@@ -129,6 +140,7 @@ int main(int argc, char **argv)
            "cpu_ms_per_1k=%.3f\n", mode, done, t, done / t,
            (cpu_s() - c0) * 1e6 / (double)done);
     lua_close(L);
+    mem_pool_free(pool);
     for (size_t i = 0; i < n; i++)
         free(lines[i]);
     free(lines);
