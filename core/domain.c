@@ -271,6 +271,37 @@ const char *domain_suffix(const char *name, enum domain_psl_view view)
     return find_suffix(name, view, &reg);
 }
 
+/* Left to right, as find_suffix, first with both rule sets; the ICANN
+** suffix is never left of that one (ICANN rules are among all rules), so
+** the walk goes on from there with ICANN rules only. */
+void domain_psl_parts(const char *name, struct domain_psl_parts *out)
+{
+    const psl_ctx_t *ctx = psl_ctx();
+    const char *prev = NULL, *p = name;
+    enum domain_psl_view view = DOMAIN_PSL_ALL;
+
+    memset(out, 0, sizeof(*out));
+    if (!ctx || !*name)
+        return;
+    while (p) {
+        if (is_suffix(ctx, p, view)) {
+            if (view == DOMAIN_PSL_ALL) {
+                out->suffix = p;
+                out->registrable = prev;
+                view = DOMAIN_PSL_ICANN;
+                continue;           /* the same position, ICANN rules */
+            }
+            out->suffix_icann = p;
+            out->registrable_icann = prev;
+            return;
+        }
+        prev = p;
+        p = strchr(p, '.');
+        if (p)
+            p++;
+    }
+}
+
 double domain_entropy(const char *s, size_t len)
 {
     size_t count[256] = { 0 };

@@ -67,6 +67,13 @@ const char *domain_registrable(const char *name, enum domain_psl_view view);
 /* The public suffix of a lower-case name, pointing into name, or NULL. */
 const char *domain_suffix(const char *name, enum domain_psl_view view);
 
+/* The four answers above for one name, found in one walk (each is a
+** pointer into name, or NULL). */
+struct domain_psl_parts {
+    const char *suffix, *suffix_icann, *registrable, *registrable_icann;
+};
+void domain_psl_parts(const char *name, struct domain_psl_parts *out);
+
 /* Shannon entropy in bits per byte of s[0..len). */
 double domain_entropy(const char *s, size_t len);
 

@@ -103,6 +103,28 @@ static int l_suffix(lua_State *L)
     return 1;
 }
 
+/* psl_parts(name) -> suffix, suffix_icann, registrable, registrable_icann
+** (each a string or nil): what suffix and registrable give in both views,
+** in one walk.   [-1, +4, m] */
+static int l_psl_parts(lua_State *L)
+{
+    struct domain_psl_parts pp;
+    const char *part[4];
+
+    domain_psl_parts(luaL_checkstring(L, 1), &pp);
+    part[0] = pp.suffix;
+    part[1] = pp.suffix_icann;
+    part[2] = pp.registrable;
+    part[3] = pp.registrable_icann;
+    for (int i = 0; i < 4; i++) {
+        if (part[i])
+            lua_pushstring(L, part[i]);
+        else
+            lua_pushnil(L);
+    }
+    return 4;
+}
+
 /* psl_load(path) -> true | nil, err   [-1, +1|2, m] */
 static int l_psl_load(lua_State *L)
 {
@@ -326,6 +348,7 @@ static const luaL_Reg functions[] = {
     { "to_ascii", l_to_ascii },
     { "registrable", l_registrable },
     { "suffix", l_suffix },
+    { "psl_parts", l_psl_parts },
     { "psl_load", l_psl_load },
     { "lev", l_lev },
     { "dlev", l_dlev },

@@ -49,10 +49,8 @@ function M.parse(name)
   d.is_idn = ascii:find("xn--", 1, true) ~= nil
   d.labels = split(ascii, ".")
   d.depth = #d.labels
-  d.suffix = C.suffix(ascii)
-  d.suffix_icann = C.suffix(ascii, "icann")
-  d.registrable = C.registrable(ascii)
-  d.registrable_icann = C.registrable(ascii, "icann")
+  d.suffix, d.suffix_icann, d.registrable, d.registrable_icann =
+    C.psl_parts(ascii)
   d.on_private_suffix = d.suffix ~= nil and d.suffix ~= d.suffix_icann
   if d.registrable and d.suffix then
     d.label = d.registrable:sub(1, #d.registrable - #d.suffix - 1)

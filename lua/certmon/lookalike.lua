@@ -146,15 +146,15 @@ local function fuzzy(self, lab, sk, add)
         if b.len < M.min_fuzzy_len then
           if not short_ok[tech] then tech, dist = nil, 3 end
         end
-        -- A different first letter on a short label mostly makes another
-        -- word (mail, email for gmail; cooking for booking): kept, but
-        -- weak (below the default alert threshold).
-        local first_changed = lab:sub(1, 1) ~= b.label:sub(1, 1)
-        local weak = first_changed and
-          ((b.len <= 7 and (tech == "replacement" or tech == "bitsquatting"
-                            or tech == "vowel-swap")) or
-           (b.len <= 6 and tech == "omission"))
         if dist <= 2 and tech then
+          -- A different first letter on a short label mostly makes
+          -- another word (mail, email for gmail; cooking for booking):
+          -- kept, but weak (below the default alert threshold).
+          local weak = lab:byte(1) ~= b.label:byte(1) and
+            ((b.len <= 7 and (tech == "replacement" or
+                              tech == "bitsquatting" or
+                              tech == "vowel-swap")) or
+             (b.len <= 6 and tech == "omission"))
           add(b, tech, ("%s is %s of %s (distance %d%s)"):format(lab, tech,
               b.label, dist, weak and ", first letter" or ""), 0, weak)
         elseif dist <= 2 then

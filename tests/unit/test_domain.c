@@ -292,6 +292,72 @@ static void test_entropy(void)
 }
 
 /* Last: it replaces the process-wide list (with the same data). */
+static int same_part(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* psl_parts against the four separate answers, for tricky suffix rules
+** (wildcards, exceptions, private suffixes on ICANN ones) and every name
+** of the evaluation lists. */
+static int psl_parts_agree(const char *name)
+{
+    struct domain_psl_parts pp;
+
+    domain_psl_parts(name, &pp);
+    if (same_part(pp.suffix, domain_suffix(name, DOMAIN_PSL_ALL)) &&
+        same_part(pp.suffix_icann, domain_suffix(name, DOMAIN_PSL_ICANN)) &&
+        same_part(pp.registrable,
+                  domain_registrable(name, DOMAIN_PSL_ALL)) &&
+        same_part(pp.registrable_icann,
+                  domain_registrable(name, DOMAIN_PSL_ICANN)))
+        return 1;
+    printf("#   psl_parts differs for %s\n", name);
+    return 0;
+}
+
+static void test_psl_parts(void)
+{
+    static const char *const names[] = {
+        "a.b.co.uk", "co.uk", "uk", "x.github.io", "github.io", "io",
+        "a.b.example.github.io", "foo.s3.amazonaws.com", "www.ck", "a.www.ck",
+        "foo.ck", "a.foo.ck", "ck", "city.kawasaki.jp", "a.city.kawasaki.jp",
+        "foo.kawasaki.jp", "a.foo.kawasaki.jp", "x.compute.amazonaws.com",
+        "a.b.us-east-1.compute.amazonaws.com", "localhost", "a.b",
+        "a.b.c.d.e.example.com", "shop.xn--p1ai", "xn--p1ai", "a.blogspot.co.uk",
+        "example.invalid-tld-zz", "",
+    };
+    static const char *const lists[] = {
+        "tests/eval/benign.txt", "tests/eval/benign_heldout.txt",
+        "tests/eval/lookalikes.txt", "tests/eval/lookalikes_generated.txt",
+    };
+    char line[512], err[128], *end;
+    int ok = 1, n = 0, flags;
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++, n++)
+        ok &= psl_parts_agree(names[i]);
+    for (size_t i = 0; i < sizeof(lists) / sizeof(*lists); i++) {
+        FILE *f = fopen(lists[i], "r");
+        CHECK(f != NULL);
+        while (f && fgets(line, sizeof line, f)) {
+            if (line[0] == '#' || line[0] == '\n')
+                continue;
+            end = line + strcspn(line, "\t\r\n");
+            *end = '\0';
+            if (domain_normalise(line, strlen(line), buf, sizeof buf,
+                                 &flags, err, sizeof err) < 0 || !buf[0])
+                continue;
+            ok &= psl_parts_agree(buf);
+            n++;
+        }
+        if (f)
+            fclose(f);
+    }
+    printf("# psl_parts compared on %d names\n", n);
+    CHECK(ok);
+    CHECK(n > 1000);
+}
+
 static void test_psl_load(void)
 {
     char err[256];
@@ -308,6 +374,7 @@ int main(void)
     test_normalise();
     test_idn();
     test_psl();
+    test_psl_parts();
     test_distance();
     test_skeleton();
     test_scripts();
