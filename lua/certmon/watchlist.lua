@@ -123,10 +123,21 @@ function WL:match(name)
   return out
 end
 
--- first(name) -> the first matching item or nil (cheaper test for allow).
+-- first(name) -> the first matching item or nil: match(name)[1], without
+-- building the list (the allowlist test runs for every name seen).
 function WL:first(name)
-  local m = self:match(name)
-  return m[1]
+  if self.everything then return self.everything end
+  name = name:lower():gsub("%.+$", "")
+  if has_wild(name) then return self:match(name)[1] end
+  local k = self.exact[name]
+  if k then return k end
+  local s = name:match("^[^.]*%.(.+)$")
+  while s do
+    k = self.exact[s] or self.subs[s]
+    if k then return k end
+    s = s:match("^[^.]*%.(.+)$")
+  end
+  return nil
 end
 
 return M

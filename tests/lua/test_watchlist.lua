@@ -22,6 +22,21 @@ T.eq(wl:match("?.example.com"), { "example.com", "sub.example.com" }, "redacted 
 T.eq(wl:first("a.example.com"), "example.com", "first")
 T.eq(wl:first("other.org"), nil, "first: none")
 T.eq(wl.count, 5, "count")
+do -- first is match()[1] for every kind of name, without building the list
+  local same = true
+  for _, name in ipairs{ "example.com", "a.b.example.com", "sub.example.com",
+      "x.sub.example.com", "notexample.com", "corp.example", "x.corp.example",
+      "a.x.corp.example", "WWW.Example.COM.", "xn--bcher-kva.de",
+      "www.xn--bcher-kva.de", "*.shop.test", "*.example.com", "w*.shop.test",
+      "x*.shop.test", "?.example.com", "other.org", "com", "", "..",
+      "www.shop.test", "a.www.shop.test", "shop.test" } do
+    if wl:first(name) ~= wl:match(name)[1] then
+      same = false
+      print("#   first differs for " .. name)
+    end
+  end
+  T.ok(same, "first(name) == match(name)[1]")
+end
 
 local all = watchlist.new{ "." }
 T.eq(all:match("anything.org"), { "." }, "'.' matches everything")
