@@ -81,10 +81,28 @@ void msg_table_normalise(lua_State *L, int idx)
 ** the two on every fixture and on thousands of damaged variants).
 */
 
+/* Object keys repeat in every message (some forty names in all), and
+** pushing one with lua_pushlstring hashes it and looks it up in Lua's
+** string table: with tables presized and the pool allocator, that was a
+** quarter of decoding. The decoder remembers the keys it has pushed, in
+** a small direct-mapped cache whose strings are held by a Lua table (an
+** upvalue of the decoder), and pushes a remembered key from there. The
+** string pushed is the same interned string either way. */
+#define KEY_CACHE_SLOTS 256
+#define KEY_CACHE_MAX_LEN 31
+
+struct key_cache {
+    struct {
+        unsigned char len;              /* 0 = empty */
+        char text[KEY_CACHE_MAX_LEN];
+    } slot[KEY_CACHE_SLOTS];
+};
+
 struct dec {
     lua_State *L;
     const char *p, *end, *start;
     int depth;
+    struct key_cache *keys;             /* upvalue 1; its strings: upvalue 2 */
 };
 
 static int dec_error(struct dec *d, const char *what)
@@ -347,6 +365,35 @@ static void room_for_member(struct dec *d)
                    (int)(d->p - d->start) + 1);
 }
 
+/* p is at the opening quote of an object key; pushes the key. A key
+** without escapes that fits the cache comes from it when remembered, and
+** is remembered when not. */
+static void push_key(struct dec *d)
+{
+    const char *s = d->p + 1, *q = string_stop(s, d->end);
+    size_t len = (size_t)(q - s);
+    unsigned h;
+
+    if (q >= d->end || *q != '"' || len == 0 || len > KEY_CACHE_MAX_LEN) {
+        push_string(d);
+        return;
+    }
+    h = ((unsigned)len * 31u + (unsigned char)s[0] * 7u +
+         (unsigned char)s[len - 1] * 3u + (unsigned char)s[len / 2]) %
+        KEY_CACHE_SLOTS;
+    if (d->keys->slot[h].len == len && memcmp(d->keys->slot[h].text, s,
+                                              len) == 0) {
+        lua_rawgeti(d->L, lua_upvalueindex(2), (lua_Integer)h + 1);
+    } else {
+        lua_pushlstring(d->L, s, len);
+        lua_pushvalue(d->L, -1);
+        lua_rawseti(d->L, lua_upvalueindex(2), (lua_Integer)h + 1);
+        d->keys->slot[h].len = (unsigned char)len;
+        memcpy(d->keys->slot[h].text, s, len);
+    }
+    d->p = q + 1;
+}
+
 /* Makes the table for the n key/value pairs above stack slot base, sized
 ** for them, and leaves it alone at base + 1. A null value (nil here) is
 ** set too, so that it still removes an earlier duplicate key. */
@@ -390,7 +437,7 @@ static void push_object(struct dec *d)
         if (peek(d) != '"')
             dec_error(d, "expected object key string");
         room_for_member(d);
-        push_string(d);
+        push_key(d);
         skip_ws(d);
         if (peek(d) != ':')
             dec_error(d, "expected colon");
@@ -525,6 +572,7 @@ static int decode_message(lua_State *L)
     struct dec d;
 
     d.L = L;
+    d.keys = lua_touserdata(L, lua_upvalueindex(1));
     d.start = d.p = lua_touserdata(L, 1);
     d.end = d.p + (size_t)lua_tointeger(L, 2);
     d.depth = 0;
@@ -538,10 +586,19 @@ static int decode_message(lua_State *L)
     return 1;
 }
 
-/* [-0, +0, e] arg: none; leaves the decoder in the registry. */
+/* [-0, +0, e] arg: none; leaves the decoder, a closure over its key
+** cache and the table holding the cached strings, in the registry. */
 static int init_decoder(lua_State *L)
 {
-    lua_pushcfunction(L, decode_message);
+    struct key_cache *kc = lua_newuserdatauv(L, sizeof(*kc), 0);
+
+    memset(kc, 0, sizeof(*kc));
+    lua_createtable(L, KEY_CACHE_SLOTS, 0);
+    for (int i = 1; i <= KEY_CACHE_SLOTS; i++) {     /* an array, not a hash */
+        lua_pushboolean(L, 0);
+        lua_rawseti(L, -2, i);
+    }
+    lua_pushcclosure(L, decode_message, 2);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &decode_key);
     return 0;
 }

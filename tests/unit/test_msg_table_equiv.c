@@ -230,6 +230,12 @@ static const char *const edge_cases[] = {
     "{\"a\":1} {}", "{\"a\":1}\n", "{\"a\":1}\r\n", "{1:2}", "[1]", "1", "",
     "   ", "{\"a\":\"b\"}\v", "{\f}", "{\"a\":[[[[[[[[[[1]]]]]]]]]]}",
     "{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":null,\"k7\":7}",
+    /* keys around the decoder's key cache: empty, 31 and 32 bytes,
+    ** escaped, with a control byte, the same key twice in a row */
+    "{\"\":1,\"\":2}",
+    "{\"abcdefghijklmnopqrstuvwxyz01234\":1,\"abcdefghijklmnopqrstuvwxyz012345\":2}",
+    "{\"a\\nb\":1,\"a\\nb\":2,\"anb\":3}", "{\"a\x01\":1}",
+    "{\"x\":{\"x\":{\"x\":1}},\"y\":[{\"x\":2},{\"x\":3}]}",
 };
 
 /* Appends printf output to the growing buffer *b (length *n). */
