@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "msg_table.h"
 
@@ -186,11 +189,26 @@ static void unicode_escape(struct dec *d, luaL_Buffer *b)
     luaL_addlstring(b, u, (size_t)n);
 }
 
-/* The first '"', '\\' or NUL byte in [p, end), or end. Eight bytes at a
-** time: the strings worth the effort are long (as_der, chain DER), and a
-** byte loop over them was the decoder's largest cost. */
+/* The first '"', '\\' or NUL byte in [p, end), or end. Sixteen bytes at
+** a time with SSE2 (eight without): the strings worth the effort are long
+** (as_der, chain DER), and a byte loop over them was the decoder's
+** largest cost. */
 static const char *string_stop(const char *p, const char *end)
 {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                  nul = _mm_setzero_si128();
+
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        int hit = _mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+            _mm_cmpeq_epi8(v, nul)));
+        if (hit)
+            return p + __builtin_ctz((unsigned)hit);
+        p += 16;
+    }
+#else
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
 
     while (end - p >= 8) {
@@ -203,6 +221,7 @@ static const char *string_stop(const char *p, const char *end)
             break;
         p += 8;
     }
+#endif
     while (p < end && *p != '"' && *p != '\\' && *p != '\0')
         p++;
     return p;
