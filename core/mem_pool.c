@@ -67,20 +67,24 @@ static int owns(const struct mem_pool *mp, const void *p)
     return (const char *)p >= mp->base && (const char *)p < mp->limit;
 }
 
+/* Where address space is limited (ulimit -v) a smaller range is taken,
+** down to none at all: then every block comes from malloc. */
 struct mem_pool *mem_pool_new(size_t reserve_bytes)
 {
     struct mem_pool *mp = calloc(1, sizeof(*mp));
-    void *range;
+    void *range = MAP_FAILED;
 
     if (!mp)
         return NULL;
-    reserve_bytes &= ~(size_t)4095;
-    range = mmap(NULL, reserve_bytes, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (range == MAP_FAILED) {
-        free(mp);
-        return NULL;
+    for (reserve_bytes &= ~(size_t)4095; reserve_bytes >= 65536;
+         reserve_bytes /= 2) {
+        range = mmap(NULL, reserve_bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (range != MAP_FAILED)
+            break;
     }
+    if (range == MAP_FAILED)
+        return mp;                  /* an empty range: all from malloc */
     mp->base = mp->bump = range;
     mp->limit = mp->base + reserve_bytes;
     POISON(mp->base, reserve_bytes);
@@ -91,8 +95,10 @@ void mem_pool_free(struct mem_pool *mp)
 {
     if (!mp)
         return;
-    UNPOISON(mp->base, (size_t)(mp->limit - mp->base));
-    munmap(mp->base, (size_t)(mp->limit - mp->base));
+    if (mp->base) {
+        UNPOISON(mp->base, (size_t)(mp->limit - mp->base));
+        munmap(mp->base, (size_t)(mp->limit - mp->base));
+    }
     free(mp);
 }
 

@@ -19,7 +19,8 @@
 struct mem_pool;
 
 /* A pool that may carve up to reserve_bytes of address space (pages are
-** only backed when used); NULL when out of memory. */
+** only backed when used; less, or none, where address space is limited);
+** NULL when out of memory. */
 struct mem_pool *mem_pool_new(size_t reserve_bytes);
 
 /* Frees the pool, its range and nothing else: blocks that came from

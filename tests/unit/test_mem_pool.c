@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "mem_pool.h"
@@ -157,6 +160,68 @@ static void exhaustion(void)
     mem_pool_free(mp);
 }
 
+/* Current address space of this process, from /proc/self/statm. */
+static size_t vm_size_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+
+    if (f) {
+        if (fscanf(f, "%lu", &pages) != 1)
+            pages = 0;
+        fclose(f);
+    }
+    return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Under ulimit -v the pool takes what address space there is, or none,
+** and still serves every request (from malloc). In a child, since the
+** limit cannot be raised again; not under AddressSanitizer, whose shadow
+** memory needs an unlimited address space. */
+static void limited_address_space(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    printf("ok - # SKIP address-space limit under AddressSanitizer\n");
+#else
+    static const struct {
+        size_t room;            /* address space left above the current */
+        int churn;              /* enough room for the full churn */
+        const char *what;
+    } cases[] = {
+        { (size_t)24 << 20, 1, "ulimit -v: a smaller range, then malloc" },
+        { 0, 0, "ulimit -v: no range at all, every block from malloc" },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        pid_t pid = fork();
+        int status = -1;
+        if (pid == 0) {
+            struct rlimit rl;
+            struct mem_pool *mp;
+            void *p[100];
+            rl.rlim_cur = rl.rlim_max = vm_size_bytes() + cases[i].room;
+            if (setrlimit(RLIMIT_AS, &rl) != 0)
+                _exit(3);
+            mp = mem_pool_new((size_t)64 << 20);
+            if (!mp)
+                _exit(4);
+            for (int k = 0; k < 100; k++)
+                if (!(p[k] = mem_pool_realloc(mp, NULL, 0, 64)))
+                    _exit(5);
+            for (int k = 0; k < 100; k++)
+                mem_pool_realloc(mp, p[k], 64, 0);
+            if (cases[i].churn)
+                churn(mp, 20000, "churn with the address space limited");
+            mem_pool_free(mp);
+            _exit(check_done());
+        }
+        waitpid(pid, &status, 0);
+        check_report(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                     __FILE__, __LINE__, cases[i].what);
+    }
+#endif
+}
+
 static void *pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     return mem_pool_realloc(ud, ptr, ptr ? osize : 0, nsize);
@@ -193,6 +258,7 @@ int main(void)
     churn(mp, 200000, "200000 random allocations, resizes and frees");
     mem_pool_free(mp);
     exhaustion();
+    limited_address_space();
     lua_on_pool();
     mem_pool_free(NULL);
     return check_done();
