@@ -70,18 +70,19 @@ void msg_table_normalise(lua_State *L, int idx)
 
 /* ===== the decoder =====
 **
-** One pass from JSON text to the normalised table, built with exactly the
-** Lua operations lua-cjson's decode followed by normalise() performs, so
-** rules cannot tell the difference, down to pairs() order and the border
-** '#' finds in an array with holes: tables start empty (no presizing),
-** members go in with lua_rawset / lua_rawseti in document order, a null
-** goes in as the placeholder cjson uses and is removed after its table is
-** complete, and a whole number is stored as the integer normalise() would
-** store. What it saves: cjson's copy of the whole message into a Lua
-** string, its per-character token buffer, and a second walk over every
-** table. Acceptance also follows lua-cjson 2.1.0 with decode_max_depth 64
-** and decode_invalid_numbers off (tests/unit/test_msg_table.c compares
-** the two on every fixture and on thousands of damaged variants).
+** One pass from JSON text to the normalised table: what lua-cjson's decode
+** followed by normalise() gives, to everything a rule can observe: the
+** same keys and values, integers where normalise() makes them, nil for
+** null, and the same border '#' finds in an array with holes (such arrays
+** are built element by element, as cjson builds them; see push_array).
+** Only the order pairs() visits an object's keys in may differ, which no
+** rule can rely on: Lua 5.4 seeds its string hash per state. What it
+** saves: cjson's copy of the whole message into a Lua string, its
+** per-character token buffer, a second walk over every table, and the
+** rehashing of tables that grow member by member. Acceptance also follows
+** lua-cjson 2.1.0 with decode_max_depth 64 and decode_invalid_numbers off
+** (tests/unit/test_msg_table_equiv.c compares the two on every fixture
+** and on thousands of damaged variants).
 */
 
 /* Object keys repeat in every message (some forty names in all), and

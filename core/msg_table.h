@@ -4,7 +4,8 @@
 ** The table is lua-cjson's decoding with what rule authors would trip over
 ** normalised: JSON null becomes nil (the key is absent) and every whole
 ** number becomes a Lua integer. Everything else is as sent. A one-pass
-** decoder builds exactly that table (same values, same pairs order).
+** decoder builds that table: same keys, values, types and '#' (only the
+** unspecified order of pairs() over an object may differ).
 */
 #ifndef CERTMON_MSG_TABLE_H
 #define CERTMON_MSG_TABLE_H
