@@ -66,6 +66,8 @@ struct ct_source_config {
     unsigned commit_interval_ms;
     unsigned partial_tile_age_ms;   /* tiled: a partial tail tile waits */
     unsigned stats_interval_s;      /* status lines; 0 = none */
+    uint64_t give_up_ms;            /* backtest: a log with no answer this
+                                       long is abandoned; 0 = never */
     const char *user_agent;
 };
 

@@ -112,29 +112,6 @@ done:
     return rc;
 }
 
-/* Reads environment variable name, in seconds (a decimal number, at
-** least min_s), into *ms when it is set. Returns 0, or -1 with err set if
-** it is not such a number of seconds. */
-static int env_ms(const char *name, double min_s, unsigned *ms, char *err,
-                  size_t errlen)
-{
-    const char *v = getenv(name);
-    char *end;
-    double s;
-
-    if (!v || !*v)
-        return 0;
-    errno = 0;
-    s = strtod(v, &end);
-    if (end == v || *end || errno || !(s >= min_s) || s > 86400.0 * 7) {
-        snprintf(err, errlen, "%s=%s: not a number of seconds (%g to "
-                 "604800)", name, v, min_s);
-        return -1;
-    }
-    *ms = (unsigned)(s * 1000.0 + 0.5);
-    return 0;
-}
-
 static struct source *make_ct(const struct options *o, const char *home,
                               char *err, size_t errlen)
 {
@@ -163,11 +140,9 @@ static struct source *make_ct(const struct options *o, const char *home,
     if (o->ct_rate > 0)
         cc.requests_per_s = o->ct_rate;
     cc.stats_interval_s = o->stats_interval_s;
-    /* for tests and impatient users; options would be better */
-    if (env_ms("CERTMON_CT_PARTIAL_TILE_S", 0, &cc.partial_tile_age_ms,
-               err, errlen) < 0 ||
-        env_ms("CERTMON_CT_POLL_S", 0.1, &cc.poll_ms, err, errlen) < 0)
-        goto done;
+    cc.poll_ms = o->ct_poll_ms;
+    cc.partial_tile_age_ms = o->ct_partial_tile_age_ms;
+    cc.give_up_ms = o->backtest ? o->ct_give_up_s * 1000ull : 0;
     cc.state_dir = NULL;
     if (o->state_dir) {
         cc.state_dir = o->state_dir;

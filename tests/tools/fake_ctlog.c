@@ -21,6 +21,7 @@
 **   --fail-html N      500 with an HTML body
 **   --old-sth N        the tree head of half the current size
 **   --stall N          never answer
+**   --fail-after N     every request after the Nth: 500 with an HTML body
 **   --initial N --grow K   the visible tree starts at N entries and grows
 **                      by K at each tree-head request
 **   --gzip             data tiles sent with Content-Encoding: gzip
@@ -83,6 +84,7 @@ static struct {
     int port;
     /* faults */
     unsigned batch_cap, fail_429, retry_after_s, fail_html, old_sth, stall;
+    unsigned long fail_after;
     uint64_t visible, grow;
     int gzip;
     int tls;
@@ -595,7 +597,8 @@ static void route(struct lws *wsi, struct pss *s, const char *uri)
         snprintf(s->extra_val, sizeof s->extra_val, "%u", g.retry_after_s);
         return;
     }
-    if (g.fail_html && g.requests % g.fail_html == 0) {
+    if ((g.fail_html && g.requests % g.fail_html == 0) ||
+        (g.fail_after && g.requests > g.fail_after)) {
         respond(s, 500, "text/html", html, sizeof html - 1);
         return;
     }
@@ -810,6 +813,7 @@ int main(int argc, char **argv)
         { "fail-html", required_argument, NULL, 'h' },
         { "old-sth", required_argument, NULL, 'o' },
         { "stall", required_argument, NULL, 's' },
+        { "fail-after", required_argument, NULL, 'F' },
         { "initial", required_argument, NULL, 'i' },
         { "grow", required_argument, NULL, 'g' },
         { "gzip", no_argument, NULL, 'z' },
@@ -844,6 +848,7 @@ int main(int argc, char **argv)
         case 'h': g.fail_html = (unsigned)atoi(optarg); break;
         case 'o': g.old_sth = (unsigned)atoi(optarg); break;
         case 's': g.stall = (unsigned)atoi(optarg); break;
+        case 'F': g.fail_after = strtoul(optarg, NULL, 10); break;
         case 'i': g.visible = strtoull(optarg, NULL, 10); initial_given = 1; break;
         case 'g': g.grow = strtoull(optarg, NULL, 10); break;
         case 'z': g.gzip = 1; break;
