@@ -473,6 +473,87 @@ check "give up on a log that stalls: named, with its entries" \
     "$T/gs.err"
 stop "$st_pid"
 
+# ---- shards by expiry date, and stale log lists -----------------------------
+# A log list's temporal_interval says which certificates (by notAfter) a
+# shard takes. Following, a shard that ended takes nothing new and is not
+# read; a backtest and --ct-log read it anyway. A list that is old, or
+# that has no log for certificates expiring in the next six months, gets
+# one warning that says how to refresh it.
+NOW=$(date -u +%s)
+ts() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+DAY=86400
+FRESH=$(ts $((NOW - DAY)))
+ENDED="$(ts $((NOW - 730 * DAY))),$(ts $((NOW - 365 * DAY)))"
+fake tp --repeat 10 --list-timestamp "$FRESH" --rfc-interval "$ENDED" \
+    --tiled-interval "$(ts $((NOW - 365 * DAY))),$(ts $((NOW + 730 * DAY)))"
+"$CERTMON" --ct --log-list "$T/tp.ll" --state-dir "$T/st-tp" \
+    --ct-start oldest $FAST -o "$T/tp1" "$T/each.lua" 2>"$T/tp1.err" &
+cm=$!
+wait_for "[ \$(count_unique '$TILED' '$T/tp1') -ge 70 ] &&
+          [ \$(grep -c '^GET /tiled/checkpoint' '$T/tp.req') -ge 3 ]" 60
+kill -TERM "$cm"; wait "$cm"
+check "following: the current shard is read" exactly 0 69 "$TILED" "$T/tp1"
+check "following: the shard that ended is not asked anything" \
+    sh -c "! grep -q '^GET /rfc/' '$T/tp.req'"
+check "following: the skipped shard is said once" \
+    sh -c "[ \$(grep -c '1 log not read: shards for certificates that expired before now' '$T/tp1.err') -eq 1 ] &&
+           grep -q 'reading 1 log from' '$T/tp1.err'"
+check "a fresh list that covers the coming months: no warning" \
+    sh -c "! grep -q 'CT log list' '$T/tp1.err'"
+timeout 120 "$CERTMON" --ct --log-list "$T/tp.ll" --from 0 --to 9 $FAST \
+    -o "$T/tp2" "$T/each.lua" 2>"$T/tp2.err"
+expect_eq "backtest over a list: exits 0" "$?" 0
+check "backtest over a list: the ended shard is read too" \
+    exactly 0 9 "$RFC" "$T/tp2"
+check "backtest over a list: and the current one" exactly 0 9 "$TILED" "$T/tp2"
+timeout 120 "$CERTMON" --ct --log-list "$T/tp.ll" --state-dir "$T/st-tp3" \
+    --ct-log "http://127.0.0.1:$tp_port/rfc/" --ct-start oldest $FAST \
+    -o "$T/tp3" "$T/each.lua" 2>"$T/tp3.err" &
+cm=$!
+wait_for "[ \$(count_unique '$RFC' '$T/tp3') -ge 70 ]" 60
+kill -TERM "$cm"; wait "$cm"
+check "following --ct-log: an ended shard is read as asked" \
+    exactly 0 69 "$RFC" "$T/tp3"
+stop "$tp_pid"
+
+# every selected shard has ended: nothing to follow, a clear error
+fake te --repeat 1 --list-timestamp "$FRESH" --rfc-interval "$ENDED" \
+    --tiled-interval "$ENDED"
+"$CERTMON" --ct --log-list "$T/te.ll" --state-dir "$T/st-te" $FAST \
+    "$T/each.lua" >/dev/null 2>"$T/te.err"
+rc=$?
+expect_eq "only ended shards: exit 1" "$rc" 1
+check "only ended shards: the error says so and how to refresh" \
+    grep -q "selects no log that can still take certificates (2 expired shards); refresh it: see .*scripts/ct/README.md" \
+    "$T/te.err"
+stop "$te_pid"
+
+# stale_case NAME FAKE-ARGS...: a one-entry backtest over the fake's list;
+# its stderr in $T/NAME.err
+stale_case() {
+    sname=$1; shift
+    fake "$sname" --repeat 1 "$@"
+    timeout 60 "$CERTMON" --ct --log-list "$T/$sname.ll" --from 0 --to 0 \
+        $FAST -o "$T/$sname.out" "$T/each.lua" 2>"$T/$sname.err"
+    expect_eq "stale list $sname: the backtest still runs" "$?" 0
+    eval "stop \$${sname}_pid"
+}
+stale_case old --list-timestamp "$(ts $((NOW - 200 * DAY)))"
+check "a list 200 days old: one warning, how old, how to refresh" \
+    sh -c "[ \$(grep -c 'CT log list' '$T/old.err') -eq 1 ] &&
+           grep -q 'warning: the CT log list $T/old.ll (of .*) is 200 days old: logs opened since are not in it: newer logs are not read and their certificates are missed; refresh it, see .*/scripts/ct/README.md' '$T/old.err'"
+SOON=$((NOW + 30 * DAY))
+stale_case gap --list-timestamp "$FRESH" --rfc-interval "$ENDED" \
+    --tiled-interval "$(ts $((NOW - 300 * DAY))),$(ts $SOON)"
+check "a fresh list without shards for the coming months: one warning from when" \
+    sh -c "[ \$(grep -c 'CT log list' '$T/gap.err') -eq 1 ] &&
+           grep -q 'has no log that takes certificates expiring from $(date -u -d "@$SOON" +%Y-%m-%d) on: newer logs are not read' '$T/gap.err'"
+stale_case both --list-timestamp "$(ts $((NOW - 400 * DAY)))" \
+    --rfc-interval "$ENDED" --tiled-interval "$(ts $((NOW - 300 * DAY))),$(ts $SOON)"
+check "an old list without shards for the coming months: one warning for both" \
+    sh -c "[ \$(grep -c 'CT log list' '$T/both.err') -eq 1 ] &&
+           grep -q 'is 400 days old and none of its logs takes certificates expiring from $(date -u -d "@$SOON" +%Y-%m-%d) on' '$T/both.err'"
+
 # ---- the partial tile at the end of a tiled log ---------------------------
 # 280 entries: tile 000 is full, 001 has 24. Caught up, those 24 wait
 # (default: 5 minutes) while the tree head is polled; then they are read

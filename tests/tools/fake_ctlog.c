@@ -27,6 +27,10 @@
 **   --gzip             data tiles sent with Content-Encoding: gzip
 **   --tls-cert F --tls-key F   serve HTTPS (the log list says https://)
 **
+** Log list (--loglist): --list-timestamp T sets log_list_timestamp
+** (default 2026-01-01T00:00:00Z); --rfc-interval START,END and
+** --tiled-interval START,END give a log a temporal_interval (RFC 3339).
+**
 ** Prints "port P" on stdout (and to --port-file) once listening; each
 ** request is logged as "METHOD PATH STATUS" to --log (status 0: stalled;
 ** " old-tree-head" appended when --old-sth shrank it). Runs until SIGTERM.
@@ -88,6 +92,8 @@ static struct {
     uint64_t visible, grow;
     int gzip;
     int tls;
+    const char *list_timestamp;
+    const char *interval[2][2];          /* rfc, tiled: start, end */
     unsigned long requests;
     int served_old;                      /* this request got --old-sth */
     FILE *log;
@@ -718,6 +724,31 @@ static void write_usable(struct json_buf *b)
     jb_obj_end(b);
 }
 
+static void write_interval(struct json_buf *b, int k)
+{
+    if (!g.interval[k][0])
+        return;
+    jb_key(b, "temporal_interval");
+    jb_obj_begin(b);
+    jb_key(b, "start_inclusive");
+    jb_cstr(b, g.interval[k][0]);
+    jb_key(b, "end_exclusive");
+    jb_cstr(b, g.interval[k][1]);
+    jb_obj_end(b);
+}
+
+/* "START,END" into g.interval[k] (points into arg, which it cuts). */
+static void parse_interval(char *arg, int k)
+{
+    char *comma = strchr(arg, ',');
+
+    if (!comma)
+        die("--rfc-interval/--tiled-interval START,END");
+    *comma = '\0';
+    g.interval[k][0] = arg;
+    g.interval[k][1] = comma + 1;
+}
+
 static void write_loglist(const char *path)
 {
     struct json_buf b;
@@ -735,7 +766,7 @@ static void write_loglist(const char *path)
     jb_key(&b, "version");
     jb_cstr(&b, "1.0");
     jb_key(&b, "log_list_timestamp");
-    jb_cstr(&b, "2026-01-01T00:00:00Z");
+    jb_cstr(&b, g.list_timestamp ? g.list_timestamp : "2026-01-01T00:00:00Z");
     jb_key(&b, "operators");
     jb_arr_begin(&b);
     jb_obj_begin(&b);
@@ -758,6 +789,7 @@ static void write_loglist(const char *path)
     jb_int(&b, 60);
     jb_key(&b, "state");
     write_usable(&b);
+    write_interval(&b, 0);
     jb_obj_end(&b);
     jb_arr_end(&b);
     jb_key(&b, "tiled_logs");
@@ -780,6 +812,8 @@ static void write_loglist(const char *path)
         jb_int(&b, 60);
         jb_key(&b, "state");
         write_usable(&b);
+        if (k == 0)
+            write_interval(&b, 1);
         jb_obj_end(&b);
     }
     jb_arr_end(&b);
@@ -819,6 +853,9 @@ int main(int argc, char **argv)
         { "gzip", no_argument, NULL, 'z' },
         { "tls-cert", required_argument, NULL, 'C' },
         { "tls-key", required_argument, NULL, 'K' },
+        { "list-timestamp", required_argument, NULL, 'T' },
+        { "rfc-interval", required_argument, NULL, 'R' },
+        { "tiled-interval", required_argument, NULL, 'I' },
         { NULL, 0, NULL, 0 },
     };
     const char *port_file = NULL, *loglist = NULL, *navigli = NULL;
@@ -854,6 +891,9 @@ int main(int argc, char **argv)
         case 'z': g.gzip = 1; break;
         case 'C': tls_cert = optarg; break;
         case 'K': tls_key = optarg; break;
+        case 'T': g.list_timestamp = optarg; break;
+        case 'R': parse_interval(optarg, 0); break;
+        case 'I': parse_interval(optarg, 1); break;
         default: die("usage: fake_ctlog [options] GET-ENTRIES.json...");
         }
     }
