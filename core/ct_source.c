@@ -569,7 +569,10 @@ static void on_tile(struct log_run *lr, struct slot *s, const char *body,
     note_ok(lr);
     lr->entries += s->end - s->start + 1;
     stats_add(&stats.ct_entries, s->end - s->start + 1);
-    r = need_issuers(lr, &t, (size_t)(s->start - n * CT_TILE_WIDTH));
+    /* only --full messages carry the chain: lite ones need no issuer */
+    r = lr->src->cfg.full ? need_issuers(lr, &t, (size_t)(s->start - n *
+                                                         CT_TILE_WIDTH))
+                          : 1;
     if (r == 0) {
         struct parked *p = realloc(lr->parked, (lr->n_parked + 1) * sizeof *p);
         if (p) {

@@ -140,6 +140,9 @@ check "backtest tiled lite: no chain, no as_der" \
     sh -c "! grep -v '\"chain\":-1,\"der\":false' '$T/bt3' | grep -q ."
 check "backtest tiled: the partial tile was read as one" \
     grep -q '^GET /tiled/tile/data/002.p/188 200' "$T/a.req"
+# regression: lite messages have no chain, yet issuers were fetched
+check "backtest tiled lite: no issuer fetched" \
+    sh -c "! grep -q '^GET /tiled/issuer/' '$T/a.req'"
 
 bt bt4 "$TILEDURL" 0 255 --full
 expect_eq "backtest tiled --full: exits 0" "$rc" 0
