@@ -329,7 +329,7 @@ check "fault 429: its Retry-After was logged" \
     grep -q 'HTTP 429.*retry' "$T/f-429.err"
 fault_run html-500 ' 500$' --fail-html 3
 fault_run smaller-tree-head 'old-tree-head' --old-sth 2 --initial 100 --grow 100
-fault_run stall ' 0$' --stall 15
+fault_run stall ' 0$' --stall 4
 fault_run growing-log 'tile/data/000.p/' --initial 60 --grow 100
 fault_run gzip-tiles 'tile/data/000 200' --gzip
 
