@@ -884,7 +884,9 @@ static void cancel(struct slot *s)
 static void abandon(struct log_run *lr, int64_t now)
 {
     struct ct_src *src = lr->src;
-    uint64_t lo = UINT64_MAX, hi = 0, unread = 0, last = lr->stop_at - 1;
+    /* stop_at 0: a read-only log with an empty final tree, nothing to read */
+    uint64_t lo = UINT64_MAX, hi = 0, unread = 0,
+             last = lr->stop_at ? lr->stop_at - 1 : 0;
     char dur[32];
 
     lr->gave_up = 1;
@@ -903,14 +905,14 @@ static void abandon(struct log_run *lr, int64_t now)
         struct range r = lr->retry[i];
         if (r.end > last)
             r.end = last;
-        if (r.start > r.end)
+        if (r.start > r.end || !lr->stop_at)
             continue;
         lo = r.start < lo ? r.start : lo;
         hi = r.end > hi ? r.end : hi;
         unread += r.end - r.start + 1;
     }
     lr->retry_n = 0;
-    if (lr->next <= last) {
+    if (lr->stop_at && lr->next <= last) {
         lo = lr->next < lo ? lr->next : lo;
         hi = last;
         unread += last - lr->next + 1;
