@@ -47,6 +47,82 @@ int ct_log_selected(const struct ct_log *log)
            log->state == CT_STATE_READONLY;
 }
 
+int ct_log_expired(const struct ct_log *log, int64_t now_s)
+{
+    return log->has_interval && log->interval_end_s <= now_s;
+}
+
+long ct_loglist_choose(const struct ct_loglist *l, int64_t now_s, int follow,
+                       struct ct_log *out, size_t *n_expired)
+{
+    long n = 0;
+
+    *n_expired = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (!ct_log_selected(&l->logs[i]))
+            continue;
+        if (follow && ct_log_expired(&l->logs[i], now_s)) {
+            (*n_expired)++;
+            continue;
+        }
+        if (ct_log_copy(&l->logs[i], &out[n]) < 0) {
+            while (n > 0)
+                ct_log_free(&out[--n]);
+            return -1;
+        }
+        n++;
+    }
+    return n;
+}
+
+int64_t ct_logs_uncovered(const struct ct_log *logs, size_t n, int64_t from_s,
+                          int64_t to_s)
+{
+    int64_t t = from_s;
+
+    /* walk forward through the intervals that contain t */
+    while (t < to_s) {
+        int64_t reach = t;
+        for (size_t i = 0; i < n; i++) {
+            const struct ct_log *x = &logs[i];
+            if (x->state != CT_STATE_USABLE && x->state != CT_STATE_QUALIFIED)
+                continue;
+            if (!x->has_interval)
+                return -1;
+            if (x->interval_start_s <= t && x->interval_end_s > reach)
+                reach = x->interval_end_s;
+        }
+        if (reach == t)
+            return t;
+        t = reach;
+    }
+    return -1;
+}
+
+int ct_parse_time(const char *s, int64_t *out_s)
+{
+    struct tm tm;
+    const char *end;
+
+    if (!s)
+        return -1;
+    memset(&tm, 0, sizeof tm);
+    end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end)
+        return -1;
+    if (*end == '.') {
+        end++;
+        if (!isdigit((unsigned char)*end))
+            return -1;
+        while (isdigit((unsigned char)*end))
+            end++;
+    }
+    if ((*end != 'Z' && *end != 'z') || end[1])
+        return -1;
+    *out_s = (int64_t)timegm(&tm);
+    return 0;
+}
+
 int ct_url_normalize(const char *url, char *out, size_t outlen, char *err,
                      size_t errlen)
 {
@@ -252,6 +328,19 @@ static int parse_log(const struct json_value *o, const char *operator_name,
             goto fail;
         }
         l->has_final_tree_size = 1;
+    }
+    if (json_get(o, "temporal_interval")) {
+        const struct json_value *ti = json_get(o, "temporal_interval");
+        if (ct_parse_time(json_str(json_get(ti, "start_inclusive"), NULL),
+                          &l->interval_start_s) < 0 ||
+            ct_parse_time(json_str(json_get(ti, "end_exclusive"), NULL),
+                          &l->interval_end_s) < 0 ||
+            l->interval_end_s <= l->interval_start_s) {
+            err_set(err, errlen, "%s: temporal_interval without a valid "
+                    "start_inclusive and a later end_exclusive", l->url);
+            goto fail;
+        }
+        l->has_interval = 1;
     }
     return 0;
 fail:

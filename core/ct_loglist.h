@@ -49,6 +49,10 @@ struct ct_log {
     int has_final_tree_size;        /* readonly: stop at final_tree_head */
     uint64_t final_tree_size;
     uint32_t mmd_s;
+    /* temporal_interval: a shard takes only certificates whose notAfter
+    ** is in [interval_start_s, interval_end_s) (Unix seconds) */
+    int has_interval;
+    int64_t interval_start_s, interval_end_s;
 };
 
 struct ct_loglist {
@@ -78,6 +82,30 @@ long ct_loglist_age_days(const struct ct_loglist *l, long long now_unix_s);
 
 /* 1 if the log should be read, following the rules above. */
 int ct_log_selected(const struct ct_log *log);
+
+/* 1 if log is a shard whose temporal interval ended at or before now_s:
+** it can take no certificate from now on, so following it finds nothing
+** new. Logs without an interval never expire. */
+int ct_log_expired(const struct ct_log *log, int64_t now_s);
+
+/* Copies into out (room for l->n logs) every log of l to read: the
+** selected ones (ct_log_selected), and when following (follow != 0) not
+** the expired shards (ct_log_expired), counted in *n_expired. A backtest
+** keeps them: their past entries are still there. Returns how many logs
+** were copied (free each with ct_log_free), or -1 on OOM (none kept). */
+long ct_loglist_choose(const struct ct_loglist *l, int64_t now_s, int follow,
+                       struct ct_log *out, size_t *n_expired);
+
+/* The first instant in [from_s, to_s) for which none of logs[0..n) takes
+** certificates expiring then, or -1 if there is none. A usable or
+** qualified log takes the notAfter times of its temporal interval, or
+** all of them without one; a read-only (or any other) log takes none. */
+int64_t ct_logs_uncovered(const struct ct_log *logs, size_t n, int64_t from_s,
+                          int64_t to_s);
+
+/* Parses an RFC 3339 UTC time ("2025-05-05T12:54:12Z", fraction allowed)
+** into Unix seconds. Returns 0, or -1 if it is not one. */
+int ct_parse_time(const char *s, int64_t *out_s);
 
 const char *ct_log_state_name(enum ct_log_state s);
 

@@ -128,6 +128,8 @@ struct log_run {
     struct log_budget errlog;
     struct ct_tail tail;                /* tiled: partial tile waiting */
     int warned_short;                   /* backtest past the tree said */
+    int gave_up;                        /* backtest: abandoned (give_up_ms) */
+    char gave_up_msg[400];              /* why, and which entries are unread */
     /* for the status line */
     unsigned fail_streak;               /* failed requests since a success */
     int64_t failing_since_ms;
@@ -135,6 +137,7 @@ struct log_run {
     char last_error[160];
     uint64_t entries, entries_at_status;
     lws_sorted_usec_list_t wake;
+    lws_sorted_usec_list_t give_up_timer;
     lws_sorted_usec_list_t commit_timer;
     int done;
 };
@@ -194,6 +197,7 @@ static int64_t wall_ms(void)
 }
 
 static void pump(struct log_run *lr);
+static void fmt_duration(char *buf, size_t n, int64_t ms);
 
 /* ---- commits ------------------------------------------------------ */
 
@@ -297,6 +301,11 @@ static void push_retry(struct log_run *lr, uint64_t start, uint64_t end)
     lr->retry[lr->retry_n++] = (struct range){ start, end };
 }
 
+static void give_up_cb(lws_sorted_usec_list_t *sul)
+{
+    pump(lws_container_of(sul, struct log_run, give_up_timer));
+}
+
 static void fail_request(struct log_run *lr, struct slot *s, const char *why)
 {
     unsigned delay = ct_backoff_fail(&lr->backoff, s->retry_after_ms);
@@ -316,8 +325,14 @@ static void fail_request(struct log_run *lr, struct slot *s, const char *why)
     if (s->kind == REQ_ENTRIES && s->status == 404 && lr->api == CT_API_STATIC)
         lr->next_sth_ms = 0;
     lr->not_before_ms = mono_ms() + delay;
-    if (lr->fail_streak++ == 0)
+    if (lr->fail_streak++ == 0) {
         lr->failing_since_ms = mono_ms();
+        /* pump decides then, also if a request is stalled by then */
+        if (lr->src->cfg.give_up_ms && lr->src->ctx)
+            lws_sul_schedule(lr->src->ctx, 0, &lr->give_up_timer,
+                             give_up_cb, (lws_usec_t)lr->src->cfg.give_up_ms
+                             * LWS_US_PER_MS);
+    }
     lr->fail_total++;
     stats_add(&stats.ct_fetch_errors, 1);
     snprintf(lr->last_error, sizeof lr->last_error, "%s %s",
@@ -554,7 +569,10 @@ static void on_tile(struct log_run *lr, struct slot *s, const char *body,
     note_ok(lr);
     lr->entries += s->end - s->start + 1;
     stats_add(&stats.ct_entries, s->end - s->start + 1);
-    r = need_issuers(lr, &t, (size_t)(s->start - n * CT_TILE_WIDTH));
+    /* only --full messages carry the chain: lite ones need no issuer */
+    r = lr->src->cfg.full ? need_issuers(lr, &t, (size_t)(s->start - n *
+                                                         CT_TILE_WIDTH))
+                          : 1;
     if (r == 0) {
         struct parked *p = realloc(lr->parked, (lr->n_parked + 1) * sizeof *p);
         if (p) {
@@ -683,6 +701,11 @@ static void finish(struct slot *s, const char *error)
     s->wsi = NULL;
     if (lr->src->destroying) {
         /* the run is over: nothing to retry, nobody to pump */
+    } else if (lr->gave_up) {
+        /* cancelled by abandon(): its entries count as not read */
+        if (s->kind == REQ_ENTRIES)
+            push_retry(lr, s->start, s->end);
+        goto out;
     } else if (error) {
         fail_request(lr, s, error);
     } else if (s->too_big) {
@@ -737,7 +760,7 @@ out:
     free(s->body);
     s->body = NULL;
     s->len = s->cap = 0;
-    if (!lr->src->destroying)
+    if (!lr->src->destroying && !lr->gave_up)
         pump(lr);
 }
 
@@ -843,6 +866,74 @@ static uint64_t read_limit(struct log_run *lr)
     return limit;
 }
 
+/* Cancels a request in flight; finish() sees lr->gave_up. */
+static void cancel(struct slot *s)
+{
+    if (!s->busy)
+        return;
+    if (s->wsi)
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    finish(s, "abandoned");
+}
+
+/* Backtest: the log has failed every request for give_up_ms. Stops
+** reading it: requests in flight are cancelled, tiles waiting for issuers
+** go out without them, and the entries of the range that were not read
+** are logged as an error and kept in gave_up_msg for the exit status.
+** What was read is still delivered (pump drains the outbox). */
+static void abandon(struct log_run *lr, int64_t now)
+{
+    struct ct_src *src = lr->src;
+    /* stop_at 0: a read-only log with an empty final tree, nothing to read */
+    uint64_t lo = UINT64_MAX, hi = 0, unread = 0,
+             last = lr->stop_at ? lr->stop_at - 1 : 0;
+    char dur[32];
+
+    lr->gave_up = 1;
+    for (unsigned k = 0; k < MAX_PARALLEL; k++)
+        cancel(&lr->fetch[k]);
+    cancel(&lr->sth);
+    cancel(&lr->iss);
+    lr->iss_idx = -1;
+    for (size_t i = 0; i < lr->n_issuers; i++)
+        if (lr->issuers[i].state != ISS_OK)
+            lr->issuers[i].state = ISS_FAILED;
+    unpark(lr);
+    if (!lr->started)
+        lr->next = src->cfg.from;
+    for (size_t i = 0; i < lr->retry_n; i++) {
+        struct range r = lr->retry[i];
+        if (r.end > last)
+            r.end = last;
+        if (r.start > r.end || !lr->stop_at)
+            continue;
+        lo = r.start < lo ? r.start : lo;
+        hi = r.end > hi ? r.end : hi;
+        unread += r.end - r.start + 1;
+    }
+    lr->retry_n = 0;
+    if (lr->stop_at && lr->next <= last) {
+        lo = lr->next < lo ? lr->next : lo;
+        hi = last;
+        unread += last - lr->next + 1;
+    }
+    fmt_duration(dur, sizeof dur, now - lr->failing_since_ms);
+    if (unread == 0)
+        snprintf(lr->gave_up_msg, sizeof lr->gave_up_msg, "%s: gave up "
+                 "after %s of errors (last: %s); every entry was read",
+                 lr->name, dur, lr->last_error);
+    else if (unread == hi - lo + 1)
+        snprintf(lr->gave_up_msg, sizeof lr->gave_up_msg, "%s: gave up "
+                 "after %s of errors (last: %s); entries %" PRIu64 "..%"
+                 PRIu64 " not read", lr->name, dur, lr->last_error, lo, hi);
+    else
+        snprintf(lr->gave_up_msg, sizeof lr->gave_up_msg, "%s: gave up "
+                 "after %s of errors (last: %s); %" PRIu64 " entries "
+                 "between %" PRIu64 " and %" PRIu64 " not read", lr->name,
+                 dur, lr->last_error, unread, lo, hi);
+    log_error("%s", lr->gave_up_msg);
+}
+
 /* Does whatever the log can do now: deliver, ask for a tree head, start
 ** fetches; else arranges to be called again. */
 static void pump(struct log_run *lr)
@@ -856,6 +947,19 @@ static void pump(struct log_run *lr)
     if (!drain_outbox(lr))
         return;
     now = mono_ms();
+    if (!lr->gave_up && src->cfg.give_up_ms && lr->fail_streak &&
+        now - lr->failing_since_ms >= (int64_t)src->cfg.give_up_ms) {
+        abandon(lr, now);
+        if (!drain_outbox(lr))
+            return;
+    }
+    if (lr->gave_up) {
+        if (lr->n_parked == 0) {
+            lr->done = 1;
+            lws_cancel_service(src->ctx);
+        }
+        return;
+    }
     if (now < lr->not_before_ms) {
         schedule_wake(lr, lr->not_before_ms - now);
         return;
@@ -1003,7 +1107,8 @@ static void report_status(struct ct_src *src)
                      PRIu64 " lag=%" PRIu64 " rate=%.1f/s%s%s", lr->name, w,
                      lr->target, lr->target > w ? lr->target - w : 0,
                      (double)(lr->entries - lr->entries_at_status) / dt,
-                     lr->done ? " done" : "", fail);
+                     lr->gave_up ? " gave_up" : lr->done ? " done" : "",
+                     fail);
         }
         lr->entries_at_status = lr->entries;
     }
@@ -1159,6 +1264,26 @@ static int all_done(struct ct_src *src)
     return 1;
 }
 
+/* After a backtest: -1 with err naming the logs given up on (each was
+** logged in full when it happened), else 0. */
+static int gave_up_error(struct ct_src *src, char *err, size_t errlen)
+{
+    size_t n = 0, first = 0;
+
+    for (size_t k = 0; k < src->n; k++)
+        if (src->logs[k].gave_up && n++ == 0)
+            first = k;
+    if (n == 0)
+        return 0;
+    if (n == 1)
+        snprintf(err, errlen, "backtest incomplete: %s",
+                 src->logs[first].gave_up_msg);
+    else
+        snprintf(err, errlen, "backtest incomplete: gave up on %zu logs "
+                 "(see above), first %s", n, src->logs[first].gave_up_msg);
+    return -1;
+}
+
 static int src_run(struct source *s, struct intake *in, char *err,
                    size_t errlen)
 {
@@ -1201,7 +1326,7 @@ static int src_run(struct source *s, struct intake *in, char *err,
     while (!src->stop && !*in->stop && !all_done(src))
         if (lws_service(src->ctx, 0) < 0)
             break;
-    return 0;
+    return gave_up_error(src, err, errlen);
 }
 
 static void src_wake(struct source *s)

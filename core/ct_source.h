@@ -19,13 +19,17 @@
 ** Static-ct-api (tiled) logs: the checkpoint is the tree head (verified
 ** with the log list's key), ranges are whole data tiles (a partial tile
 ** only when the tree head does not allow the full one yet; gzip bodies
-** are inflated), and chain fingerprints are resolved through issuer/
-** (one fetch at a time, cached under <state_dir>/issuers); tiles wait
+** are inflated), and with `full` chain fingerprints are resolved through
+** issuer/ (one fetch at a time, cached under <state_dir>/issuers); tiles wait
 ** for their issuers, and an issuer the log does not have (404) leaves the
 ** chain without it instead of holding entries back. When caught up, the
 ** trailing partial tile is fetched only once it is partial_tile_age_ms
 ** old (or when a backtest range or a read-only log ends in it), not at
 ** every poll.
+**
+** Backtest: a log whose requests all fail for give_up_ms is abandoned;
+** the others are finished and run() returns -1 naming the entries not
+** read. Followed logs are retried forever.
 **
 ** Every stats_interval_s a status line per log (position, tree size, lag,
 ** and for a failing log since when and its last error) after one for all.
@@ -66,6 +70,8 @@ struct ct_source_config {
     unsigned commit_interval_ms;
     unsigned partial_tile_age_ms;   /* tiled: a partial tail tile waits */
     unsigned stats_interval_s;      /* status lines; 0 = none */
+    uint64_t give_up_ms;            /* backtest: a log with no answer this
+                                       long is abandoned; 0 = never */
     const char *user_agent;
 };
 

@@ -24,6 +24,9 @@ static const struct options option_defaults = {
     .rule_budget = 100000000,
     .rule_memory_bytes = 256u << 20,
     .rule_fail_limit = 100,
+    .ct_poll_ms = 10000,
+    .ct_partial_tile_age_ms = 300000,
+    .ct_give_up_s = 600,
 };
 
 static const char usage_text[] =
@@ -67,6 +70,16 @@ static const char usage_text[] =
 "      --full                 include chain and as_der, as /full-stream\n"
 "      --ct-parallel N        concurrent requests per log\n"
 "      --ct-rate R            requests per second per log\n"
+"      --ct-poll S            ask each log for a new tree head every S\n"
+"                             seconds when caught up (default 10)\n"
+"      --ct-partial-tile-age S  caught up with a tiled log, read its partial\n"
+"                             last tile once the entries in it are S seconds\n"
+"                             old, unless it fills first (default 300)\n"
+"      --ct-give-up S         backtest: give up on a log after S seconds\n"
+"                             without an answer, finish the other logs and\n"
+"                             exit 1 naming the entries not read (default\n"
+"                             600, 0 = never); followed logs are retried\n"
+"                             forever\n"
 "\n"
 "Rules:\n"
 "      --check                load and validate the rules, print every\n"
@@ -139,6 +152,9 @@ enum {
     OPT_FULL,
     OPT_CT_PARALLEL,
     OPT_CT_RATE,
+    OPT_CT_POLL,
+    OPT_CT_PARTIAL_TILE_AGE,
+    OPT_CT_GIVE_UP,
 };
 
 static const struct option long_options[] = {
@@ -160,6 +176,10 @@ static const struct option long_options[] = {
     { "full", no_argument, NULL, OPT_FULL },
     { "ct-parallel", required_argument, NULL, OPT_CT_PARALLEL },
     { "ct-rate", required_argument, NULL, OPT_CT_RATE },
+    { "ct-poll", required_argument, NULL, OPT_CT_POLL },
+    { "ct-partial-tile-age", required_argument, NULL,
+      OPT_CT_PARTIAL_TILE_AGE },
+    { "ct-give-up", required_argument, NULL, OPT_CT_GIVE_UP },
     { "replay", required_argument, NULL, 'r' },
     { "workers", required_argument, NULL, 'w' },
     { "max-messages", required_argument, NULL, 'n' },
@@ -225,6 +245,24 @@ static int parse_count(const char *s, unsigned long long min,
     return 0;
 }
 
+/* Parses a decimal number of seconds in [min_s, max_s] ("2", "0.5") into
+** whole milliseconds. */
+static int parse_seconds_ms(const char *s, double min_s, double max_s,
+                            unsigned *out_ms)
+{
+    char *end;
+    double v;
+
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= min_s && v <= max_s))
+        return -1;
+    *out_ms = (unsigned)(v * 1000.0 + 0.5);
+    return 0;
+}
+
 static int push_str(const char ***v, size_t *n, const char *s)
 {
     const char **nv = realloc(*v, (*n + 1) * sizeof(**v));
@@ -250,6 +288,16 @@ static enum options_result check_combination(struct options *o, char *err,
                    o->from_given || o->to_given || o->full)) {
         snprintf(err, errlen, "--log-list, --ct-log, --state-dir, --from, "
                  "--to and --full go with --ct");
+        return OPTIONS_ERROR;
+    }
+    if (!o->ct && o->ct_tuning_given) {
+        snprintf(err, errlen, "--ct-parallel, --ct-rate, --ct-poll, "
+                 "--ct-partial-tile-age and --ct-give-up go with --ct");
+        return OPTIONS_ERROR;
+    }
+    if (o->ct_give_up_given && !o->from_given) {
+        snprintf(err, errlen, "--ct-give-up applies to a backtest (--from N "
+                 "--to M): a followed log is retried until it answers");
         return OPTIONS_ERROR;
     }
     if (o->from_given != o->to_given || (o->from_given && o->from > o->to)) {
@@ -367,14 +415,43 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
             if (parse_count(optarg, 1, 64, 0, &v) < 0)
                 goto bad_value;
             o->ct_parallel = (unsigned)v;
+            o->ct_tuning_given = 1;
             break;
         case OPT_CT_RATE: {
             char *end;
             o->ct_rate = strtod(optarg, &end);
             if (*end || !(o->ct_rate > 0))
                 goto bad_value;
+            o->ct_tuning_given = 1;
             break;
         }
+        case OPT_CT_POLL:       /* a tree head at most 10 times a second */
+            if (parse_seconds_ms(optarg, 0.1, 86400, &o->ct_poll_ms) < 0) {
+                snprintf(err, errlen, "--ct-poll '%s': seconds between tree "
+                         "heads, from 0.1 to 86400", optarg);
+                return OPTIONS_ERROR;
+            }
+            o->ct_tuning_given = 1;
+            break;
+        case OPT_CT_PARTIAL_TILE_AGE:
+            if (parse_seconds_ms(optarg, 0, 86400,
+                                 &o->ct_partial_tile_age_ms) < 0) {
+                snprintf(err, errlen, "--ct-partial-tile-age '%s': seconds, "
+                         "from 0 (read it at once) to 86400", optarg);
+                return OPTIONS_ERROR;
+            }
+            o->ct_tuning_given = 1;
+            break;
+        case OPT_CT_GIVE_UP:
+            if (parse_count(optarg, 0, 7 * 86400, 0, &v) < 0) {
+                snprintf(err, errlen, "--ct-give-up '%s': whole seconds, from "
+                         "0 (never) to 604800", optarg);
+                return OPTIONS_ERROR;
+            }
+            o->ct_give_up_s = (unsigned)v;
+            o->ct_give_up_given = 1;
+            o->ct_tuning_given = 1;
+            break;
         case 'w':
             if (parse_count(optarg, 1, 256, 0, &v) < 0)
                 goto bad_value;

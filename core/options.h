@@ -52,6 +52,11 @@ struct options {
     int full;                       /* --full: chain and as_der */
     unsigned ct_parallel;           /* --ct-parallel, 0 = default */
     double ct_rate;                 /* --ct-rate requests/s per log */
+    unsigned ct_poll_ms;            /* --ct-poll, tree heads; default 10 s */
+    unsigned ct_partial_tile_age_ms; /* --ct-partial-tile-age, default 300 s */
+    unsigned ct_give_up_s;          /* --ct-give-up, backtest; 0 = never */
+    int ct_tuning_given;            /* any --ct-* tuning option */
+    int ct_give_up_given;
 
     /* pipeline */
     int workers;                    /* -w, default: online CPUs */

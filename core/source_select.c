@@ -21,6 +21,10 @@
 ** each, and new ones open ahead of time: a list much older than this has
 ** missed some. */
 #define LOG_LIST_STALE_DAYS 90
+/* Certificates issued today are valid up to 200 days (398 before March
+** 2026): a list must have shards for at least the next six months, or
+** some of today's certificates are in logs it does not name. */
+#define LOG_LIST_HORIZON_S (180 * 86400LL)
 
 void source_done(void *arg, uint64_t seq)
 {
@@ -47,8 +51,43 @@ static int make_dirs(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* One warning when the list is old or has no shard for certificates
+** expiring in the coming months: either way new certificates go to logs
+** certmon does not read. */
+static void warn_if_stale(const struct ct_loglist *list, const char *path,
+                          const struct ct_log *logs, size_t n,
+                          const char *home, int64_t now_s)
+{
+    long age = ct_loglist_age_days(list, (long long)now_s);
+    int64_t gap = ct_logs_uncovered(logs, n, now_s,
+                                    now_s + LOG_LIST_HORIZON_S);
+    char why[256], day[32] = "";
+    struct tm tm;
+    time_t t = (time_t)gap;
+
+    if (age <= LOG_LIST_STALE_DAYS && gap < 0)
+        return;
+    if (gap >= 0 && gmtime_r(&t, &tm))
+        strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    if (age > LOG_LIST_STALE_DAYS && gap >= 0)
+        snprintf(why, sizeof why, "is %ld days old and none of its logs "
+                 "takes certificates expiring from %s on", age, day);
+    else if (age > LOG_LIST_STALE_DAYS)
+        snprintf(why, sizeof why, "is %ld days old: logs opened since are "
+                 "not in it", age);
+    else
+        snprintf(why, sizeof why, "has no log that takes certificates "
+                 "expiring from %s on", day);
+    log_warn("the CT log list %s (of %s) %s: newer logs are not read and "
+             "their certificates are missed; refresh it, see "
+             "%s/scripts/ct/README.md", path,
+             list->timestamp ? list->timestamp : "unknown date", why, home);
+}
+
 /* The logs to read: the --ct-log URLs (named from the list when it has
-** them), else every log the list selects. Fills *logs (owned copies). */
+** them, read even if their shard has expired), else every log the list
+** selects, without expired shards when following. Fills *logs (owned
+** copies). */
 static int choose_logs(const struct options *o, const char *home,
                        struct ct_log **logs, size_t *n, char *err,
                        size_t errlen)
@@ -56,7 +95,9 @@ static int choose_logs(const struct options *o, const char *home,
     char path[PATH_MAX];
     struct ct_loglist list = { 0 };
     int have_list = 0, rc = -1;
-    long age;
+    int64_t now_s = (int64_t)time(NULL);
+    size_t expired = 0;
+    long got;
 
     *logs = NULL;
     *n = 0;
@@ -68,6 +109,8 @@ static int choose_logs(const struct options *o, const char *home,
         have_list = 1;
     else if (o->log_list_path || !o->n_ct_logs)
         return -1;      /* the list was asked for, or is all we have */
+    if (have_list && list.n_invalid)
+        log_warn("%s: %s", path, err);     /* says which and why */
     *logs = calloc(o->n_ct_logs ? o->n_ct_logs : list.n ? list.n : 1,
                    sizeof(**logs));
     if (!*logs) {
@@ -81,58 +124,38 @@ static int choose_logs(const struct options *o, const char *home,
                 goto done;
             (*n)++;
         }
-    } else {
-        for (size_t i = 0; i < list.n; i++) {
-            if (!ct_log_selected(&list.logs[i]))
-                continue;
-            if (ct_log_copy(&list.logs[i], &(*logs)[*n]) < 0) {
-                snprintf(err, errlen, "out of memory");
-                goto done;
-            }
-            (*n)++;
-        }
-        if (*n == 0) {
+        rc = 0;
+        goto done;
+    }
+    got = ct_loglist_choose(&list, now_s, !o->backtest, *logs, &expired);
+    if (got < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    *n = (size_t)got;
+    if (expired)
+        log_info("%s: %zu log%s not read: shards for certificates that "
+                 "expired before now (temporal_interval)", path, expired,
+                 expired == 1 ? "" : "s");
+    if (*n == 0) {
+        if (expired)
+            snprintf(err, errlen, "%s selects no log that can still take "
+                     "certificates (%zu expired shards); refresh it: see "
+                     "%s/scripts/ct/README.md", path, expired, home);
+        else
             snprintf(err, errlen, "%s selects no log (usable, qualified or "
                      "readonly)", path);
-            goto done;
-        }
-        log_info("reading %zu logs from %s (list of %s)", *n, path,
-                 list.timestamp ? list.timestamp : "unknown date");
-        age = ct_loglist_age_days(&list, (long long)time(NULL));
-        if (age > LOG_LIST_STALE_DAYS)
-            log_warn("the log list %s is %ld days old: logs opened since "
-                     "then are not read (new certificates go to new log "
-                     "shards every six months); refresh it, see README",
-                     path, age);
+        goto done;
     }
+    log_info("reading %zu log%s from %s (list of %s)", *n,
+             *n == 1 ? "" : "s", path,
+             list.timestamp ? list.timestamp : "unknown date");
+    warn_if_stale(&list, path, *logs, *n, home, now_s);
     rc = 0;
 done:
     if (have_list)
         ct_loglist_free(&list);
     return rc;
-}
-
-/* Reads environment variable name, in seconds (a decimal number, at
-** least min_s), into *ms when it is set. Returns 0, or -1 with err set if
-** it is not such a number of seconds. */
-static int env_ms(const char *name, double min_s, unsigned *ms, char *err,
-                  size_t errlen)
-{
-    const char *v = getenv(name);
-    char *end;
-    double s;
-
-    if (!v || !*v)
-        return 0;
-    errno = 0;
-    s = strtod(v, &end);
-    if (end == v || *end || errno || !(s >= min_s) || s > 86400.0 * 7) {
-        snprintf(err, errlen, "%s=%s: not a number of seconds (%g to "
-                 "604800)", name, v, min_s);
-        return -1;
-    }
-    *ms = (unsigned)(s * 1000.0 + 0.5);
-    return 0;
 }
 
 static struct source *make_ct(const struct options *o, const char *home,
@@ -163,11 +186,9 @@ static struct source *make_ct(const struct options *o, const char *home,
     if (o->ct_rate > 0)
         cc.requests_per_s = o->ct_rate;
     cc.stats_interval_s = o->stats_interval_s;
-    /* for tests and impatient users; options would be better */
-    if (env_ms("CERTMON_CT_PARTIAL_TILE_S", 0, &cc.partial_tile_age_ms,
-               err, errlen) < 0 ||
-        env_ms("CERTMON_CT_POLL_S", 0.1, &cc.poll_ms, err, errlen) < 0)
-        goto done;
+    cc.poll_ms = o->ct_poll_ms;
+    cc.partial_tile_age_ms = o->ct_partial_tile_age_ms;
+    cc.give_up_ms = o->backtest ? o->ct_give_up_s * 1000ull : 0;
     cc.state_dir = NULL;
     if (o->state_dir) {
         cc.state_dir = o->state_dir;

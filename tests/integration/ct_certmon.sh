@@ -30,9 +30,7 @@ HOME=$T/home; export HOME; unset XDG_STATE_HOME
 # issuers and tiles come quickly from 127.0.0.1: no need to be polite;
 # poll tree heads every second; a trailing partial tile is read at once
 # (the wait certmon normally makes has its own test below)
-FAST="--ct-rate 200 --stats-interval 0"
-CERTMON_CT_POLL_S=1 CERTMON_CT_PARTIAL_TILE_S=0
-export CERTMON_CT_POLL_S CERTMON_CT_PARTIAL_TILE_S
+FAST="--ct-rate 200 --stats-interval 0 --ct-poll 1 --ct-partial-tile-age 0"
 
 cat >"$T/each.lua" <<'EOF'
 local certmon = require "certmon"
@@ -142,6 +140,9 @@ check "backtest tiled lite: no chain, no as_der" \
     sh -c "! grep -v '\"chain\":-1,\"der\":false' '$T/bt3' | grep -q ."
 check "backtest tiled: the partial tile was read as one" \
     grep -q '^GET /tiled/tile/data/002.p/188 200' "$T/a.req"
+# regression: lite messages have no chain, yet issuers were fetched
+check "backtest tiled lite: no issuer fetched" \
+    sh -c "! grep -q '^GET /tiled/issuer/' '$T/a.req'"
 
 bt bt4 "$TILEDURL" 0 255 --full
 expect_eq "backtest tiled --full: exits 0" "$rc" 0
@@ -328,7 +329,7 @@ check "fault 429: its Retry-After was logged" \
     grep -q 'HTTP 429.*retry' "$T/f-429.err"
 fault_run html-500 ' 500$' --fail-html 3
 fault_run smaller-tree-head 'old-tree-head' --old-sth 2 --initial 100 --grow 100
-fault_run stall ' 0$' --stall 15
+fault_run stall ' 0$' --stall 4
 fault_run growing-log 'tile/data/000.p/' --initial 60 --grow 100
 fault_run gzip-tiles 'tile/data/000 200' --gzip
 
@@ -374,6 +375,188 @@ check "summary: CT entries and fetch errors counted" \
            [ $(summary_field "$T/dead.err" ct_fetch_errors) -gt 0 ]"
 stop "$e_pid"
 
+# ---- backtest: give up on a dead log, finish the others -------------------
+# Each dead log gives up after --ct-give-up seconds of failed requests;
+# the live log's range is read completely; the exit status is 1 and the
+# error names the log and the entries it did not read. A log that stalls
+# fails only when its request times out or the fake log drops it: that
+# case runs in the background while the others go on.
+fake st --repeat 40 --stall 1
+"$CERTMON" --ct --ct-log "http://127.0.0.1:$st_port/rfc/" --from 0 --to 49 \
+    --ct-give-up 2 $FAST -o "$T/gs" "$T/each.lua" 2>"$T/gs.err" &
+gs_pid=$!
+fake g --repeat 40
+GLIVE="http://127.0.0.1:$g_port/rfc/"
+timeout 120 "$CERTMON" --ct --log-list "$T/g.ll" --ct-log "$DEADURL" \
+    --ct-log "$GLIVE" --from 0 --to 199 --ct-give-up 3 $FAST -w 2 \
+    -o "$T/gd" "$T/each.lua" 2>"$T/gd.err"
+rc=$?
+expect_eq "give up, connection refused: exit 1" "$rc" 1
+check "give up: the live log's range is read completely" \
+    exactly 0 199 "$RFC" "$T/gd"
+check "give up: the error names the log, how long and the entries not read" \
+    grep -Eq "error: $DEADURL: gave up after [0-9]+s of errors \(last: tree head connection failed.*\); entries 0\.\.199 not read" \
+    "$T/gd.err"
+check "give up: the exit error says the backtest is incomplete" \
+    grep -q "backtest incomplete: $DEADURL: gave up" "$T/gd.err"
+check "give up: the summary still comes" grep -q '^certmon: certs=200 ' \
+    "$T/gd.err"
+stop "$g_pid"
+
+# a log that answers, then fails every request: what it served is read,
+# the rest is named. One request at a time, 20 entries an answer: the
+# tree head and five get-entries succeed (entries 0..99).
+fake h5 --repeat 40 --batch-cap 20 --fail-after 6
+timeout 120 "$CERTMON" --ct --log-list "$T/h5.ll" \
+    --ct-log "http://127.0.0.1:$h5_port/rfc/" --from 0 --to 199 \
+    --ct-give-up 3 --ct-parallel 1 $FAST -o "$T/gh" "$T/each.lua" \
+    2>"$T/gh.err"
+rc=$?
+expect_eq "give up after HTTP 500s: exit 1" "$rc" 1
+first_unread=$(sed -n 's/.*gave up after .*; entries \([0-9]*\)\.\.199 not read.*/\1/p' \
+    "$T/gh.err" | head -n 1)
+check "give up after HTTP 500s: error names the last error and the unread range" \
+    sh -c "[ -n '$first_unread' ] &&
+           grep -q 'gave up after [0-9]*s of errors (last: get-entries HTTP 500)' '$T/gh.err'"
+check "give up after HTTP 500s: what came before is read, exactly what the error does not name" \
+    exactly 0 $((${first_unread:-1} - 1)) "$RFC" "$T/gh"
+check "give up after HTTP 500s: the log really failed midway" \
+    sh -c "[ '${first_unread:-0}' -gt 0 ] && [ '${first_unread:-200}' -lt 200 ]"
+stop "$h5_pid"
+
+# a log that is down, then comes back within the limit: it finishes
+fake rb --repeat 40
+rb_port0=$rb_port
+stop "$rb_pid"
+timeout 180 "$CERTMON" --ct --ct-log "http://127.0.0.1:$rb_port0/rfc/" \
+    --from 0 --to 149 --ct-give-up 60 $FAST -o "$T/gr" "$T/each.lua" \
+    2>"$T/gr.err" &
+cm=$!
+wait_for "[ \$(grep -c 'connection failed' '$T/gr.err') -ge 1 ]" 30
+sleep 3
+fake rb --repeat 40 --port "$rb_port0"
+wait "$cm"; rc=$?
+expect_eq "a log back within the limit: the backtest exits 0" "$rc" 0
+check "a log back within the limit: its range is read completely" \
+    exactly 0 149 "http://127.0.0.1:$rb_port0/rfc/" "$T/gr"
+check "a log back within the limit: it had failed first" \
+    grep -q "tree head connection failed" "$T/gr.err"
+check "a log back within the limit: no give-up" \
+    sh -c "! grep -q 'gave up' '$T/gr.err'"
+stop "$rb_pid"
+
+# following (no --to), a log is never given up: down longer than the
+# limits above, reported as failing in the status line, read once back
+fake fw --repeat 40
+fw_port0=$fw_port
+stop "$fw_pid"
+"$CERTMON" --ct --ct-log "http://127.0.0.1:$fw_port0/rfc/" \
+    --state-dir "$T/st-fw" --ct-start oldest $FAST --stats-interval 1 \
+    -o "$T/gf" "$T/each.lua" 2>"$T/gf.err" &
+cm=$!
+wait_for "grep -q 'failing_for=[5-9]s' '$T/gf.err'" 60
+fake fw --repeat 40 --port "$fw_port0"
+wait_for "[ \$(count_unique 'http://127.0.0.1:$fw_port0/rfc/' '$T/gf') -ge $M ]" 120
+kill -TERM "$cm"; wait "$cm"; rc=$?
+expect_eq "following: a log down for a while stops cleanly" "$rc" 0
+check "following: the log down for 5 s was reported failing in the status line" \
+    grep -q "status: ct log=\"http://127.0.0.1:$fw_port0/rfc/\" not_started failing_for=[5-9]s" \
+    "$T/gf.err"
+check "following: once back, every entry is read" \
+    exactly 0 $((M - 1)) "http://127.0.0.1:$fw_port0/rfc/" "$T/gf"
+check "following: never given up" sh -c "! grep -q 'gave up' '$T/gf.err'"
+stop "$fw_pid"
+
+# the stalled log, started above
+wait_for "! kill -0 $gs_pid 2>/dev/null" 120
+wait "$gs_pid"; rc=$?
+expect_eq "give up on a log that stalls: exit 1" "$rc" 1
+check "give up on a log that stalls: named, with its entries" \
+    grep -Eq "gave up after [0-9]+s of errors \(last: tree head (timed out|connection closed early)\); entries 0\.\.49 not read" \
+    "$T/gs.err"
+stop "$st_pid"
+
+# ---- shards by expiry date, and stale log lists -----------------------------
+# A log list's temporal_interval says which certificates (by notAfter) a
+# shard takes. Following, a shard that ended takes nothing new and is not
+# read; a backtest and --ct-log read it anyway. A list that is old, or
+# that has no log for certificates expiring in the next six months, gets
+# one warning that says how to refresh it.
+NOW=$(date -u +%s)
+ts() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+DAY=86400
+FRESH=$(ts $((NOW - DAY)))
+ENDED="$(ts $((NOW - 730 * DAY))),$(ts $((NOW - 365 * DAY)))"
+fake tp --repeat 10 --list-timestamp "$FRESH" --rfc-interval "$ENDED" \
+    --tiled-interval "$(ts $((NOW - 365 * DAY))),$(ts $((NOW + 730 * DAY)))"
+"$CERTMON" --ct --log-list "$T/tp.ll" --state-dir "$T/st-tp" \
+    --ct-start oldest $FAST -o "$T/tp1" "$T/each.lua" 2>"$T/tp1.err" &
+cm=$!
+wait_for "[ \$(count_unique '$TILED' '$T/tp1') -ge 70 ] &&
+          [ \$(grep -c '^GET /tiled/checkpoint' '$T/tp.req') -ge 3 ]" 60
+kill -TERM "$cm"; wait "$cm"
+check "following: the current shard is read" exactly 0 69 "$TILED" "$T/tp1"
+check "following: the shard that ended is not asked anything" \
+    sh -c "! grep -q '^GET /rfc/' '$T/tp.req'"
+check "following: the skipped shard is said once" \
+    sh -c "[ \$(grep -c '1 log not read: shards for certificates that expired before now' '$T/tp1.err') -eq 1 ] &&
+           grep -q 'reading 1 log from' '$T/tp1.err'"
+check "a fresh list that covers the coming months: no warning" \
+    sh -c "! grep -q 'CT log list' '$T/tp1.err'"
+timeout 120 "$CERTMON" --ct --log-list "$T/tp.ll" --from 0 --to 9 $FAST \
+    -o "$T/tp2" "$T/each.lua" 2>"$T/tp2.err"
+expect_eq "backtest over a list: exits 0" "$?" 0
+check "backtest over a list: the ended shard is read too" \
+    exactly 0 9 "$RFC" "$T/tp2"
+check "backtest over a list: and the current one" exactly 0 9 "$TILED" "$T/tp2"
+timeout 120 "$CERTMON" --ct --log-list "$T/tp.ll" --state-dir "$T/st-tp3" \
+    --ct-log "http://127.0.0.1:$tp_port/rfc/" --ct-start oldest $FAST \
+    -o "$T/tp3" "$T/each.lua" 2>"$T/tp3.err" &
+cm=$!
+wait_for "[ \$(count_unique '$RFC' '$T/tp3') -ge 70 ]" 60
+kill -TERM "$cm"; wait "$cm"
+check "following --ct-log: an ended shard is read as asked" \
+    exactly 0 69 "$RFC" "$T/tp3"
+stop "$tp_pid"
+
+# every selected shard has ended: nothing to follow, a clear error
+fake te --repeat 1 --list-timestamp "$FRESH" --rfc-interval "$ENDED" \
+    --tiled-interval "$ENDED"
+"$CERTMON" --ct --log-list "$T/te.ll" --state-dir "$T/st-te" $FAST \
+    "$T/each.lua" >/dev/null 2>"$T/te.err"
+rc=$?
+expect_eq "only ended shards: exit 1" "$rc" 1
+check "only ended shards: the error says so and how to refresh" \
+    grep -q "selects no log that can still take certificates (2 expired shards); refresh it: see .*scripts/ct/README.md" \
+    "$T/te.err"
+stop "$te_pid"
+
+# stale_case NAME FAKE-ARGS...: a one-entry backtest over the fake's list;
+# its stderr in $T/NAME.err
+stale_case() {
+    sname=$1; shift
+    fake "$sname" --repeat 1 "$@"
+    timeout 60 "$CERTMON" --ct --log-list "$T/$sname.ll" --from 0 --to 0 \
+        $FAST -o "$T/$sname.out" "$T/each.lua" 2>"$T/$sname.err"
+    expect_eq "stale list $sname: the backtest still runs" "$?" 0
+    eval "stop \$${sname}_pid"
+}
+stale_case old --list-timestamp "$(ts $((NOW - 200 * DAY)))"
+check "a list 200 days old: one warning, how old, how to refresh" \
+    sh -c "[ \$(grep -c 'CT log list' '$T/old.err') -eq 1 ] &&
+           grep -q 'warning: the CT log list $T/old.ll (of .*) is 200 days old: logs opened since are not in it: newer logs are not read and their certificates are missed; refresh it, see .*/scripts/ct/README.md' '$T/old.err'"
+SOON=$((NOW + 30 * DAY))
+stale_case gap --list-timestamp "$FRESH" --rfc-interval "$ENDED" \
+    --tiled-interval "$(ts $((NOW - 300 * DAY))),$(ts $SOON)"
+check "a fresh list without shards for the coming months: one warning from when" \
+    sh -c "[ \$(grep -c 'CT log list' '$T/gap.err') -eq 1 ] &&
+           grep -q 'has no log that takes certificates expiring from $(date -u -d "@$SOON" +%Y-%m-%d) on: newer logs are not read' '$T/gap.err'"
+stale_case both --list-timestamp "$(ts $((NOW - 400 * DAY)))" \
+    --rfc-interval "$ENDED" --tiled-interval "$(ts $((NOW - 300 * DAY))),$(ts $SOON)"
+check "an old list without shards for the coming months: one warning for both" \
+    sh -c "[ \$(grep -c 'CT log list' '$T/both.err') -eq 1 ] &&
+           grep -q 'is 400 days old and none of its logs takes certificates expiring from $(date -u -d "@$SOON" +%Y-%m-%d) on' '$T/both.err'"
+
 # ---- the partial tile at the end of a tiled log ---------------------------
 # 280 entries: tile 000 is full, 001 has 24. Caught up, those 24 wait
 # (default: 5 minutes) while the tree head is polled; then they are read
@@ -381,9 +564,10 @@ stop "$e_pid"
 fake p --repeat 40
 partial() { grep -c "^GET /tiled/tile/data/001.p/" "$T/p.req"; }
 polls() { grep -c "^GET /tiled/checkpoint" "$T/p.req"; }
-CERTMON_CT_PARTIAL_TILE_S=300 "$CERTMON" --ct --log-list "$T/p.ll" \
+"$CERTMON" --ct --log-list "$T/p.ll" \
     --ct-log "http://127.0.0.1:$p_port/tiled/" --state-dir "$T/st-p" \
-    --ct-start oldest $FAST -o "$T/p1" "$T/each.lua" 2>"$T/p1.err" &
+    --ct-start oldest $FAST --ct-partial-tile-age 300 -o "$T/p1" \
+    "$T/each.lua" 2>"$T/p1.err" &
 cm=$!
 wait_for "[ \$(count_unique '$TILED' '$T/p1') -ge 256 ] && [ \$(polls) -ge 6 ]" 60
 kill -TERM "$cm"; wait "$cm"
@@ -391,9 +575,9 @@ check "partial tile: the full tile is read at once" \
     exactly 0 255 "$TILED" "$T/p1"
 expect_eq "partial tile: not fetched while young, through $(polls) polls" \
     "$(partial)" 0
-CERTMON_CT_PARTIAL_TILE_S=1 "$CERTMON" --ct --log-list "$T/p.ll" \
+"$CERTMON" --ct --log-list "$T/p.ll" \
     --ct-log "http://127.0.0.1:$p_port/tiled/" --state-dir "$T/st-p" \
-    $FAST -o "$T/p2" "$T/each.lua" 2>"$T/p2.err" &
+    $FAST --ct-partial-tile-age 1 -o "$T/p2" "$T/each.lua" 2>"$T/p2.err" &
 cm=$!
 wait_for "[ \$(count_unique '$TILED' '$T/p2') -ge 24 ]" 60
 n0=$(polls)
@@ -481,8 +665,7 @@ fi
 # ---- usage errors -----------------------------------------------------------
 usage() {   # usage NAME WANT-RC MESSAGE ARGS...
     uname=$1 want=$2 msg=$3; shift 3
-    poll=1; case $uname in *POLL_S*) poll=0;; esac
-    CERTMON_CT_POLL_S=$poll "$CERTMON" "$@" "$T/each.lua" >"$T/usage.out" 2>"$T/usage.err"
+    "$CERTMON" "$@" "$T/each.lua" >"$T/usage.out" 2>"$T/usage.err"
     got=$?
     if [ "$got" -eq "$want" ] && grep -q -- "$msg" "$T/usage.err"; then
         ok "$uname: exit $want with a clear message"
@@ -500,8 +683,23 @@ usage "a bad --ct-start" 2 "ct-start" --ct --ct-start later
 usage "--from without --ct" 2 "go with --ct" -r /dev/null --from 1 --to 2
 usage "a missing --ca-file" 1 "ca-file $T/nope.pem" \
     --ct --ct-log "$RFCURL" --from 1 --to 2 --ca-file "$T/nope.pem"
-usage "a bad CERTMON_CT_POLL_S" 1 "CERTMON_CT_POLL_S=0" \
-    --ct --ct-log "$RFCURL" --from 1 --to 2
+usage "--ct-poll 0" 2 "ct-poll '0': seconds between tree heads, from 0.1" \
+    --ct --ct-log "$RFCURL" --from 1 --to 2 --ct-poll 0
+usage "--ct-poll not a number" 2 "ct-poll '1s'" --ct --ct-poll 1s
+usage "--ct-partial-tile-age negative" 2 "ct-partial-tile-age '-1': seconds" \
+    --ct --ct-partial-tile-age -1
+usage "--ct-poll without --ct" 2 "go with --ct" -r /dev/null --ct-poll 5
+usage "--ct-give-up without a backtest" 2 "applies to a backtest" \
+    --ct --ct-give-up 5
+usage "--ct-give-up not whole seconds" 2 "ct-give-up '2.5': whole seconds" \
+    --ct --ct-give-up 2.5 --from 1 --to 2
+check "--help shows the CT tuning options" sh -c \
+    "'$CERTMON' --help | grep -q -- '--ct-poll S' &&
+     '$CERTMON' --help | grep -q -- '--ct-partial-tile-age S' &&
+     '$CERTMON' --help | grep -q -- '--ct-give-up S'"
+check "the environment knobs are gone" sh -c \
+    "CERTMON_CT_POLL_S=0 '$CERTMON' --ct --ct-log '$RFCURL' --from 0 --to 3 \
+     --ct-rate 200 --stats-interval 0 -o '$T/noenv' '$T/each.lua' 2>/dev/null"
 usage "a --ct-log that is not http(s)" 1 "ftp://x" \
     --ct --ct-log ftp://x/ --from 1 --to 2
 

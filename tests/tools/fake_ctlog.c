@@ -21,10 +21,15 @@
 **   --fail-html N      500 with an HTML body
 **   --old-sth N        the tree head of half the current size
 **   --stall N          never answer
+**   --fail-after N     every request after the Nth: 500 with an HTML body
 **   --initial N --grow K   the visible tree starts at N entries and grows
 **                      by K at each tree-head request
 **   --gzip             data tiles sent with Content-Encoding: gzip
 **   --tls-cert F --tls-key F   serve HTTPS (the log list says https://)
+**
+** Log list (--loglist): --list-timestamp T sets log_list_timestamp
+** (default 2026-01-01T00:00:00Z); --rfc-interval START,END and
+** --tiled-interval START,END give a log a temporal_interval (RFC 3339).
 **
 ** Prints "port P" on stdout (and to --port-file) once listening; each
 ** request is logged as "METHOD PATH STATUS" to --log (status 0: stalled;
@@ -83,9 +88,12 @@ static struct {
     int port;
     /* faults */
     unsigned batch_cap, fail_429, retry_after_s, fail_html, old_sth, stall;
+    unsigned long fail_after;
     uint64_t visible, grow;
     int gzip;
     int tls;
+    const char *list_timestamp;
+    const char *interval[2][2];          /* rfc, tiled: start, end */
     unsigned long requests;
     int served_old;                      /* this request got --old-sth */
     FILE *log;
@@ -595,7 +603,8 @@ static void route(struct lws *wsi, struct pss *s, const char *uri)
         snprintf(s->extra_val, sizeof s->extra_val, "%u", g.retry_after_s);
         return;
     }
-    if (g.fail_html && g.requests % g.fail_html == 0) {
+    if ((g.fail_html && g.requests % g.fail_html == 0) ||
+        (g.fail_after && g.requests > g.fail_after)) {
         respond(s, 500, "text/html", html, sizeof html - 1);
         return;
     }
@@ -715,6 +724,31 @@ static void write_usable(struct json_buf *b)
     jb_obj_end(b);
 }
 
+static void write_interval(struct json_buf *b, int k)
+{
+    if (!g.interval[k][0])
+        return;
+    jb_key(b, "temporal_interval");
+    jb_obj_begin(b);
+    jb_key(b, "start_inclusive");
+    jb_cstr(b, g.interval[k][0]);
+    jb_key(b, "end_exclusive");
+    jb_cstr(b, g.interval[k][1]);
+    jb_obj_end(b);
+}
+
+/* "START,END" into g.interval[k] (points into arg, which it cuts). */
+static void parse_interval(char *arg, int k)
+{
+    char *comma = strchr(arg, ',');
+
+    if (!comma)
+        die("--rfc-interval/--tiled-interval START,END");
+    *comma = '\0';
+    g.interval[k][0] = arg;
+    g.interval[k][1] = comma + 1;
+}
+
 static void write_loglist(const char *path)
 {
     struct json_buf b;
@@ -732,7 +766,7 @@ static void write_loglist(const char *path)
     jb_key(&b, "version");
     jb_cstr(&b, "1.0");
     jb_key(&b, "log_list_timestamp");
-    jb_cstr(&b, "2026-01-01T00:00:00Z");
+    jb_cstr(&b, g.list_timestamp ? g.list_timestamp : "2026-01-01T00:00:00Z");
     jb_key(&b, "operators");
     jb_arr_begin(&b);
     jb_obj_begin(&b);
@@ -755,6 +789,7 @@ static void write_loglist(const char *path)
     jb_int(&b, 60);
     jb_key(&b, "state");
     write_usable(&b);
+    write_interval(&b, 0);
     jb_obj_end(&b);
     jb_arr_end(&b);
     jb_key(&b, "tiled_logs");
@@ -777,6 +812,8 @@ static void write_loglist(const char *path)
         jb_int(&b, 60);
         jb_key(&b, "state");
         write_usable(&b);
+        if (k == 0)
+            write_interval(&b, 1);
         jb_obj_end(&b);
     }
     jb_arr_end(&b);
@@ -810,11 +847,15 @@ int main(int argc, char **argv)
         { "fail-html", required_argument, NULL, 'h' },
         { "old-sth", required_argument, NULL, 'o' },
         { "stall", required_argument, NULL, 's' },
+        { "fail-after", required_argument, NULL, 'F' },
         { "initial", required_argument, NULL, 'i' },
         { "grow", required_argument, NULL, 'g' },
         { "gzip", no_argument, NULL, 'z' },
         { "tls-cert", required_argument, NULL, 'C' },
         { "tls-key", required_argument, NULL, 'K' },
+        { "list-timestamp", required_argument, NULL, 'T' },
+        { "rfc-interval", required_argument, NULL, 'R' },
+        { "tiled-interval", required_argument, NULL, 'I' },
         { NULL, 0, NULL, 0 },
     };
     const char *port_file = NULL, *loglist = NULL, *navigli = NULL;
@@ -844,11 +885,15 @@ int main(int argc, char **argv)
         case 'h': g.fail_html = (unsigned)atoi(optarg); break;
         case 'o': g.old_sth = (unsigned)atoi(optarg); break;
         case 's': g.stall = (unsigned)atoi(optarg); break;
+        case 'F': g.fail_after = strtoul(optarg, NULL, 10); break;
         case 'i': g.visible = strtoull(optarg, NULL, 10); initial_given = 1; break;
         case 'g': g.grow = strtoull(optarg, NULL, 10); break;
         case 'z': g.gzip = 1; break;
         case 'C': tls_cert = optarg; break;
         case 'K': tls_key = optarg; break;
+        case 'T': g.list_timestamp = optarg; break;
+        case 'R': parse_interval(optarg, 0); break;
+        case 'I': parse_interval(optarg, 1); break;
         default: die("usage: fake_ctlog [options] GET-ENTRIES.json...");
         }
     }

@@ -237,9 +237,178 @@ static void test_age(void)
     CHECK(ct_loglist_age_days(&l, 1800000000) == -1);
 }
 
+/* RFC 3339 times as the log list writes them. */
+static void test_parse_time(void)
+{
+    static const char *bad[] = {
+        "", "2025-05-05", "2025-05-05T12:54:12", "2025-05-05T12:54:12+02:00",
+        "2025-05-05T12:54:12Zjunk", "2025-05-05T12:54:12.Z", "May 5th",
+    };
+    int64_t t = 0;
+
+    CHECK(ct_parse_time("2025-05-05T12:54:12Z", &t) == 0 && t == 1746449652);
+    CHECK(ct_parse_time("2025-05-05T12:54:12.123456Z", &t) == 0 &&
+          t == 1746449652);
+    CHECK(ct_parse_time("2025-01-01T00:00:00Z", &t) == 0 && t == 1735689600);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(ct_parse_time(bad[i], &t) < 0);
+    CHECK(ct_parse_time(NULL, &t) < 0);
+}
+
+/* Shards by certificate expiry: temporal_interval is read, and when
+** following, shards that ended are not read; a backtest keeps them. */
+static void test_temporal(void)
+{
+    static const char doc[] =
+        "{\"operators\":[{\"name\":\"X\",\"logs\":["
+        "{\"description\":\"old\",\"url\":\"https://old.example/\","
+        " \"state\":{\"usable\":{}},\"temporal_interval\":"
+        " {\"start_inclusive\":\"2025-01-01T00:00:00Z\","
+        "  \"end_exclusive\":\"2025-07-01T00:00:00Z\"}},"
+        "{\"description\":\"new\",\"url\":\"https://new.example/\","
+        " \"state\":{\"usable\":{}},\"temporal_interval\":"
+        " {\"start_inclusive\":\"2025-07-01T00:00:00Z\","
+        "  \"end_exclusive\":\"2026-01-01T00:00:00Z\"}},"
+        "{\"description\":\"all\",\"url\":\"https://all.example/\","
+        " \"state\":{\"qualified\":{}}},"
+        "{\"description\":\"backwards\",\"url\":\"https://b.example/\","
+        " \"state\":{\"usable\":{}},\"temporal_interval\":"
+        " {\"start_inclusive\":\"2026-01-01T00:00:00Z\","
+        "  \"end_exclusive\":\"2025-01-01T00:00:00Z\"}},"
+        "{\"description\":\"no end\",\"url\":\"https://e.example/\","
+        " \"state\":{\"usable\":{}},\"temporal_interval\":"
+        " {\"start_inclusive\":\"2026-01-01T00:00:00Z\"}}"
+        "]}]}";
+    const int64_t jul1 = 1751328000;        /* 2025-07-01T00:00:00Z */
+    struct ct_loglist l;
+    struct ct_log out[8];
+    char err[256];
+    size_t expired = 99;
+    long n;
+
+    if (!CHECK(ct_loglist_parse(doc, sizeof doc - 1, &l, err,
+                                sizeof err) == 0))
+        return;
+    /* a broken interval makes the log malformed: skipped and said */
+    CHECK(l.n == 3 && l.n_invalid == 2);
+    CHECK(strstr(err, "temporal_interval") != NULL);
+    CHECK(by_desc(&l, "old") && by_desc(&l, "old")->has_interval &&
+          by_desc(&l, "old")->interval_start_s == 1735689600 &&
+          by_desc(&l, "old")->interval_end_s == jul1);
+    CHECK(by_desc(&l, "all") && !by_desc(&l, "all")->has_interval);
+    /* the end is exclusive */
+    CHECK(!ct_log_expired(by_desc(&l, "old"), jul1 - 1));
+    CHECK(ct_log_expired(by_desc(&l, "old"), jul1));
+    CHECK(!ct_log_expired(by_desc(&l, "all"), 4000000000LL));
+    /* following on 2025-07-01: "old" can take nothing new */
+    n = ct_loglist_choose(&l, jul1, 1, out, &expired);
+    CHECK(n == 2 && expired == 1);
+    if (n == 2) {
+        CHECK_STR(out[0].description, "new");
+        CHECK_STR(out[1].description, "all");
+    }
+    while (n > 0)
+        ct_log_free(&out[--n]);
+    /* a second earlier, or in a backtest, it is read */
+    n = ct_loglist_choose(&l, jul1 - 1, 1, out, &expired);
+    CHECK(n == 3 && expired == 0);
+    while (n > 0)
+        ct_log_free(&out[--n]);
+    n = ct_loglist_choose(&l, 4000000000LL, 0, out, &expired);
+    CHECK(n == 3 && expired == 0);
+    while (n > 0)
+        ct_log_free(&out[--n]);
+    ct_loglist_free(&l);
+}
+
+/* Which notAfter times the chosen logs cover, for the stale-list warning. */
+static void test_uncovered(void)
+{
+    struct ct_log logs[3];
+
+    memset(logs, 0, sizeof logs);
+    logs[0] = (struct ct_log){ .state = CT_STATE_USABLE, .has_interval = 1,
+                               .interval_start_s = 0, .interval_end_s = 100 };
+    logs[1] = (struct ct_log){ .state = CT_STATE_QUALIFIED, .has_interval = 1,
+                               .interval_start_s = 50, .interval_end_s = 200 };
+    /* read-only without an interval: takes no new certificate */
+    logs[2] = (struct ct_log){ .state = CT_STATE_READONLY };
+    CHECK(ct_logs_uncovered(logs, 3, 0, 150) == -1);
+    CHECK(ct_logs_uncovered(logs, 3, 0, 200) == -1);
+    CHECK(ct_logs_uncovered(logs, 3, 0, 300) == 200);
+    CHECK(ct_logs_uncovered(logs, 3, 250, 300) == 250);
+    CHECK(ct_logs_uncovered(logs, 1, 0, 150) == 100);
+    logs[1].interval_start_s = 150;         /* a hole from 100 to 150 */
+    CHECK(ct_logs_uncovered(logs, 3, 0, 300) == 100);
+    CHECK(ct_logs_uncovered(logs, 3, 160, 190) == -1);
+    CHECK(ct_logs_uncovered(logs, 0, 0, 10) == 0);
+    /* a usable log without an interval takes everything */
+    logs[2].state = CT_STATE_USABLE;
+    CHECK(ct_logs_uncovered(logs, 3, 0, 1000) == -1);
+}
+
+/* The shipped snapshot (2025-05-05) at fixed dates: when it was made,
+** every selected shard is current and the next six months are covered;
+** on 2025-07-01 the four 2025h1 shards that end then are expired; on
+** 2026-11-24 only the 2026h2 shards and read-only Sabre are left, and
+** certificates expiring from 2027-01-20 (Oak2026h2's end) have no log. */
+static void test_snapshot_dates(void)
+{
+    const char *top = getenv("CERTMON_TOP");
+    const int64_t made = 1746449652, jul1 = 1751328000,
+                  late = 1795478400, oak_end = 1800403200;
+    char path[1024], err[256];
+    struct ct_loglist l;
+    struct ct_log *out;
+    size_t expired;
+    long n;
+
+    snprintf(path, sizeof path, "%s/tests/fixtures/ct/loglist/"
+             "x-stp-rxtls-all_logs_list-v53.34-2025-05-05.json",
+             top ? top : ".");
+    if (!CHECK(ct_loglist_load(path, &l, err, sizeof err) == 0))
+        return;
+    out = calloc(l.n, sizeof *out);
+    if (!CHECK(out != NULL)) {
+        ct_loglist_free(&l);
+        return;
+    }
+    CHECK(by_desc(&l, "Google 'Argon2025h1' log")->interval_end_s == jul1);
+    CHECK(!by_desc(&l, "Sectigo 'Sabre' CT log")->has_interval);
+
+    n = ct_loglist_choose(&l, made, 1, out, &expired);
+    CHECK(n == 34 && expired == 0);
+    CHECK(ct_logs_uncovered(out, (size_t)n, made, made + 180 * 86400) == -1);
+    while (n > 0)
+        ct_log_free(&out[--n]);
+
+    n = ct_loglist_choose(&l, jul1, 1, out, &expired);
+    CHECK(n == 30 && expired == 4);
+    while (n > 0)
+        ct_log_free(&out[--n]);
+
+    n = ct_loglist_choose(&l, late, 1, out, &expired);
+    CHECK(n == 11 && expired == 23);
+    CHECK(ct_logs_uncovered(out, (size_t)n, late, late + 180 * 86400) ==
+          oak_end);
+    while (n > 0)
+        ct_log_free(&out[--n]);
+
+    n = ct_loglist_choose(&l, late, 0, out, &expired);   /* a backtest */
+    CHECK(n == 34 && expired == 0);
+    while (n > 0)
+        ct_log_free(&out[--n]);
+    free(out);
+    ct_loglist_free(&l);
+}
+
 int main(void)
 {
     test_age();
+    test_parse_time();
+    test_temporal();
+    test_uncovered();
+    test_snapshot_dates();
     test_snapshot();
     test_ctgo_fixture();
     test_malformed();
