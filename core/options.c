@@ -120,7 +120,8 @@ static const char usage_text[] =
 "At exit certmon prints one line to stderr:\n"
 "  certmon: certs=N messages=N alerts=N parse_errors=N rule_errors=N\n"
 "           dropped=N reconnects=N errors=N bytes=N elapsed_s=S\n"
-"Exit status: 0 done, 1 a rule or source failed to start, 2 bad usage.\n";
+"Exit status: 0 done, 1 a rule or source failed to start or a backtest\n"
+"gave up on a log, 2 bad usage.\n";
 
 enum {
     OPT_CHECK = 256,
