@@ -1,5 +1,5 @@
 /*
-** backoff.c: exponential reconnect delays with jitter, cap and reset.
+** backoff.c: exponential retry delays with jitter, cap and reset.
 */
 #include "backoff.h"
 
@@ -26,6 +26,12 @@ void backoff_init(struct backoff *b, const struct backoff_policy *p,
 void backoff_up(struct backoff *b, int64_t now_ms)
 {
     b->up_since_ms = now_ms;
+}
+
+void backoff_reset(struct backoff *b)
+{
+    b->failures = 0;
+    b->up_since_ms = -1;
 }
 
 unsigned backoff_base_ms(const struct backoff *b)

@@ -1,5 +1,6 @@
 /*
-** backoff.h: when to try again after a failed or lost connection.
+** backoff.h: when to try again after a failed or lost connection, or a
+** failed request (the WebSocket reconnection and every CT log use it).
 **
 ** Exponential: the first delay is min_ms, each further failure doubles it
 ** up to max_ms, and each delay is spread by +-jitter_pct percent so that
@@ -35,6 +36,10 @@ void backoff_init(struct backoff *b, const struct backoff_policy *p,
 
 /* A connection is up as of now_ms. */
 void backoff_up(struct backoff *b, int64_t now_ms);
+
+/* A success that needs no time to prove itself (an answered request): the
+** next failure starts the series again at min_ms. */
+void backoff_reset(struct backoff *b);
 
 /* A connection attempt failed or a connection was lost at now_ms: returns
 ** the delay in ms before the next attempt. Resets the series first if the

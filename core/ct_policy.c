@@ -39,51 +39,13 @@ int64_t ct_rate_take(struct ct_rate *r, int64_t now_ms)
     return (int64_t)(missing * 1000.0 / r->per_s) + 1;
 }
 
-void ct_backoff_init(struct ct_backoff *b, unsigned min_ms, unsigned max_ms,
-                     uint64_t seed)
+unsigned ct_retry_delay_ms(unsigned backoff_ms, int64_t retry_after_ms,
+                           unsigned cap_ms)
 {
-    b->min_ms = min_ms ? min_ms : 1;
-    b->max_ms = max_ms < b->min_ms ? b->min_ms : max_ms;
-    b->failures = 0;
-    b->rng = seed ? seed : 0x9E3779B97F4A7C15ull;
-}
-
-static uint64_t next_random(struct ct_backoff *b)
-{
-    uint64_t x = b->rng;
-
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    b->rng = x;
-    return x;
-}
-
-unsigned ct_backoff_fail(struct ct_backoff *b, int64_t retry_after_ms)
-{
-    uint64_t base = b->min_ms;
-    unsigned i, delay;
-
-    if (b->failures < 64)
-        b->failures++;
-    for (i = 1; i < b->failures && base < b->max_ms; i++)
-        base *= 2;
-    if (base > b->max_ms)
-        base = b->max_ms;
-    delay = (unsigned)(base / 2 + next_random(b) % (base - base / 2 + 1));
-    if (retry_after_ms >= 0) {
-        uint64_t cap = (uint64_t)b->max_ms * 4;
-        uint64_t ra = (uint64_t)retry_after_ms > cap ? cap
-                                                     : (uint64_t)retry_after_ms;
-        if (ra > delay)
-            delay = (unsigned)ra;
-    }
-    return delay;
-}
-
-void ct_backoff_ok(struct ct_backoff *b)
-{
-    b->failures = 0;
+    if (retry_after_ms < 0 || (uint64_t)retry_after_ms <= backoff_ms)
+        return backoff_ms;
+    return (uint64_t)retry_after_ms > cap_ms ? cap_ms
+                                            : (unsigned)retry_after_ms;
 }
 
 int64_t ct_retry_after_ms(const char *value, int64_t now_unix_ms)

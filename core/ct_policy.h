@@ -3,8 +3,8 @@
 **
 ** Pure decisions with the clock passed in, so they test without waiting:
 **  - a token bucket per log (some logs allow about 0.15 requests/s);
-**  - exponential backoff with jitter after errors, overridden by a
-**    Retry-After header (delta-seconds or an HTTP date) when there is one;
+**  - Retry-After (delta-seconds or an HTTP date) over the exponential
+**    backoff after errors, when it asks for longer;
 **  - the get-entries batch cap, learned from short answers (no API
 **    advertises it; logs that align batches return fewer entries at a
 **    misaligned start, which must not shrink the cap);
@@ -35,24 +35,12 @@ int64_t ct_rate_take(struct ct_rate *r, int64_t now_ms);
 
 /* ---- backoff -------------------------------------------------------- */
 
-struct ct_backoff {
-    unsigned min_ms, max_ms;
-    unsigned failures;       /* consecutive */
-    uint64_t rng;            /* xorshift state, never 0 */
-};
-
-void ct_backoff_init(struct ct_backoff *b, unsigned min_ms, unsigned max_ms,
-                     uint64_t seed);
-
-/* The delay before the next attempt after one more failure: base =
-** min_ms * 2^(failures-1) capped at max_ms, then a uniformly random value
-** in [base/2, base] so that many clients do not retry in lockstep. A
-** Retry-After (retry_after_ms >= 0) wins when it is longer, capped at
-** max_ms * 4. */
-unsigned ct_backoff_fail(struct ct_backoff *b, int64_t retry_after_ms);
-
-/* After a success: the next failure starts from min_ms again. */
-void ct_backoff_ok(struct ct_backoff *b);
+/* The delay after a failed request: backoff_ms, the next delay of the
+** log's backoff series (backoff.h, the policy the WebSocket source uses
+** too), unless the log sent a longer Retry-After (retry_after_ms >= 0),
+** which wins, capped at cap_ms. */
+unsigned ct_retry_delay_ms(unsigned backoff_ms, int64_t retry_after_ms,
+                           unsigned cap_ms);
 
 /* Parses a Retry-After value: delta-seconds ("120") or an IMF-fixdate
 ** ("Wed, 21 Oct 2015 07:28:00 GMT") relative to now_unix_ms. Returns the

@@ -20,6 +20,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "backoff.h"
 #include "ct_base64.h"
 #include "ct_entry.h"
 #include "ct_message.h"
@@ -115,7 +116,7 @@ struct log_run {
     uint64_t committed;
     int64_t last_commit_ms;
     struct ct_rate rate;
-    struct ct_backoff backoff;
+    struct backoff backoff;
     struct ct_batch batch;
     int64_t not_before_ms, next_sth_ms;
     struct slot sth;
@@ -157,6 +158,18 @@ struct ct_src {
     int destroying;             /* closing connections is not an error */
     lws_sorted_usec_list_t status_timer;
     int64_t status_ms;
+};
+
+/* Retrying a failed request: the backoff series of backoff.h, the same
+** policy as the WebSocket reconnection (delays spread by +-20 %), and a
+** Retry-After longer than it honoured up to this many times the longest
+** backoff. */
+static const struct {
+    unsigned jitter_pct;
+    unsigned retry_after_cap;
+} ct_retry = {
+    .jitter_pct = 20,
+    .retry_after_cap = 4,
 };
 
 static const struct ct_source_config defaults = {
@@ -308,7 +321,9 @@ static void give_up_cb(lws_sorted_usec_list_t *sul)
 
 static void fail_request(struct log_run *lr, struct slot *s, const char *why)
 {
-    unsigned delay = ct_backoff_fail(&lr->backoff, s->retry_after_ms);
+    unsigned delay = ct_retry_delay_ms(
+        backoff_next_ms(&lr->backoff, mono_ms()), s->retry_after_ms,
+        lr->src->cfg.backoff_max_ms * ct_retry.retry_after_cap);
 
     static const char *what[2][3] = {
         { "tree head", "get-entries", "issuer" },
@@ -345,7 +360,7 @@ static void fail_request(struct log_run *lr, struct slot *s, const char *why)
 /* A request succeeded: the log is no longer failing. */
 static void note_ok(struct log_run *lr)
 {
-    ct_backoff_ok(&lr->backoff);
+    backoff_reset(&lr->backoff);
     if (lr->fail_streak && mono_ms() - lr->failing_since_ms >= 30000)
         log_info("%s: answering again after %.0f s and %u failed requests",
                  lr->name, (mono_ms() - lr->failing_since_ms) / 1000.0,
@@ -1522,8 +1537,11 @@ struct source *ct_source_new(const struct ct_source_config *c, char *err,
         atomic_init(&lr->errlog.used, 0);
         lr->errlog.max = 5;
         lr->errlog.what = lr->errwhat ? lr->errwhat : "CT log errors";
-        ct_backoff_init(&lr->backoff, c->backoff_min_ms, c->backoff_max_ms,
-                        (uint64_t)wall_ms() ^ ((uint64_t)k << 32));
+        backoff_init(&lr->backoff, &(struct backoff_policy){
+                         .min_ms = c->backoff_min_ms,
+                         .max_ms = c->backoff_max_ms,
+                         .jitter_pct = ct_retry.jitter_pct },
+                     (uint64_t)wall_ms() ^ ((uint64_t)k << 32));
         ct_batch_init(&lr->batch, c->batch);
         lr->tail.max_age_ms = c->partial_tile_age_ms;
         lr->stop_at = c->backtest ? c->to + 1 : UINT64_MAX;

@@ -82,6 +82,23 @@ static void test_reset_after_stable(void)
     CHECK(backoff_next_ms(&b, 500000) == 4000);
 }
 
+/* An answered request resets at once (CT logs), whatever the up time. */
+static void test_reset_now(void)
+{
+    struct backoff_policy p = issue_policy;
+    struct backoff b;
+
+    p.jitter_pct = 0;
+    backoff_init(&b, &p, 9);
+    CHECK(backoff_next_ms(&b, 0) == 1000);
+    CHECK(backoff_next_ms(&b, 0) == 2000);
+    CHECK(backoff_next_ms(&b, 0) == 4000);
+    backoff_reset(&b);
+    CHECK(backoff_base_ms(&b) == 1000);
+    CHECK(backoff_next_ms(&b, 0) == 1000);
+    CHECK(backoff_next_ms(&b, 0) == 2000);
+}
+
 /* The same seed gives the same series; different seeds differ. */
 static void test_seeded(void)
 {
@@ -131,6 +148,7 @@ int main(void)
     test_doubling_and_cap();
     test_jitter_bounds();
     test_reset_after_stable();
+    test_reset_now();
     test_seeded();
     test_clamps();
     return check_done();

@@ -36,40 +36,15 @@ static void test_rate(void)
         CHECK(ct_rate_take(&r, 0) == 0);
 }
 
-static void test_backoff(void)
+/* Retry-After over the backoff delay (the series itself is backoff.c's,
+** tested in test_backoff). */
+static void test_retry_delay(void)
 {
-    struct ct_backoff b;
-    unsigned d, prev_base = 0, i;
-    int in_range = 1, varied = 0;
-    unsigned first[8];
-
-    ct_backoff_init(&b, 100, 30000, 42);
-    for (i = 1; i <= 12; i++) {
-        unsigned base = 100u << (i - 1 < 9 ? i - 1 : 9);
-        if (base > 30000)
-            base = 30000;
-        d = ct_backoff_fail(&b, -1);
-        if (d < base / 2 || d > base)
-            in_range = 0;
-        if (i <= 8)
-            first[i - 1] = d;
-        prev_base = base;
-    }
-    CHECK(in_range);
-    CHECK(prev_base == 30000);
-    /* jitter: two seeds give different delays */
-    ct_backoff_init(&b, 100, 30000, 43);
-    for (i = 0; i < 8; i++)
-        varied += ct_backoff_fail(&b, -1) != first[i];
-    CHECK(varied > 0);
-    /* success resets */
-    ct_backoff_ok(&b);
-    d = ct_backoff_fail(&b, -1);
-    CHECK(d >= 50 && d <= 100);
-    /* Retry-After wins when longer, within a cap */
-    CHECK(ct_backoff_fail(&b, 7000) == 7000);
-    CHECK(ct_backoff_fail(&b, 10) >= 100);
-    CHECK(ct_backoff_fail(&b, 999999999) == 120000);
+    CHECK(ct_retry_delay_ms(100, -1, 240000) == 100);
+    CHECK(ct_retry_delay_ms(100, 7000, 240000) == 7000);
+    CHECK(ct_retry_delay_ms(5000, 10, 240000) == 5000);
+    CHECK(ct_retry_delay_ms(5000, 0, 240000) == 5000);
+    CHECK(ct_retry_delay_ms(100, 999999999, 240000) == 240000);
 }
 
 static void test_retry_after(void)
@@ -188,7 +163,7 @@ static void test_tail(void)
 int main(void)
 {
     test_rate();
-    test_backoff();
+    test_retry_delay();
     test_retry_after();
     test_batches();
     test_ranges();
