@@ -30,6 +30,7 @@
 #include "ct_sth.h"
 #include "ct_tiles.h"
 #include "log.h"
+#include "mono_clock.h"
 #include "stats.h"
 
 #define MAX_PARALLEL 16
@@ -191,14 +192,6 @@ static const struct ct_source_config defaults = {
 void ct_source_config_defaults(struct ct_source_config *c)
 {
     *c = defaults;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int64_t wall_ms(void)

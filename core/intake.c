@@ -5,21 +5,13 @@
 ** so every source (replay, WebSocket, CT) counts the same things the same
 ** way.
 */
-#include <time.h>
 
 #include "log.h"
+#include "mono_clock.h"
 #include "source.h"
 #include "stats.h"
 
 static struct log_budget oversize_log = LOG_BUDGET_INIT(5, "oversized messages");
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 enum intake_result intake_deliver(struct intake *in, const char *data,
                                   size_t len, uint64_t seq, int wait)
@@ -40,7 +32,7 @@ enum intake_result intake_deliver(struct intake *in, const char *data,
     if (!m)
         return INTAKE_NOMEM;
     m->seq = seq;
-    m->recv_ns = now_ns();
+    m->recv_ns = mono_ns();
     if (in->on_full == FULL_BLOCK && wait)
         r = queue_push(in->queue, m);
     else

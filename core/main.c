@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alert.h"
 #include "log.h"
+#include "mono_clock.h"
 #include "options.h"
 #include "queue.h"
 #include "reload.h"
@@ -131,14 +131,6 @@ static size_t validate_rules(const struct sandbox_config *sc,
     return failed;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void log_rule_summary(struct ruleset *rs)
 {
     for (size_t i = 0; i < rs->n_files; i++) {
@@ -169,7 +161,7 @@ int main(int argc, char **argv)
     struct intake in;
     sigset_t block, old;
     int status = 1, n_workers = 0;
-    double t0 = now_s();
+    double t0 = mono_s();
 
     switch (options_parse(&o, argc, argv, err, sizeof(err))) {
     case OPTIONS_EXIT:
@@ -331,7 +323,7 @@ stop:
     log_rule_summary(running_reloader ? reload_current(running_reloader) : rs);
     reload_free(running_reloader);
     running_reloader = NULL;
-    stats_print_summary(stderr, now_s() - t0);
+    stats_print_summary(stderr, mono_s() - t0);
     stats_bench_print(stderr);
 done:
     if (src)

@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "file_watch.h"
 #include "log.h"
+#include "mono_clock.h"
 #include "reload.h"
 #include "stats.h"
 
@@ -39,14 +39,6 @@ struct reloader {
     struct retired *graveyard;
     int stopped;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void poke(struct reloader *r, char c)
 {
@@ -195,7 +187,7 @@ static void carry_disabled(struct ruleset *from, struct ruleset *to)
 
 static void do_reload(struct reloader *r)
 {
-    double t0 = now_ms();
+    double t0 = mono_s() * 1e3;
     char err[512];
     struct ruleset *fresh = NULL, *next = NULL;
     struct rules_instance **built = NULL;
@@ -242,7 +234,7 @@ static void do_reload(struct reloader *r)
     log_info("reload: generation %llu: %zu rules loaded, %zu failed "
              "(%zu kept at their previous version), %zu removed, %.1f ms",
              (unsigned long long)next->generation, next->n_files - kept,
-             failed, kept, removed, now_ms() - t0);
+             failed, kept, removed, mono_s() * 1e3 - t0);
     return;
 keep:
     if (built)
@@ -272,7 +264,7 @@ static void *reload_main(void *arg)
     for (;;) {
         int timeout = -1;
         if (due > 0) {
-            double left = due - now_ms();
+            double left = due - mono_s() * 1e3;
             timeout = left > 0 ? (int)left + 1 : 0;
         }
         if (poll(pfd, (nfds_t)nfds, timeout) < 0 && errno != EINTR)
@@ -284,14 +276,14 @@ static void *reload_main(void *arg)
                 if (cmd[k] == 'q')
                     goto out;
                 if (cmd[k] == 'h')
-                    due = now_ms();     /* an explicit request: no wait */
+                    due = mono_s() * 1e3;     /* an explicit request: no wait */
             }
         }
         if (nfds == 2 && (pfd[1].revents & POLLIN) &&
             file_watch_read(r->watch))
-            due = now_ms() + r->cfg.settle_ms;  /* restart the quiet time */
+            due = mono_s() * 1e3 + r->cfg.settle_ms;  /* restart the quiet time */
         bury(r);
-        if (due > 0 && now_ms() >= due) {
+        if (due > 0 && mono_s() * 1e3 >= due) {
             due = 0;
             do_reload(r);
         }

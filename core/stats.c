@@ -3,6 +3,7 @@
 */
 #include <inttypes.h>
 
+#include "mono_clock.h"
 #include "stats.h"
 
 struct stats stats;
@@ -34,7 +35,6 @@ void stats_print_summary(FILE *out, double elapsed_s)
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 int stats_bench_on;
 
@@ -46,14 +46,6 @@ static struct {
     atomic_int started;                 /* cpu0 taken */
     double cpu0_s;
 } bench;
-
-static int64_t bench_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static double cpu_s(void)
 {
@@ -74,7 +66,7 @@ void stats_bench_init(int on)
 
 void stats_bench_begin(int64_t recv_ns)
 {
-    int64_t now = bench_now_ns(), lat_us, first = 0;
+    int64_t now = mono_ns(), lat_us, first = 0;
 
     if (!atomic_load_explicit(&bench.started, memory_order_relaxed) &&
         !atomic_exchange(&bench.started, 1))
@@ -95,7 +87,7 @@ void stats_bench_begin(int64_t recv_ns)
 
 void stats_bench_end(void)
 {
-    int64_t now = bench_now_ns(), last = atomic_load(&bench.last_done_ns);
+    int64_t now = mono_ns(), last = atomic_load(&bench.last_done_ns);
 
     while (now > last &&
            !atomic_compare_exchange_weak(&bench.last_done_ns, &last, now))

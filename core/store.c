@@ -10,8 +10,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "mono_clock.h"
 #include "store.h"
 
 #define STORE_DEFAULT_MAX_BYTES (64u << 20)
@@ -41,10 +41,7 @@ static double clock_offset_s;
 
 double store_now_s(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9 + clock_offset_s;
+    return mono_s() + clock_offset_s;
 }
 
 void store_test_advance_s(double dt)

@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "alert.h"
 #include "log.h"
 #include "lua_api.h"
+#include "mono_clock.h"
 #include "msg_table.h"
 #include "sandbox.h"
 #include "stats.h"
@@ -120,14 +120,6 @@ static void rule_failed(struct worker *w, struct rule *r, const char *handler,
                   in_row);
     if (kind == SANDBOX_MEMORY)     /* give the next call its room back */
         lua_gc(w->cur->L, LUA_GCCOLLECT, 0);
-}
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Calls handler ref of r with the message table at msg_idx. */

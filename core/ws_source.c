@@ -25,6 +25,7 @@
 ** on_room hook wakes the loop (lws_cancel_service) to retry. Under
 ** FULL_DROP the intake counts the drop and we go on.
 */
+#include "mono_clock.h"
 #include "ws_source.h"
 
 #include <errno.h>
@@ -32,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libwebsockets.h>
 #include <openssl/pem.h>
@@ -136,14 +136,6 @@ static struct log_budget partial_log =
     LOG_BUDGET_INIT(5, "partial messages lost on disconnect");
 static struct log_budget nomem_log = LOG_BUDGET_INIT(3, "out-of-memory drops");
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ------------------------------------------------------------ delivery */
 
 static void park(struct ws_source *s, const char *data, size_t len,
@@ -183,7 +175,7 @@ static void set_paused(struct ws_source *s, int paused)
         lws_rx_flow_control(s->wsi, !paused);
     /* the silence while we do not read is ours, not the server's */
     if (!paused)
-        s->last_rx_ms = now_ms();
+        s->last_rx_ms = mono_ms();
 }
 
 /* Offers the parked messages to the queue, oldest first, and resumes
@@ -212,7 +204,7 @@ static void deliver(struct ws_source *s, const char *data, size_t len)
     uint64_t seq = ++s->seq;
     enum intake_result r;
 
-    s->last_msg_ms = now_ms();
+    s->last_msg_ms = mono_ms();
     /* certstream-server-go ends each message with a newline */
     while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
         len--;
@@ -294,7 +286,7 @@ static void conn_clear(struct ws_source *s)
 ** it once, moves to the next URL and schedules the next attempt. */
 static void conn_lost(struct ws_source *s, const char *cause)
 {
-    int64_t now = now_ms();
+    int64_t now = mono_ms();
     unsigned delay_ms;
     uint64_t partial = ws_parser_partial(&s->parser);
     size_t next;
@@ -441,7 +433,7 @@ static int send_close(struct ws_source *s)
 /* The upgrade succeeded. */
 static void conn_up(struct ws_source *s)
 {
-    int64_t now = now_ms();
+    int64_t now = mono_ms();
 
     s->state = ST_UP;
     s->phase = PH_WS;
@@ -464,7 +456,7 @@ static void on_ping(void *arg, const unsigned char *data, size_t len)
 {
     struct ws_source *s = arg;
 
-    s->last_rx_ms = now_ms();
+    s->last_rx_ms = mono_ms();
     if (!s->close_sent)
         send_frame(s, WS_OP_PONG, data, len);
 }
@@ -475,7 +467,7 @@ static void on_pong(void *arg, const unsigned char *data, size_t len)
 
     (void)data;
     (void)len;
-    s->last_rx_ms = now_ms();
+    s->last_rx_ms = mono_ms();
 }
 
 /* Keeps the printable part of a close reason for the log. */
@@ -534,7 +526,7 @@ static int on_stream(struct ws_source *s, const unsigned char *data,
     }
     if (!len)
         return 0;
-    s->last_rx_ms = now_ms();
+    s->last_rx_ms = mono_ms();
     if (ws_parser_feed(&s->parser, data, len, err, sizeof err))
         return conn_fail(s, "%s", err);
     return 0;
@@ -593,7 +585,7 @@ static void sul_connect_cb(lws_sorted_usec_list_t *sul)
         stats_add(&stats.reconnects, 1);
     s->state = ST_CONNECTING;
     s->phase = PH_TCP;
-    s->attempt_ms = now_ms();
+    s->attempt_ms = mono_ms();
     s->attempt_done = 0;
     s->idle_killed = 0;
     s->close_code = 0;
@@ -779,7 +771,7 @@ static void print_status(struct ws_source *s, int64_t now)
 static void sul_tick_cb(lws_sorted_usec_list_t *sul)
 {
     struct ws_source *s = lws_container_of(sul, struct ws_source, sul_tick);
-    int64_t now = now_ms();
+    int64_t now = mono_ms();
 
     if (s->park_head)               /* in case a wakeup was missed */
         drain_parked(s);
@@ -851,7 +843,7 @@ static int ws_run(struct source *src, struct intake *in, char *err,
     }
     s->started = 1;
     s->in = in;
-    s->status_ms = now_ms();
+    s->status_ms = mono_ms();
     {
         const struct ws_frame_events ev = {
             s, on_message, on_ping, on_pong, on_close,
@@ -885,8 +877,8 @@ static int ws_run(struct source *src, struct intake *in, char *err,
         send_close(s);
     else if (s->wsi)
         lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-    deadline = now_ms() + ws_tuning.close_wait_ms;
-    while (s->wsi && now_ms() < deadline)
+    deadline = mono_ms() + ws_tuning.close_wait_ms;
+    while (s->wsi && mono_ms() < deadline)
         if (lws_service(s->ctx, 0) < 0)
             break;
     if (s->wsi)                     /* no answer to our close: hang up */
@@ -1000,7 +992,7 @@ struct source *ws_source_new(const struct ws_config *cfg, char *err,
     bp.max_ms = cfg->reconnect_max_ms ? cfg->reconnect_max_ms : 60000;
     bp.jitter_pct = ws_tuning.jitter_pct;
     bp.stable_ms = ws_tuning.stable_ms;
-    backoff_init(&s->bo, &bp, (uint64_t)now_ms() ^ (uintptr_t)s);
+    backoff_init(&s->bo, &bp, (uint64_t)mono_ms() ^ (uintptr_t)s);
 
     lws_set_log_level(log_get_level() >= LOG_DEBUG ? LLL_ERR | LLL_WARN
                                                   : LLL_ERR,
