@@ -150,6 +150,44 @@ static int distance(lua_State *L, int (*fn)(const char *, const char *, int))
     return 1;
 }
 
+/* dlev_near(a, list, max) -> indices, distances | nil
+** The positions in the array list of the strings within max OSA Damerau
+** edits of a, in list order, and their distances; nil when there are
+** none (the usual answer, so it allocates nothing). One call instead of
+** one per candidate: the lookalike check compares every name with every
+** brand of similar length.   [-3, +0|2, e] */
+static int l_dlev_near(lua_State *L)
+{
+    const char *a = luaL_checkstring(L, 1);
+    int max = (int)luaL_checkinteger(L, 3), hits = 0;
+    lua_Integer n;
+
+    luaL_checktype(L, 2, LUA_TTABLE);
+    n = (lua_Integer)lua_rawlen(L, 2);
+    for (lua_Integer i = 1; i <= n; i++) {
+        const char *b;
+        int d;
+        lua_rawgeti(L, 2, i);
+        b = lua_tostring(L, -1);
+        d = b ? domain_damerau(a, b, max) : max + 1;
+        lua_pop(L, 1);
+        if (d < 0)
+            return luaL_error(L, "dlev_near: out of memory");
+        if (d > max)
+            continue;
+        if (!hits++) {
+            lua_settop(L, 3);
+            lua_newtable(L);                /* 4: indices */
+            lua_newtable(L);                /* 5: distances */
+        }
+        lua_pushinteger(L, i);
+        lua_rawseti(L, 4, hits);
+        lua_pushinteger(L, d);
+        lua_rawseti(L, 5, hits);
+    }
+    return hits ? 2 : 0;
+}
+
 /* lev(a, b [, max]) -> integer   [-3, +1, e] */
 static int l_lev(lua_State *L)
 {
@@ -349,6 +387,7 @@ static const luaL_Reg functions[] = {
     { "registrable", l_registrable },
     { "suffix", l_suffix },
     { "psl_parts", l_psl_parts },
+    { "dlev_near", l_dlev_near },
     { "psl_load", l_psl_load },
     { "lev", l_lev },
     { "dlev", l_dlev },

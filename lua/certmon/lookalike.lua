@@ -66,7 +66,8 @@ local short_ok = { transposition = true, repetition = true,
 -- new{ brands = {...}, allow = watchlist|nil, lure_words = {...}? }
 function M.new(opts)
   local self = setmetatable({ brands = {}, own = {}, by_skel = {},
-                              by_len = {}, allow = opts.allow }, Det)
+                              by_len = {}, by_len_labels = {},
+                              allow = opts.allow }, Det)
   local labels = {}
   for _, raw in ipairs(opts.brands or {}) do
     local d = domain.parse(raw)
@@ -84,6 +85,8 @@ function M.new(opts)
       self.by_skel[b.skel] = self.by_skel[b.skel] or b
       self.by_len[b.len] = self.by_len[b.len] or {}
       table.insert(self.by_len[b.len], b)
+      self.by_len_labels[b.len] = self.by_len_labels[b.len] or {}
+      table.insert(self.by_len_labels[b.len], lab)
     end
     b.domains[#b.domains + 1] = d.registrable
   end
@@ -130,11 +133,16 @@ local base_score = {
 local function fuzzy(self, lab, sk, add)
   local n = utf8.len(lab) or #lab
   for len = n - 2, n + 2 do
-    for _, b in ipairs(self.by_len[len] or {}) do
+    -- the brands of this length within two edits, found in one C call
+    local near, dists = nil, nil
+    if self.by_len[len] then
+      near, dists = domain.dlev_near(lab, self.by_len_labels[len], 2)
+    end
+    for j = 1, near and #near or 0 do
+      local b, dist = self.by_len[len][near[j]], dists[j]
       if b.len >= 4 and b.label ~= lab and b.skel ~= sk then
         local k = b.len >= 9 and 2 or 1
-        local dist = domain.dlev(lab, b.label, 2)
-        local tech = dist <= 2 and twist.classify(lab, b.label) or nil
+        local tech = twist.classify(lab, b.label)
         -- Two edits only for long labels, or when they are one technique
         -- (paypales: plural "es"; rnicrosoft: homoglyph).
         if dist == 2 and k == 1 and tech ~= "plural" and tech ~= "homoglyph" then

@@ -51,6 +51,33 @@ T.eq(domain.suffix("x.github.io"), "github.io", "suffix all view")
 T.eq({ domain.lev("pyapal", "paypal"), domain.dlev("pyapal", "paypal") }, { 2, 1 },
      "lev vs dlev on a transposition")
 T.eq(domain.dlev("abcdef", "zzzzzz", 2), 3, "dlev early exit reports max+1")
+T.eq({ domain.dlev_near("paypal", { "paypal", "zzzzzz", "pyapal", "paypall",
+                                    "xxpaypalxx", "pаypal" }, 2) },
+     { { 1, 3, 4, 6 }, { 0, 1, 1, 1 } }, "dlev_near: positions and distances in order")
+T.eq(select("#", domain.dlev_near("paypal", { "zzzzzz", "qqqqqq" }, 2)), 0,
+     "dlev_near: nothing within reach gives no values")
+do -- dlev_near agrees with dlev over many pairs
+  local words = { "google", "gooogle", "goggle", "amazon", "amaz0n", "micrsoft",
+    "microsoft", "apple", "appel", "aple", "paypal", "paypa1", "netflix",
+    "netfilx", "ebay", "ebya", "", "a", "ab", "ba", "bücher", "bucher" }
+  local same = true
+  for _, a in ipairs(words) do
+    for max = 0, 3 do
+      local want_i, want_d = {}, {}
+      for i, b in ipairs(words) do
+        local d = domain.dlev(a, b, max)
+        if d <= max then want_i[#want_i + 1] = i; want_d[#want_d + 1] = d end
+      end
+      local got_i, got_d = domain.dlev_near(a, words, max)
+      got_i, got_d = got_i or {}, got_d or {}
+      if #got_i ~= #want_i then same = false end
+      for k = 1, #want_i do
+        if got_i[k] ~= want_i[k] or got_d[k] ~= want_d[k] then same = false end
+      end
+    end
+  end
+  T.ok(same, "dlev_near equals dlev on every pair and max 0..3")
+end
 T.eq(domain.skeleton("g00gle", "loose"), domain.skeleton("google", "loose"), "skeleton loose g00gle")
 T.eq(domain.skeleton("аррӏе"), "apple", "skeleton strict Cyrillic apple")
 T.eq(domain.confusable("rnicrosoft", "microsoft"), true, "confusable rn/m")
