@@ -271,35 +271,19 @@ const char *domain_suffix(const char *name, enum domain_psl_view view)
     return find_suffix(name, view, &reg);
 }
 
-/* Left to right, as find_suffix, first with both rule sets; the ICANN
-** suffix is never left of that one (ICANN rules are among all rules), so
-** the walk goes on from there with ICANN rules only. */
+/* The ICANN suffix is never left of the suffix with all rules (ICANN
+** rules are among all rules), so the second walk starts where the first
+** one stopped: one lookup per label, plus one. */
 void domain_psl_parts(const char *name, struct domain_psl_parts *out)
 {
-    const psl_ctx_t *ctx = psl_ctx();
-    const char *prev = NULL, *p = name;
-    enum domain_psl_view view = DOMAIN_PSL_ALL;
-
     memset(out, 0, sizeof(*out));
-    if (!ctx || !*name)
+    out->suffix = find_suffix(name, DOMAIN_PSL_ALL, &out->registrable);
+    if (!out->suffix)
         return;
-    while (p) {
-        if (is_suffix(ctx, p, view)) {
-            if (view == DOMAIN_PSL_ALL) {
-                out->suffix = p;
-                out->registrable = prev;
-                view = DOMAIN_PSL_ICANN;
-                continue;           /* the same position, ICANN rules */
-            }
-            out->suffix_icann = p;
-            out->registrable_icann = prev;
-            return;
-        }
-        prev = p;
-        p = strchr(p, '.');
-        if (p)
-            p++;
-    }
+    out->suffix_icann = find_suffix(out->suffix, DOMAIN_PSL_ICANN,
+                                    &out->registrable_icann);
+    if (out->suffix_icann == out->suffix)
+        out->registrable_icann = out->registrable;
 }
 
 double domain_entropy(const char *s, size_t len)

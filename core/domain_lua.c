@@ -79,15 +79,21 @@ static enum domain_psl_view check_view(lua_State *L, int arg)
                                                         : DOMAIN_PSL_ALL;
 }
 
+/* Pushes s, or nil for NULL (a name without a suffix or registrable
+** part).   [-0, +1, m] */
+static void push_part(lua_State *L, const char *s)
+{
+    if (s)
+        lua_pushstring(L, s);
+    else
+        lua_pushnil(L);
+}
+
 /* registrable(name [, "all"|"icann"]) -> string|nil   [-2, +1, m] */
 static int l_registrable(lua_State *L)
 {
     const char *s = luaL_checkstring(L, 1);
-    const char *r = domain_registrable(s, check_view(L, 2));
-    if (r)
-        lua_pushstring(L, r);
-    else
-        lua_pushnil(L);
+    push_part(L, domain_registrable(s, check_view(L, 2)));
     return 1;
 }
 
@@ -95,11 +101,7 @@ static int l_registrable(lua_State *L)
 static int l_suffix(lua_State *L)
 {
     const char *s = luaL_checkstring(L, 1);
-    const char *r = domain_suffix(s, check_view(L, 2));
-    if (r)
-        lua_pushstring(L, r);
-    else
-        lua_pushnil(L);
+    push_part(L, domain_suffix(s, check_view(L, 2)));
     return 1;
 }
 
@@ -109,19 +111,12 @@ static int l_suffix(lua_State *L)
 static int l_psl_parts(lua_State *L)
 {
     struct domain_psl_parts pp;
-    const char *part[4];
 
     domain_psl_parts(luaL_checkstring(L, 1), &pp);
-    part[0] = pp.suffix;
-    part[1] = pp.suffix_icann;
-    part[2] = pp.registrable;
-    part[3] = pp.registrable_icann;
-    for (int i = 0; i < 4; i++) {
-        if (part[i])
-            lua_pushstring(L, part[i]);
-        else
-            lua_pushnil(L);
-    }
+    push_part(L, pp.suffix);
+    push_part(L, pp.suffix_icann);
+    push_part(L, pp.registrable);
+    push_part(L, pp.registrable_icann);
     return 4;
 }
 
