@@ -173,3 +173,9 @@ void *mem_pool_realloc(struct mem_pool *mp, void *ptr, size_t osize,
     put(mp, ptr, osize);
     return p;
 }
+
+void *mem_pool_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    /* with ptr NULL, Lua's osize is an object type, which the pool ignores */
+    return mem_pool_realloc(ud, ptr, osize, nsize);
+}

@@ -35,6 +35,11 @@ void mem_pool_free(struct mem_pool *mp);
 void *mem_pool_realloc(struct mem_pool *mp, void *ptr, size_t osize,
                        size_t nsize);
 
+/* The pool as a lua_Alloc, ud being the pool, for a state with no memory
+** accounting (rule states go through the sandbox's allocator, which
+** counts and caps, and calls mem_pool_realloc). */
+void *mem_pool_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+
 /* Bytes of the range handed out so far (its high-water mark). */
 size_t mem_pool_carved(const struct mem_pool *mp);
 

@@ -24,11 +24,6 @@
 #include "mem_pool.h"
 #include "msg_table.h"
 
-static void *pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    return mem_pool_realloc(ud, ptr, ptr ? osize : 0, nsize);
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -103,7 +98,7 @@ int main(int argc, char **argv)
         return 2;
     }
     pool = certmon ? mem_pool_new((size_t)64 << 20) : NULL;
-    L = certmon ? lua_newstate(pool_alloc, pool) : luaL_newstate();
+    L = certmon ? lua_newstate(mem_pool_lua_alloc, pool) : luaL_newstate();
     if (!L)
         return 2;
     luaL_openlibs(L);

@@ -222,15 +222,10 @@ static void limited_address_space(void)
 #endif
 }
 
-static void *pool_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    return mem_pool_realloc(ud, ptr, ptr ? osize : 0, nsize);
-}
-
 static void lua_on_pool(void)
 {
     struct mem_pool *mp = mem_pool_new((size_t)16 << 20);
-    lua_State *L = lua_newstate(pool_alloc, mp);
+    lua_State *L = lua_newstate(mem_pool_lua_alloc, mp);
     const char *script =
         "local t = {}\n"
         "for i = 1, 200000 do t[i] = ('x'):rep(i % 300) .. i end\n"
