@@ -99,15 +99,27 @@ int64_t ct_logs_uncovered(const struct ct_log *logs, size_t n, int64_t from_s,
     return -1;
 }
 
-int ct_parse_time(const char *s, int64_t *out_s)
+/* The date and time at the start of an RFC 3339 string, as UTC Unix
+** seconds; returns where they end, or NULL. */
+static const char *parse_time_prefix(const char *s, int64_t *out_s)
 {
     struct tm tm;
     const char *end;
 
     if (!s)
-        return -1;
+        return NULL;
     memset(&tm, 0, sizeof tm);
     end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (end)
+        *out_s = (int64_t)timegm(&tm);
+    return end;
+}
+
+int ct_parse_time(const char *s, int64_t *out_s)
+{
+    int64_t t;
+    const char *end = parse_time_prefix(s, &t);
+
     if (!end)
         return -1;
     if (*end == '.') {
@@ -119,7 +131,7 @@ int ct_parse_time(const char *s, int64_t *out_s)
     }
     if ((*end != 'Z' && *end != 'z') || end[1])
         return -1;
-    *out_s = (int64_t)timegm(&tm);
+    *out_s = t;
     return 0;
 }
 
@@ -475,17 +487,11 @@ const struct ct_log *ct_loglist_find(const struct ct_loglist *l,
 
 long ct_loglist_age_days(const struct ct_loglist *l, long long now_unix_s)
 {
-    struct tm tm;
-    const char *end;
-    long long t;
+    int64_t t;
 
-    if (!l->timestamp)
+    /* the fraction and zone: ignored */
+    if (!parse_time_prefix(l->timestamp, &t))
         return -1;
-    memset(&tm, 0, sizeof tm);
-    end = strptime(l->timestamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end)
-        return -1;
-    t = (long long)timegm(&tm);     /* the fraction and zone: ignored */
     if (now_unix_s < t)
         return 0;
     return (long)((now_unix_s - t) / 86400);
