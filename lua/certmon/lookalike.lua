@@ -85,10 +85,14 @@ function M.new(opts)
       self.by_skel[b.skel] = self.by_skel[b.skel] or b
       self.by_len[b.len] = self.by_len[b.len] or {}
       table.insert(self.by_len[b.len], b)
-      self.by_len_labels[b.len] = self.by_len_labels[b.len] or {}
-      table.insert(self.by_len_labels[b.len], lab)
     end
     b.domains[#b.domains + 1] = d.registrable
+  end
+  -- The labels of each length bucket, in its order, for dlev_near.
+  for len, bucket in pairs(self.by_len) do
+    local labs = {}
+    for i, b in ipairs(bucket) do labs[i] = b.label end
+    self.by_len_labels[len] = labs
   end
   table.sort(labels)
   self.labels = labels
