@@ -25,6 +25,7 @@
 #include "ct_sth.h"
 #include "ct_tiles.h"
 #include "json_parse.h"
+#include "test_ct_util.h"
 #include "x509_message.h"
 
 static char tmpdir[256];
@@ -96,72 +97,19 @@ fail:
     return -1;
 }
 
-/* Starts fake_ctlog with extra arguments; returns its pid, *port. */
+/* Starts fake_ctlog with extra arguments (and the log list it writes,
+** when loglist is set); returns its pid, *port. */
 static pid_t start_log(const char *const *extra, int *port, const char *loglist)
 {
-    const char *tools = getenv("CERTMON_TOOLS");
-    const char *top = getenv("CERTMON_TOP");
-    char bin[1024], pf[512], f1[1024], f2[1024], f3[1024], nav[1024];
-    const char *argv[40];
-    int argc = 0, i;
-    pid_t pid;
+    const char *opts[] = { "--loglist", loglist, NULL };
 
-    snprintf(bin, sizeof bin, "%s/fake_ctlog", tools ? tools : "build/rel/tools");
-    snprintf(pf, sizeof pf, "%s/port", tmpdir);
-    unlink(pf);
-#define FIX(buf, rel) snprintf(buf, sizeof buf, "%s/tests/fixtures/ct/%s", top ? top : ".", rel)
-    FIX(f1, "rfc6962/ctgo-scanner-FourEntries.get-entries.json");
-    FIX(f2, "rfc6962/ctgo-logclient-TestGetEntries.get-entries.json");
-    FIX(f3, "rfc6962/calidog-certstream-server-standard_entry.get-entries.json");
-    FIX(nav, "static-ct/navigli2025h2/tile/data/000");
-    argv[argc++] = bin;
-    argv[argc++] = "--port-file";
-    argv[argc++] = pf;
-    argv[argc++] = "--navigli";
-    argv[argc++] = nav;
-    if (loglist) {
-        argv[argc++] = "--loglist";
-        argv[argc++] = loglist;
-    }
-    for (i = 0; extra && extra[i]; i++)
-        argv[argc++] = extra[i];
-    argv[argc++] = f1;
-    argv[argc++] = f2;
-    argv[argc++] = f3;
-    argv[argc] = NULL;
-    pid = fork();
-    if (pid == 0) {
-        if (!freopen("/dev/null", "w", stdout))
-            _exit(127);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    /* wait until it listens (poll; no timing assumption beyond 30 s) */
-    for (i = 0; i < 3000; i++) {
-        FILE *f = fopen(pf, "r");
-        struct timespec ts = { 0, 10000000 };
-        if (f) {
-            int ok = fscanf(f, "%d", port) == 1;
-            fclose(f);
-            if (ok)
-                return pid;
-        }
-        if (waitpid(pid, NULL, WNOHANG) == pid)
-            break;
-        nanosleep(&ts, NULL);
-    }
-    printf("# fake_ctlog did not start (%s)\n", bin);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
+    return ct_start_fake_log(tmpdir, loglist ? opts : NULL, extra, port);
 }
 
 static void stop_log(pid_t pid)
 {
-    int status;
+    int status = ct_stop_fake_log(pid);
 
-    kill(pid, SIGTERM);
-    waitpid(pid, &status, 0);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 

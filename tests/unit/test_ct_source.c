@@ -27,74 +27,26 @@
 #include "json_parse.h"
 #include "queue.h"
 #include "source.h"
+#include "test_ct_util.h"
 
 #define N_ENTRIES 210           /* 7 fixture entries x --repeat 30 */
 
 static char tmpdir[256];
 
+/* Starts fake_ctlog (the fixtures 30 times over) with extra arguments;
+** the log list it writes is named in loglist (512 bytes). */
 static pid_t start_log(const char *const *extra, char *loglist)
 {
-    const char *tools = getenv("CERTMON_TOOLS");
-    const char *top = getenv("CERTMON_TOP");
-    char bin[1024], pf[512], f[3][1024], nav[1024];
-    static const char *rel[3] = {
-        "rfc6962/ctgo-scanner-FourEntries.get-entries.json",
-        "rfc6962/ctgo-logclient-TestGetEntries.get-entries.json",
-        "rfc6962/calidog-certstream-server-standard_entry.get-entries.json",
-    };
-    const char *argv[40];
-    int argc = 0, i, port;
-    pid_t pid;
+    const char *opts[] = { "--loglist", loglist, "--repeat", "30", NULL };
+    int port;
 
-    snprintf(bin, sizeof bin, "%s/fake_ctlog", tools ? tools : "build/rel/tools");
-    snprintf(pf, sizeof pf, "%s/port", tmpdir);
     snprintf(loglist, 512, "%s/loglist.json", tmpdir);
-    unlink(pf);
-    argv[argc++] = bin;
-    argv[argc++] = "--port-file";
-    argv[argc++] = pf;
-    argv[argc++] = "--loglist";
-    argv[argc++] = loglist;
-    argv[argc++] = "--repeat";
-    argv[argc++] = "30";
-    snprintf(nav, sizeof nav, "%s/tests/fixtures/ct/static-ct/navigli2025h2/"
-             "tile/data/000", top ? top : ".");
-    argv[argc++] = "--navigli";
-    argv[argc++] = nav;
-    for (i = 0; extra && extra[i]; i++)
-        argv[argc++] = extra[i];
-    for (i = 0; i < 3; i++) {
-        snprintf(f[i], sizeof f[i], "%s/tests/fixtures/ct/%s", top ? top : ".", rel[i]);
-        argv[argc++] = f[i];
-    }
-    argv[argc] = NULL;
-    pid = fork();
-    if (pid == 0) {
-        if (!freopen("/dev/null", "w", stdout))
-            _exit(127);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    for (i = 0; i < 3000; i++) {
-        FILE *fp = fopen(pf, "r");
-        struct timespec ts = { 0, 10000000 };
-        if (fp) {
-            int ok = fscanf(fp, "%d", &port) == 1;
-            fclose(fp);
-            if (ok)
-                return pid;
-        }
-        nanosleep(&ts, NULL);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
+    return ct_start_fake_log(tmpdir, opts, extra, &port);
 }
 
 static void stop_log(pid_t pid)
 {
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    ct_stop_fake_log(pid);
 }
 
 /* The worker stand-in. */
