@@ -471,8 +471,11 @@ stop "$fw_pid"
 wait_for "! kill -0 $gs_pid 2>/dev/null" 120
 wait "$gs_pid"; rc=$?
 expect_eq "give up on a log that stalls: exit 1" "$rc" 1
+# Which failure ends the last request (a timeout, the fake log closing, a
+# reset under load) is a race; what is promised is the log named, the
+# range not read and exit 1.
 check "give up on a log that stalls: named, with its entries" \
-    grep -Eq "gave up after [0-9]+s of errors \(last: tree head (timed out|connection closed early)\); entries 0\.\.49 not read" \
+    grep -Eq "error: http://127\.0\.0\.1:$st_port/rfc/: gave up after [0-9]+s of errors \(last: .+\); entries 0\.\.49 not read" \
     "$T/gs.err"
 stop "$st_pid"
 

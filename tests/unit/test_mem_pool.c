@@ -160,6 +160,11 @@ static void exhaustion(void)
     mem_pool_free(mp);
 }
 
+/* Under ulimit -v the pool takes what address space there is, or none,
+** and still serves every request (from malloc). In a child, since the
+** limit cannot be raised again; not under AddressSanitizer, whose shadow
+** memory needs an unlimited address space. */
+#if !defined(__SANITIZE_ADDRESS__)
 /* Current address space of this process, from /proc/self/statm. */
 static size_t vm_size_bytes(void)
 {
@@ -173,11 +178,8 @@ static size_t vm_size_bytes(void)
     }
     return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
 }
+#endif
 
-/* Under ulimit -v the pool takes what address space there is, or none,
-** and still serves every request (from malloc). In a child, since the
-** limit cannot be raised again; not under AddressSanitizer, whose shadow
-** memory needs an unlimited address space. */
 static void limited_address_space(void)
 {
 #if defined(__SANITIZE_ADDRESS__)
