@@ -179,6 +179,8 @@ int main(int argc, char **argv)
         log_set_level(LOG_DEBUG);
     else if (o.verbose < 0)
         log_set_level(LOG_ERROR);
+    /* repeated errors are logged again each status interval */
+    log_set_budget_window_s(o.stats_interval_s ? o.stats_interval_s : 60);
     if (find_home(home, sizeof(home)) < 0)
         snprintf(home, sizeof(home), ".");
     snprintf(lua_dir, sizeof(lua_dir), "%s/lua", home);
