@@ -74,6 +74,15 @@ $CERTMON --check "$T/rules" 2>"$T/err6"
 check "duplicate rule name refused" grep -q "duplicate rule name 'b_counts'" "$T/err6"
 rm "$T/rules/c_dup.lua"
 
+# Regression: one file named twice (its folder and itself, or through a
+# link) was refused as a duplicate of itself; it is loaded once.
+ln -s "$T/rules" "$T/rules_link"
+$CERTMON --check "$T/rules/" "$T/rules/b_counts.lua" "$T/rules_link" \
+    "$T/rules//a_raises.lua" 2>"$T/err6b"
+expect_eq "the same file named twice: accepted" "$?" 0
+check "the same file named twice: loaded once" \
+    grep -q "^certmon: .*2 rule files OK" "$T/err6b"
+
 # require finds modules next to the rule and in lua/
 mkdir -p "$T/withmod"
 printf 'return { twice = function(x) return 2 * x end }\n' >"$T/withmod/helper.lua"
