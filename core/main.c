@@ -215,10 +215,12 @@ int main(int argc, char **argv)
     if (o.check) {
         size_t failed = validate_rules(&sc, rs, 1);
         if (failed)
-            fprintf(stderr, "certmon: %zu of %zu rule files have problems\n",
-                    failed, rs->n_files);
+            fprintf(stderr, "certmon: %zu of %zu rule file%s %s problems\n",
+                    failed, rs->n_files, rs->n_files == 1 ? "" : "s",
+                    failed == 1 ? "has" : "have");
         else
-            fprintf(stderr, "certmon: %zu rule files OK\n", rs->n_files);
+            fprintf(stderr, "certmon: %zu rule file%s OK\n", rs->n_files,
+                    rs->n_files == 1 ? "" : "s");
         status = failed ? 1 : 0;
         goto done;
     }
