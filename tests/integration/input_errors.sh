@@ -55,7 +55,8 @@ check "missing file: named" grep -q "cannot open $T/nope.jsonl" "$T/err4"
 # usage errors exit 2 and say what is wrong
 $CERTMON --workers zero "$RULE" 2>"$T/err5"
 expect_eq "bad -w value: exit 2" "$?" 2
-check "bad -w value: named" grep -q "invalid value 'zero' for --workers" "$T/err5"
+check "bad -w value: named, with what is accepted" \
+    grep -q -- "--workers 'zero': a whole number, from 1 to 256" "$T/err5"
 $CERTMON --bogus 2>"$T/err6"
 expect_eq "unknown option: exit 2" "$?" 2
 $CERTMON --help >"$T/help"
