@@ -19,6 +19,7 @@
 #include "queue.h"
 #include "reload.h"
 #include "source_select.h"
+#include "rule_sample.h"
 #include "rule_test.h"
 #include "rules.h"
 #include "sandbox.h"
@@ -147,7 +148,8 @@ int main(int argc, char **argv)
 {
     struct options o;
     char err[512], home[PATH_MAX], lua_dir[PATH_MAX + 8];
-    char default_rules[PATH_MAX + 16];
+    char default_rules[PATH_MAX + 16], default_sample[PATH_MAX + 24];
+    const char *sample;
     const char *default_paths[1];
     const char **rule_paths;
     size_t n_rule_paths;
@@ -188,6 +190,12 @@ int main(int argc, char **argv)
         snprintf(lua_dir, sizeof(lua_dir), "%s", getenv("CERTMON_LUA_DIR"));
     /* benchmark measurements (make bench); see stats.h */
     stats_bench_init(getenv("CERTMON_BENCH") != NULL);
+    /* --check runs the handlers on the demo feed unless told otherwise */
+    snprintf(default_sample, sizeof(default_sample), "%s/scripts/demo.jsonl",
+             home);
+    sample = o.sample_path ? o.sample_path : default_sample;
+    if (o.check && !o.sample_path && access(default_sample, R_OK) != 0)
+        sample = "none";
     if (o.n_rule_paths == 0) {
         snprintf(default_rules, sizeof(default_rules), "%s/scripts", home);
         default_paths[0] = default_rules;
@@ -214,13 +222,26 @@ int main(int argc, char **argv)
                  "(files, processes, C modules)");
     if (o.check) {
         size_t failed = validate_rules(&sc, rs, 1);
+        if (!failed && strcmp(sample, "none") != 0) {
+            int check_mode = 1;
+            int n = rule_sample_run(&sc, rs, sample, print_problem,
+                                    &check_mode, err, sizeof(err));
+            if (n < 0) {
+                log_error("%s", err);
+                status = 1;
+                goto done;
+            }
+            failed = (size_t)n;
+        }
         if (failed)
             fprintf(stderr, "certmon: %zu of %zu rule file%s %s problems\n",
                     failed, rs->n_files, rs->n_files == 1 ? "" : "s",
                     failed == 1 ? "has" : "have");
         else
-            fprintf(stderr, "certmon: %zu rule file%s OK\n", rs->n_files,
-                    rs->n_files == 1 ? "" : "s");
+            fprintf(stderr, "certmon: %zu rule file%s OK%s%s\n",
+                    rs->n_files, rs->n_files == 1 ? "" : "s",
+                    strcmp(sample, "none") ? "; every handler ran on " : "",
+                    strcmp(sample, "none") ? sample : "");
         status = failed ? 1 : 0;
         goto done;
     }

@@ -156,6 +156,12 @@ static const struct option_spec option_table[] = {
     { .name = "test", .type = OPT_FLAG, .offset = OFF(test),
       .section = OPTS_RULES,
       .help = "run the test cases of the rules, exit 0 if all pass" },
+    { .name = "sample", .type = OPT_STRING, .arg = "FILE",
+      .offset = OFF(sample_path), .section = OPTS_RULES,
+      .requires = "check", .def_text = "the demo feed, scripts/demo.jsonl",
+      .help = "with --check, run every handler on each message of FILE "
+              "(JSON lines) so misspelled fields and calls fail with "
+              "file:line; 'none' skips it" },
     { .name = "no-reload", .type = OPT_FLAG, .offset = OFF(no_reload),
       .section = OPTS_RULES,
       .help = "do not reload rules when their files change (and ignore "
@@ -262,6 +268,22 @@ int options_given(const struct options *o, const char *name)
 
     assert(s != NULL);          /* a name that is not in the table */
     return s ? o->given[s - option_table] : 0;
+}
+
+/* Whether any option of names ("a|b") was given; --a|--b in messages. */
+static int any_given(const struct options *o, const char *names)
+{
+    const char *p = names;
+
+    while (*p) {
+        size_t len = strcspn(p, "|");
+        for (size_t i = 0; i < N_OPTIONS; i++)
+            if (o->given[i] && strlen(option_table[i].name) == len &&
+                strncmp(option_table[i].name, p, len) == 0)
+                return 1;
+        p += len + (p[len] == '|');
+    }
+    return 0;
 }
 
 /* ---- values ------------------------------------------------------------ */
@@ -632,6 +654,21 @@ static enum options_result check_combination(struct options *o, char *err,
                  "--to M): a followed log is retried until it answers");
         return OPTIONS_ERROR;
     }
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (o->given[i] && option_table[i].requires &&
+            !any_given(o, option_table[i].requires)) {
+            char with[256];
+            size_t w = 0;
+            for (const char *p = option_table[i].requires; *p && w < 200;) {
+                size_t len = strcspn(p, "|");
+                w += (size_t)snprintf(with + w, sizeof(with) - w, "%s--%.*s",
+                                      w ? " or " : "", (int)len, p);
+                p += len + (p[len] == '|');
+            }
+            snprintf(err, errlen, "--%s goes with %s", option_table[i].name,
+                     with);
+            return OPTIONS_ERROR;
+        }
     if (from_given != to_given || (from_given && o->from > o->to)) {
         snprintf(err, errlen, "a backtest needs --from N --to M with N <= M");
         return OPTIONS_ERROR;

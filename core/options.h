@@ -25,6 +25,7 @@ struct options {
     const char *lua_dir;            /* the project's lua/ (found at start) */
     int check;                      /* --check */
     int test;                       /* --test */
+    const char *sample_path;        /* --sample, with --check; "none" */
     int no_reload;                  /* --no-reload */
     int unsafe;                     /* --unsafe */
     uint64_t rule_budget;           /* --rule-budget, instructions/call */
@@ -119,6 +120,7 @@ struct option_spec {
     const char *def_text;           /* default as --help says it */
     enum options_section section;
     unsigned sources;               /* OPTS_FROM_* it applies to; 0 = any */
+    const char *requires;           /* given only with one of "a|b" */
     const char *help;
     int (*parse)(struct options *o, const char *value, char *err,
                  size_t errlen);    /* OPT_CHOICE */
