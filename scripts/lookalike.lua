@@ -57,35 +57,18 @@ return {
     local data = msg.data
     local leaf = data and data.leaf_cert
     if not leaf or not leaf.all_domains then return end
-    -- The best finding per registered domain of this certificate.
-    local best, order, names = {}, {}, {}
-    for _, name in ipairs(leaf.all_domains) do
-      local d = domain.parse(name)
-      local r = d.registrable and det:check(d)
-      if r and r.score >= min_score then
-        local key = d.registrable
-        if not best[key] then
-          order[#order + 1] = key
-          names[key] = {}
-        end
-        table.insert(names[key], d.ascii)
-        if not best[key] or r.score > best[key].r.score then
-          best[key] = { r = r, d = d }
-        end
-      end
-    end
-    for _, key in ipairs(order) do
-      if not lists.seen("lookalike|" .. key, DAY_S) then
-        local r, d = best[key].r, best[key].d
+    for _, r in ipairs(det:check_cert(leaf.all_domains, min_score)) do
+      if not lists.seen("lookalike|" .. r.key, DAY_S) then
+        local d = r.parsed
         certmon.alert{
           domain = r.domain,
           brand = r.brand,
           technique = r.technique,
           score = r.score,
           reasons = r.reasons,
-          registrable = key,
+          registrable = r.registrable,
           unicode = d.is_idn and d.unicode or nil,
-          names = names[key],
+          names = r.names,
           issuer = leaf.issuer and leaf.issuer.O,
           fingerprint = leaf.fingerprint,
           not_before = leaf.not_before,

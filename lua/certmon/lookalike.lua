@@ -317,6 +317,38 @@ function Det:check(name)
   return best
 end
 
+-- check_cert(names, min_score) -> array of findings for one certificate,
+-- in the order of the names: the best finding per registered domain of
+-- the certificate scoring at least min_score, each with `registrable`,
+-- `names` (the certificate's names on it), `parsed` (domain.parse of the
+-- name that matched) and `key` (what a rule deduplicates on).
+function Det:check_cert(names, min_score)
+  local best, order, on = {}, {}, {}
+  for _, name in ipairs(names) do
+    local d = domain.parse(name)
+    local r = d.registrable and self:check(d)
+    if r and r.score >= (min_score or 0) then
+      local key = d.registrable
+      if not best[key] then
+        order[#order + 1] = key
+        on[key] = {}
+      end
+      table.insert(on[key], d.ascii)
+      if not best[key] or r.score > best[key].score then
+        r.parsed = d
+        best[key] = r
+      end
+    end
+  end
+  local out = {}
+  for i, key in ipairs(order) do
+    local r = best[key]
+    r.registrable, r.names, r.key = key, on[key], key
+    out[i] = r
+  end
+  return out
+end
+
 -- untwist(name): the dnstwist reverse lookup under its usual name: which
 -- brand a seen domain imitates and by which technique (same as check).
 Det.untwist = Det.check
