@@ -39,14 +39,14 @@ local lists = require "certmon.lists"
 local lookalike = require "certmon.lookalike"
 local watchlist = require "certmon.watchlist"
 
-local here = (select(2, ...) or ""):match("^(.*)/") or "."
-local brands_path = lists.env_path("CERTMON_BRANDS", here .. "/brands.txt")
-local allow_path = lists.env_path("CERTMON_ALLOW", here .. "/allow.txt")
-local min_score = tonumber(os.getenv("CERTMON_LOOKALIKE_MIN_SCORE") or "") or 60
+local who = select(2, ...) or "lookalike.lua"
+local here = who:match("^(.*)/") or "."
+local min_score = lists.env_number("CERTMON_LOOKALIKE_MIN_SCORE", 60, 0, 100, who)
 
 local det = lookalike.new{
-  brands = lists.load(brands_path),
-  allow = watchlist.load(allow_path),
+  brands = lists.from_env("CERTMON_BRANDS", here .. "/brands.txt", who),
+  allow = watchlist.new(lists.from_env("CERTMON_ALLOW", here .. "/allow.txt", who)),
+  guard = lists.from_env("CERTMON_LOOKALIKE_GUARD", here .. "/lookalike_guard.txt", who),
 }
 
 local DAY_S = 24 * 3600

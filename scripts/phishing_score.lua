@@ -41,10 +41,11 @@ local lists = require "certmon.lists"
 local lookalike = require "certmon.lookalike"
 local watchlist = require "certmon.watchlist"
 
-local here = (select(2, ...) or ""):match("^(.*)/") or "."
+local who = select(2, ...) or "phishing_score.lua"
+local here = who:match("^(.*)/") or "."
 
 local function num_env(name, default)
-  return tonumber(os.getenv(name) or "") or default
+  return lists.env_number(name, default, nil, nil, who)
 end
 
 local levels = {
@@ -55,9 +56,10 @@ local levels = {
 local min_score = num_env("CERTMON_PHISH_MIN", 80)
 
 -- "word weight" lines -> words, weights
-local function weighted(path)
+local function weighted(var, default)
   local words, weight = {}, {}
-  for _, line in ipairs(lists.load(path)) do
+  local lines, path = lists.from_env(var, default, who)
+  for _, line in ipairs(lines) do
     local w, n = line:match("^(%S+)%s+(%d+)$")
     if not w then error("phishing_score: bad line in " .. path .. ": " .. line, 0) end
     w = w:lower()
@@ -67,14 +69,13 @@ local function weighted(path)
   return words, weight
 end
 
-local kw_words, kw_weight = weighted(lists.env_path("CERTMON_PHISH_KEYWORDS",
-                                     here .. "/phishing_keywords.txt"))
-local _, tld_weight = weighted(lists.env_path("CERTMON_PHISH_TLDS",
-                               here .. "/phishing_tlds.txt"))
+local kw_words, kw_weight = weighted("CERTMON_PHISH_KEYWORDS",
+                                     here .. "/phishing_keywords.txt")
+local _, tld_weight = weighted("CERTMON_PHISH_TLDS", here .. "/phishing_tlds.txt")
 local keywords = domain.keywords(kw_words, "substring")
-local allow = watchlist.load(lists.env_path("CERTMON_ALLOW", here .. "/allow.txt"))
+local allow = watchlist.new(lists.from_env("CERTMON_ALLOW", here .. "/allow.txt", who))
 local det = lookalike.new{
-  brands = lists.load(lists.env_path("CERTMON_BRANDS", here .. "/brands.txt")),
+  brands = lists.from_env("CERTMON_BRANDS", here .. "/brands.txt", who),
 }
 
 local free_ca = { ["Let's Encrypt"] = true, ["ZeroSSL"] = true,

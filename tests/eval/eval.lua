@@ -40,18 +40,22 @@ end
 
 local function brand_label(b) return domain.parse(b).label end
 
--- The alerts the rule gives for one certificate, with `seen` as its
--- dedup store: { {brand=, technique=, score=, domain=}, ... }.
+-- The findings of the rule for one certificate, and which of them it
+-- alerts now: `seen` is its dedup store, key -> the brands alerted under
+-- that key. A finding counts as reported when its brand was alerted under
+-- its key, now or earlier in the stream (the second certificate for a
+-- name already reported is silent by design).
 local function alerts(names, seen)
-  local out = {}
+  local now, reported = {}, {}
   for _, f in ipairs(det:check_cert(names, min_score)) do
-    local key = f.key
-    if not seen[key] then
-      seen[key] = true
-      out[#out + 1] = f
+    local b = brand_label(f.brand)
+    if not seen[f.key] then
+      seen[f.key] = { [b] = true }
+      now[#now + 1] = f
     end
+    if seen[f.key][b] then reported[#reported + 1] = f end
   end
-  return out
+  return now, reported
 end
 
 local function pct(a, n) return n > 0 and 100 * a / n or 0 end
@@ -71,7 +75,7 @@ local function score_lookalikes(title, files)
         skipped = skipped + 1     -- a permutation that is really owned
       else
         local got = {}
-        for _, a in ipairs(alerts(names, seen)) do got[brand_label(a.brand)] = a end
+        for _, a in ipairs(select(2, alerts(names, seen))) do got[brand_label(a.brand)] = a end
         for _, b in ipairs(want) do
           local p = per[tech] or { n = 0, hit = 0 }
           per[tech] = p
