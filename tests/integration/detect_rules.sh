@@ -168,6 +168,36 @@ expect_file "watch: synthetic wildcard certificate, precert and final alert once
 {"rule":"watch","cert_index":712420366,"domains":["*.example.com"],"fingerprint":"27:58:3D:01:3D:71:B8:D3:A6:6E:2C:7A:86:3A:E9:1F:DB:F0:1B:5D","issuer":"Let's Encrypt","issuer_cn":"R3","log":"DigiCert Yeti2022-2 Log","not_after":1667028404,"not_before":1659252405,"precert":true,"sans":["*.example.com","example.com"],"serial_number":"0C01","update_type":"PrecertLogEntry","validity_days":90,"watch_items":["www.example.com"]}
 WANT
 
+# --- the demo feed (tests/fixtures/demo/): alerts with the shipped rules ------
+DEMO=$TOP/tests/fixtures/demo/demo.jsonl
+run demo -r "$DEMO" "$S"
+expect_eq "demo feed: exit 0" "$(cat "$T/demo.rc")" 0
+expect_eq "demo feed: alerts per rule" \
+    "$(grep -o '"rule":"[a-z_]*"' "$T/demo" | sort | uniq -c | awk '{printf "%s %s ", $2, $1}')" \
+    '"rule":"keyword_watch" 10 "rule":"lookalike" 7 "rule":"phishing_score" 5 '
+expect_eq "demo feed: no alert on its 11 real messages" \
+    "$(grep -c '"log":"SYNTHETIC\|"fingerprint":"00:00' "$T/demo")" 22
+expect_eq "demo feed: phase.com is no lookalike" \
+    "$(grep '"rule":"lookalike"' "$T/demo" | grep -c phase.com)" 0
+# the README's summary line for the demo feed: every field it shows
+# (but the elapsed time) is what the run printed
+want=$(grep '^certmon: certs=18 ' "$TOP/README.md" | head -1)
+check "README: a summary line for the demo feed" test -n "$want"
+bad=
+for kv in $want; do
+    case $kv in certmon:|elapsed_s=*) continue ;; esac
+    got=$(summary_field "$T/demo.err" "${kv%%=*}")
+    [ "$got" = "${kv#*=}" ] || bad="$bad $kv(got $got)"
+done
+expect_eq "README: the demo summary line is true" "$bad" ""
+# the README's first rule (paypal_watch.lua), copied from the README
+sed -n '/^-- scripts\/paypal_watch.lua/,/^```/p' "$TOP/README.md" | sed '$d' \
+    >"$T/paypal_watch.lua"
+run pw -r "$DEMO" "$T/paypal_watch.lua"
+expect_eq "README: paypal_watch.lua on the demo feed, three alerts" \
+    "$(grep -o '"domain":"[^"]*"' "$T/pw" | tr '\n' ' ')" \
+    '"domain":"paypal-login-verify.com" "domain":"www.paypal-login-verify.com" "domain":"paypal.com.verify-account.xyz" '
+
 # the shipped folder loads with all three rules and no error
 $CERTMON --check "$S" >"$T/check.out" 2>&1
 expect_eq "scripts/: --check passes" "$?" 0
