@@ -21,20 +21,29 @@ else brands.txt next to this rule. Lines with the same name part
 Allowlist: CERTMON_ALLOW, else allow.txt next to this rule; certspotter
 semantics (example.com = it and its subdomains, .example.com = only
 subdomains).
-Threshold: CERTMON_LOOKALIKE_MIN_SCORE (default 60). Weaker findings
-(score 50: a changed first letter of a short brand, which is more often
-another word, e.g. email for gmail) are dropped unless you lower it.
+Guard list: CERTMON_LOOKALIKE_GUARD, else lookalike_guard.txt next to this
+rule: ordinary words and popular sites one edit from a brand (phase for
+chase, finance for binance). A typo finding on a listed label is kept but
+weak (score 50); a digit for a letter (4pple), homoglyphs, TLD swaps and
+combosquats never are. A changed first letter (raypal, aypal) otherwise
+counts like any typo.
+Threshold: CERTMON_LOOKALIKE_MIN_SCORE (default 60, 0 to 100). A file that
+cannot be read or a threshold that is not a number stops the rule from
+loading, with the variable named.
 
-Alerts: one per lookalike registered domain per day (a precertificate and
-its certificate count once), with fields
+Alerts: one per brand and lookalike registered domain per day, so every
+brand a certificate imitates is reported, also when an operator puts
+many under one domain (paypal.com.x.xyz, apple.x.xyz); a precertificate
+and its certificate count once. Fields:
   domain (the name that matched), brand, technique, score (0-100),
-  reasons (every finding, in words), registrable, unicode (when IDN),
-  names (all names of the certificate on that registered domain), issuer,
-  fingerprint, not_before, not_after, update_type.
+  reasons (that brand's findings, in words), registrable, unicode (when
+  IDN), names (the certificate's names on that registered domain
+  imitating that brand), issuer, fingerprint, not_before, not_after,
+  update_type.
+Tests: certmon --test scripts/lookalike.lua (lookalike_test.lua).
 ]]
 
 local certmon = require "certmon"
-local domain = require "certmon.domain"
 local lists = require "certmon.lists"
 local lookalike = require "certmon.lookalike"
 local watchlist = require "certmon.watchlist"

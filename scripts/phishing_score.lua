@@ -27,7 +27,8 @@ Levels: potential >= CERTMON_PHISH_POTENTIAL (60), likely >=
 CERTMON_PHISH_LIKELY (80), suspicious >= CERTMON_PHISH_SUSPICIOUS (100).
 Alerts for names at or above CERTMON_PHISH_MIN (default 80).
 Lists: CERTMON_PHISH_KEYWORDS (phishing_keywords.txt), CERTMON_PHISH_TLDS
-(phishing_tlds.txt), CERTMON_BRANDS (brands.txt), CERTMON_ALLOW
+(phishing_tlds.txt), CERTMON_BRANDS (brands.txt), CERTMON_LOOKALIKE_GUARD
+(lookalike_guard.txt: words a brand typo is weak on), CERTMON_ALLOW
 (allow.txt); the defaults sit next to this rule.
 
 Alerts: one per registered domain per day (a precertificate and its
@@ -76,6 +77,7 @@ local keywords = domain.keywords(kw_words, "substring")
 local allow = watchlist.new(lists.from_env("CERTMON_ALLOW", here .. "/allow.txt", who))
 local det = lookalike.new{
   brands = lists.from_env("CERTMON_BRANDS", here .. "/brands.txt", who),
+  guard = lists.from_env("CERTMON_LOOKALIKE_GUARD", here .. "/lookalike_guard.txt", who),
 }
 
 local free_ca = { ["Let's Encrypt"] = true, ["ZeroSSL"] = true,
