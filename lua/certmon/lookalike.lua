@@ -177,7 +177,7 @@ local function fuzzy(self, lab, sk, add)
           -- A changed first letter often makes another word (email for
           -- gmail, phase for chase): kept at full score, except where
           -- there is evidence the label is something else (the guard
-          -- list, applied by check). A digit for a letter is never a word.
+          -- list, applied in check_all). A digit for a letter is never a word.
           local c1 = lab:sub(1, 1)
           local first = c1 ~= b.label:sub(1, 1)
           local digit = first and c1:find("%d") ~= nil and
@@ -277,7 +277,6 @@ function Det:check_all(name)
     f.reasons[#f.reasons + 1] = why
     if score > f.score then f.score, f.technique = score, tech end
   end
-  local lab = d.label_unicode
   local lure_bonus = self.lure:first(d.ascii) and 10 or 0
   local risky = self.risky[d.suffix_icann or ""] and 5 or 0
   if d.on_private_suffix then risky = 5 end

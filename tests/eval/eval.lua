@@ -23,11 +23,9 @@ local top = CERTMON_TOP or "."
 local min_score = 60       -- the default threshold of scripts/lookalike.lua
 local verbose = arg[1] == "-v"
 local brands = lists.load(top .. "/scripts/brands.txt")
-local guard_path = top .. "/scripts/lookalike_guard.txt"
-local okg, guard = pcall(lists.load, guard_path)
 local det = lookalike.new{ brands = brands,
                            allow = watchlist.load(top .. "/scripts/allow.txt"),
-                           guard = okg and guard or nil }
+                           guard = lists.load(top .. "/scripts/lookalike_guard.txt") }
 
 local own = {}
 for _, b in ipairs(brands) do own[b] = true end
