@@ -253,12 +253,14 @@ function Det:check_all(name)
   local d = type(name) == "table" and name or domain.parse(name)
   if not d.registrable or not d.label then return nil end
   if self:is_own(d) then return nil end
-  if self.allow and self.allow:first(d.ascii) then return nil end
-  local per, found, reasons = {}, {}, {}
+  -- made on the first finding: most names have none
+  local per, found, reasons, guarded
   local lab = d.label_unicode
-  local guarded = self.guard[lab] or self.guard[d.registrable] or
-                  (d.registrable_icann and self.guard[d.registrable_icann])
   local function add(b, tech, why, bonus, weak, never_guard)
+    if guarded == nil then          -- looked up on the first finding only
+      guarded = self.guard[lab] or self.guard[d.registrable] or
+                (d.registrable_icann and self.guard[d.registrable_icann]) or false
+    end
     if guarded and guardable[tech] and not never_guard and not weak then
       weak = true
       why = why .. " (a listed word or site: weak)"
@@ -266,6 +268,7 @@ function Det:check_all(name)
     local score = (weak and M.weak_score or base_score[tech] or 70) +
                   (bonus or 0)
     if score > 100 then score = 100 end
+    if not found then per, found, reasons = {}, {}, {} end
     reasons[#reasons + 1] = why
     local f = per[b.label]
     if not f then
@@ -341,7 +344,9 @@ function Det:check_all(name)
       end
     end)
   end
-  if #found == 0 then return nil end
+  if not found then return nil end
+  -- the allowlist last: it only matters for the few names with a finding
+  if self.allow and self.allow:first(d.ascii) then return nil end
   local out = {}
   for _, f in ipairs(found) do
     local inside = false
@@ -377,6 +382,8 @@ function Det:check(name)
   return best
 end
 
+local none = {}            -- an empty list to iterate, never written
+
 -- check_cert(names, min_score) -> array of findings for one certificate,
 -- one per (brand, registered domain) scoring at least min_score, in the
 -- order of the names: every brand the certificate imitates is reported,
@@ -391,7 +398,8 @@ function Det:check_cert(names, min_score)
   local best, order = {}, {}
   for _, name in ipairs(names) do
     local d = domain.parse(name)
-    for _, r in ipairs(d.registrable and self:check_all(d) or {}) do
+    local all = d.registrable and self:check_all(d)
+    for _, r in ipairs(all or none) do
       if r.score >= min_score then
         local key = r.brand .. "|" .. d.registrable
         local cur = best[key]
