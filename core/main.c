@@ -191,7 +191,7 @@ int main(int argc, char **argv)
     /* benchmark measurements (make bench); see stats.h */
     stats_bench_init(getenv("CERTMON_BENCH") != NULL);
     /* --check runs the handlers on the demo feed unless told otherwise */
-    snprintf(default_sample, sizeof(default_sample), "%s/scripts/demo.jsonl",
+    snprintf(default_sample, sizeof(default_sample), "%s/scripts/demo/demo.jsonl",
              home);
     sample = o.sample_path ? o.sample_path : default_sample;
     if (o.check && !o.sample_path && access(default_sample, R_OK) != 0)

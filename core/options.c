@@ -158,7 +158,7 @@ static const struct option_spec option_table[] = {
       .help = "run the test cases of the rules, exit 0 if all pass" },
     { .name = "sample", .type = OPT_STRING, .arg = "FILE",
       .offset = OFF(sample_path), .section = OPTS_RULES,
-      .requires = "check", .def_text = "the demo feed, scripts/demo.jsonl",
+      .requires = "check", .def_text = "the demo feed, scripts/demo/demo.jsonl",
       .help = "with --check, run every handler on each message of FILE "
               "(JSON lines) so misspelled fields and calls fail with "
               "file:line; 'none' skips it" },

@@ -168,8 +168,8 @@ expect_file "watch: synthetic wildcard certificate, precert and final alert once
 {"rule":"watch","cert_index":712420366,"domains":["*.example.com"],"fingerprint":"27:58:3D:01:3D:71:B8:D3:A6:6E:2C:7A:86:3A:E9:1F:DB:F0:1B:5D","issuer":"Let's Encrypt","issuer_cn":"R3","log":"DigiCert Yeti2022-2 Log","not_after":1667028404,"not_before":1659252405,"precert":true,"sans":["*.example.com","example.com"],"serial_number":"0C01","update_type":"PrecertLogEntry","validity_days":90,"watch_items":["www.example.com"]}
 WANT
 
-# --- the demo feed (tests/fixtures/demo/): alerts with the shipped rules ------
-DEMO=$TOP/tests/fixtures/demo/demo.jsonl
+# --- the demo feed (scripts/demo/): alerts with the shipped rules ------
+DEMO=$TOP/scripts/demo/demo.jsonl
 run demo -r "$DEMO" "$S"
 expect_eq "demo feed: exit 0" "$(cat "$T/demo.rc")" 0
 expect_eq "demo feed: alerts per rule" \
@@ -201,3 +201,6 @@ expect_eq "README: paypal_watch.lua on the demo feed, three alerts" \
 # the shipped folder loads with all three rules and no error
 $CERTMON --check "$S" >"$T/check.out" 2>&1
 expect_eq "scripts/: --check passes" "$?" 0
+check "scripts/: --check ran every handler on the demo feed" \
+    grep -q "rule files OK; every handler ran on .*scripts/demo/demo.jsonl" \
+    "$T/check.out"
