@@ -289,6 +289,50 @@ static int rule_collectgarbage(lua_State *L)
     return 1;
 }
 
+/* setmetatable(t, mt) for rules: the standard one, except that a
+** metatable with a __gc field is refused. Lua 5.4 runs finalizers with
+** hooks off, at whatever moment the collector picks: inside another
+** rule's call (with that rule's context), while the core decodes a
+** message, or in lua_close at exit. No budget, timeout or context can
+** hold there, so rules get no finalizers at all. Only the field at the
+** time of the call matters: Lua marks an object for finalization only
+** then, so adding __gc to the metatable later has no effect.
+** [-2, +1, e] */
+static int rule_setmetatable(lua_State *L)
+{
+    int t = lua_type(L, 2);
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    if (t == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "setmetatable: __gc metamethods (finalizers)"
+                              " are not allowed in rules");
+        lua_pop(L, 1);
+    }
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+/* getmetatable(v) for rules: the standard one for tables and strings;
+** nil for userdata, whose metatables belong to the C modules (writing a
+** __gc or __index into one would run rule code where no limit holds).
+** [-1, +1, -] */
+static int rule_getmetatable(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    if (lua_type(L, 1) == LUA_TUSERDATA || !lua_getmetatable(L, 1)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    luaL_getmetafield(L, 1, "__metatable");
+    return 1;       /* the __metatable field if any, else the metatable */
+}
+
 /* load(s [, name [, mode [, env]]]) for rules: text chunks only, and the
 ** default environment is the caller's own, never the real globals.
 ** upvalue 1: the rule's environment. [-(1..4), +(1|2), e] */
@@ -503,7 +547,7 @@ static void copy_fields(lua_State *L, int idx, const char *const *names)
 static const char *const base_names[] = {
     "assert", "error", "ipairs", "next", "pairs", "rawequal", "rawget",
     "rawlen", "rawset", "select", "tonumber", "tostring", "type",
-    "setmetatable", "getmetatable", "_VERSION", NULL
+    "_VERSION", NULL
 };
 
 static const char *const os_names[] = {
@@ -515,6 +559,8 @@ static const luaL_Reg replaced[] = {
     { "pcall", sb_pcall },
     { "xpcall", sb_xpcall },
     { "collectgarbage", rule_collectgarbage },
+    { "setmetatable", rule_setmetatable },
+    { "getmetatable", rule_getmetatable },
     { NULL, NULL }
 };
 

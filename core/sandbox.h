@@ -12,7 +12,11 @@
 **   - one environment per rule in which reading an unknown global or
 **     creating a global after load raises an error naming it;
 **   - a per-call instruction budget and a per-state memory cap, which a
-**     pcall inside the rule cannot swallow.
+**     pcall inside the rule cannot swallow;
+**   - no finalizers: setmetatable refuses a metatable with __gc (Lua runs
+**     finalizers with hooks off, at any moment, under any rule), and
+**     getmetatable gives nil for userdata, whose metatables belong to C.
+**     __close handlers run with hooks on, so the budget covers them.
 ** With unsafe set, rules get the full standard library instead (limits
 ** still apply).
 */
