@@ -193,6 +193,27 @@ static void test_error_objects(void)
     FAILS(e, "error('with trace')", SANDBOX_RUNTIME, "stack traceback");
 }
 
+/* Backtracking inside one C call (issue 17 item 2): the matcher's steps
+** count against the budget, which a pcall cannot swallow. */
+static void test_patterns(void)
+{
+    int e = new_env(1);
+
+    FAILS(e, "local r = ('a'):rep(40):find(('a*'):rep(12) .. 'b')",
+          SANDBOX_BUDGET, "instruction budget exceeded");
+    FAILS(e, "local s = ('a'):rep(30) "
+             "pcall(string.match, s, ('a*'):rep(10) .. 'b') ok = true",
+          SANDBOX_BUDGET, "in a pattern match");
+    FAILS(e, "for w in (('a'):rep(30)):gmatch(('a*'):rep(10) .. 'b') do end",
+          SANDBOX_BUDGET, "in a pattern match");
+    FAILS(e, "string.gsub(('a'):rep(30), ('a*'):rep(10) .. 'b', '')",
+          SANDBOX_BUDGET, "in a pattern match");
+    /* the next call starts with a full budget */
+    RUNS(e, "assert(('www.example.com'):match('^(.-)%.') == 'www' and "
+            "select(2, ('a.b.c'):gsub('%.', '/')) == 2 and "
+            "('x'):find('x', 1, true) == 1)");
+}
+
 /* Finalizers run with hooks off (issue 17 items 1 and 11): rules get
 ** none, and what __close does stays under the budget. */
 static void test_finalizers(void)
@@ -266,6 +287,7 @@ int main(void)
     test_memory();
     test_error_objects();
     test_finalizers();
+    test_patterns();
     CHECK(lua_gettop(L) == top);
     sandbox_close(L);
     return check_done();
