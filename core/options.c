@@ -27,6 +27,8 @@ static const struct options option_defaults = {
     .ct_poll_ms = 10000,
     .ct_partial_tile_age_ms = 300000,
     .ct_give_up_s = 600,
+    .rule_timeout_ms = 10000,
+    .stop_grace_ms = 5000,
 };
 
 static const char usage_text[] =
@@ -97,6 +99,14 @@ static const char usage_text[] =
 "      --unsafe               give rules the full Lua standard library\n"
 "                             (io, os, debug, C modules); limits still apply\n"
 "\n"
+"Rule watchdog:\n"
+"      --rule-timeout MS      stop a rule call running longer than MS\n"
+"                             milliseconds (default 10000, 0 = never); a\n"
+"                             call stuck in C is logged and counted\n"
+"      --stop-grace MS        on stop, wait at most MS milliseconds for a\n"
+"                             worker stuck in one call, then exit 1\n"
+"                             without it (default 5000)\n"
+"\n"
 "Pipeline:\n"
 "  -w, --workers N            Lua worker threads (default: CPUs)\n"
 "  -n, --max-messages N       exit after N certificate messages were\n"
@@ -156,6 +166,8 @@ enum {
     OPT_CT_POLL,
     OPT_CT_PARTIAL_TILE_AGE,
     OPT_CT_GIVE_UP,
+    OPT_RULE_TIMEOUT,
+    OPT_STOP_GRACE,
 };
 
 static const struct option long_options[] = {
@@ -200,6 +212,8 @@ static const struct option long_options[] = {
     { "rule-budget", required_argument, NULL, OPT_RULE_BUDGET },
     { "rule-memory", required_argument, NULL, OPT_RULE_MEMORY },
     { "rule-fail-limit", required_argument, NULL, OPT_RULE_FAIL_LIMIT },
+    { "rule-timeout", required_argument, NULL, OPT_RULE_TIMEOUT },
+    { "stop-grace", required_argument, NULL, OPT_STOP_GRACE },
     { NULL, 0, NULL, 0 }
 };
 
@@ -529,6 +543,16 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
             if (parse_count(optarg, 0, 1u << 30, 0, &v) < 0)
                 goto bad_value;
             o->rule_fail_limit = (unsigned)v;
+            break;
+        case OPT_RULE_TIMEOUT:
+            if (parse_count(optarg, 0, 86400000, 0, &v) < 0)
+                goto bad_value;
+            o->rule_timeout_ms = (unsigned)v;
+            break;
+        case OPT_STOP_GRACE:
+            if (parse_count(optarg, 0, 86400000, 0, &v) < 0)
+                goto bad_value;
+            o->stop_grace_ms = (unsigned)v;
             break;
         case ':':
             snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);

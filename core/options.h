@@ -71,6 +71,10 @@ struct options {
     const char *output_path;        /* -o FILE (append); NULL = stdout */
     unsigned stats_interval_s;      /* --stats-interval, default 60, 0 off */
     int verbose;                    /* -v: debug logs */
+
+    /* rule watchdog */
+    unsigned rule_timeout_ms;       /* --rule-timeout, 0 = never */
+    unsigned stop_grace_ms;         /* --stop-grace */
 };
 
 enum options_result {
