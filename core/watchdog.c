@@ -135,8 +135,10 @@ static void *watchdog_main(void *arg)
         pthread_mutex_unlock(&wd->lock);
         if (wd->cfg.stop_flag && atomic_load(wd->cfg.stop_flag))
             watchdog_stopping(wd);
-        if (inspect(wd) && wd->cfg.give_up)
-            wd->cfg.give_up(wd->cfg.give_up_arg);     /* does not return */
+        if (inspect(wd) && wd->cfg.give_up) {
+            wd->cfg.give_up(wd->cfg.give_up_arg);     /* normally ends it */
+            return NULL;
+        }
         pthread_mutex_lock(&wd->lock);
     }
     pthread_mutex_unlock(&wd->lock);

@@ -31,8 +31,9 @@ struct watchdog_config {
     ** may find the main thread unable to call watchdog_stopping, e.g.
     ** blocked on a queue a stuck worker never drains). May be NULL. */
     atomic_int *stop_flag;
-    /* Called from the watchdog thread when a worker does not finish
-    ** within the grace period; must end the process (not return). */
+    /* Called once, from the watchdog thread, when a worker does not
+    ** finish within the grace period; meant to end the process. If it
+    ** returns, the watchdog stops watching. */
     void (*give_up)(void *arg);
     void *give_up_arg;
 };
