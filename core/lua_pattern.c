@@ -55,7 +55,7 @@ struct match_state {
     lua_State *L;
     int matchdepth;             /* recursion left */
     unsigned char level;        /* captures, finished or not */
-    unsigned steps;             /* not yet charged */
+    uint64_t steps;             /* not yet charged */
     const struct lua_pattern_limits *lim;
     struct {
         const char *init;
@@ -64,11 +64,11 @@ struct match_state {
 };
 
 /* Counts n steps; charges them once enough piled up (may raise). */
-static void step(struct match_state *ms, unsigned n)
+static void step(struct match_state *ms, uint64_t n)
 {
     ms->steps += n;
     if (ms->steps >= ms->lim->charge_steps) {
-        unsigned steps = ms->steps;
+        uint64_t steps = ms->steps;
         ms->steps = 0;
         ms->lim->charge(ms->L, steps);
     }
@@ -195,14 +195,14 @@ static const char *match_balance(struct match_state *ms, const char *s,
     while (++s < ms->src_end) {
         if (*s == e) {
             if (--cont == 0) {
-                step(ms, (unsigned)(s - s0));
+                step(ms, (uint64_t)(s - s0));
                 return s + 1;
             }
         } else if (*s == b) {
             cont++;
         }
     }
-    step(ms, (unsigned)(s - s0));
+    step(ms, (uint64_t)(s - s0));
     return NULL;    /* string ends out of balance */
 }
 
@@ -213,7 +213,7 @@ static const char *max_expand(struct match_state *ms, const char *s,
 
     while (single_match(ms, s + i, p, ep))
         i++;
-    step(ms, (unsigned)i);
+    step(ms, (uint64_t)i);
     /* keeps trying to match with the maximum repetitions */
     while (i >= 0) {
         const char *res = match(ms, s + i, ep + 1);

@@ -16,12 +16,13 @@
 #define CERTMON_LUA_PATTERN_H
 
 #include <lua.h>
+#include <stdint.h>
 
 struct lua_pattern_limits {
     unsigned charge_steps;      /* steps between two calls of charge */
     /* Told that steps more were done in the current call; raises a Lua
     ** error (does not return) when the work must stop. */
-    void (*charge)(lua_State *L, unsigned steps);
+    void (*charge)(lua_State *L, uint64_t steps);
 };
 
 /* Replaces find, match, gmatch and gsub in the string library table at

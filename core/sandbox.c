@@ -153,7 +153,7 @@ static void sb_hook(lua_State *L, lua_Debug *ar)
 }
 
 /* The charge function of the bounded matcher (lua_pattern.h). */
-static void sb_pattern_charge(lua_State *L, unsigned steps)
+static void sb_pattern_charge(lua_State *L, uint64_t steps)
 {
     charge(L, get_sb(L), steps, " in a pattern match");
 }

@@ -14,7 +14,7 @@
 static unsigned long long charged, charge_limit;
 
 /* Raises once more than charge_limit steps were charged (0 = never). */
-static void test_charge(lua_State *L, unsigned steps)
+static void test_charge(lua_State *L, uint64_t steps)
 {
     charged += steps;
     if (charge_limit && charged > charge_limit)
