@@ -297,7 +297,9 @@ void worker_free(struct worker *w)
         return;
     worker_join(w);
     rules_instance_free(worker_offer(w, NULL));
+    watchdog_slot_lock(w->slot);    /* it may still be reading a name */
     rules_instance_free(w->cur);
+    watchdog_slot_unlock(w->slot);
     alert_buf_free(&w->alerts);
     free(w);
 }
