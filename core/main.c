@@ -303,6 +303,7 @@ int main(int argc, char **argv)
             .stop_grace_ms = o.stop_grace_ms,
             .stop_flag = &stop_requested,
             .give_up = on_stuck_worker,
+            .seq_label = p.seq_label,
         };
         wd = watchdog_start(&wc, o.workers, err, sizeof(err));
         if (!wd) {

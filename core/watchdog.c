@@ -39,6 +39,7 @@ static struct log_budget stuck_log = LOG_BUDGET_INIT(5, "stuck rule calls");
 /* What one look at a slot found. */
 struct call_view {
     uint_fast64_t call;
+    uint_fast64_t seq;
     int64_t age_ms;
     char rule[128];
     char handler[32];
@@ -55,11 +56,13 @@ static int view_call(struct watchdog_slot *s, int64_t now_ns,
     const char *rule = atomic_load_explicit(&s->rule, memory_order_relaxed);
     const char *handler = atomic_load_explicit(&s->handler,
                                                memory_order_relaxed);
+    uint_fast64_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
 
     c2 = atomic_load(&s->intr.call);
     if (c1 != c2 || since == 0)
         return 0;       /* and the names may be stale: do not touch */
     v->call = c1;
+    v->seq = seq;
     v->age_ms = (now_ns - since) / 1000000;
     snprintf(v->rule, sizeof(v->rule), "%s", rule ? rule : "?");
     snprintf(v->handler, sizeof(v->handler), "%s", handler ? handler : "?");
@@ -72,6 +75,7 @@ static int inspect(struct watchdog *wd)
     const struct watchdog_config *cfg = &wd->cfg;
     int64_t now = mono_ns(), stopping = atomic_load(&wd->stopping_ns);
     unsigned stuck_ms = cfg->rule_timeout_ms;
+    const char *label = cfg->seq_label ? cfg->seq_label : "message";
     int give_up = 0;
 
     if (stuck_ms < watchdog_defaults.stuck_after_ms)
@@ -96,9 +100,10 @@ static int inspect(struct watchdog *wd)
             v.age_ms > (int64_t)cfg->rule_timeout_ms + stuck_ms) {
             s->reported_call = v.call;
             log_limited(&stuck_log, LOG_ERROR, "worker %d: rule '%s' has "
-                        "run %s for %.1f s and does not stop: it is inside "
-                        "a C function --rule-timeout cannot interrupt",
-                        i, v.rule, v.handler, (double)v.age_ms / 1000);
+                        "run %s (%s %llu) for %.1f s and does not stop: it "
+                        "is inside a C function --rule-timeout cannot "
+                        "interrupt", i, v.rule, v.handler, label,
+                        (unsigned long long)v.seq, (double)v.age_ms / 1000);
         }
         if (stopping && (now - stopping) / 1000000 > cfg->stop_grace_ms &&
             v.age_ms > cfg->stop_grace_ms) {
@@ -106,9 +111,10 @@ static int inspect(struct watchdog *wd)
                 s->stopped_call = v.call;
                 stats_add(&stats.rule_timeout_errors, 1);
             }
-            log_error("worker %d: rule '%s' has run %s for %.1f s and shutdown "
-                      "began over %u ms ago; exiting without it", i,
-                      v.rule, v.handler, (double)v.age_ms / 1000,
+            log_error("worker %d: rule '%s' has run %s (%s %llu) for %.1f "
+                      "s and shutdown began over %u ms ago; exiting without "
+                      "it", i, v.rule, v.handler, label,
+                      (unsigned long long)v.seq, (double)v.age_ms / 1000,
                       cfg->stop_grace_ms);
             give_up = 1;
         }
@@ -171,6 +177,7 @@ struct watchdog *watchdog_start(const struct watchdog_config *cfg,
         atomic_init(&s->since_ns, 0);
         atomic_init(&s->rule, NULL);
         atomic_init(&s->handler, NULL);
+        atomic_init(&s->seq, 0);
         if (pthread_mutex_init(&s->lock, NULL) != 0)
             goto fail;
     }

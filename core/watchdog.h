@@ -36,6 +36,7 @@ struct watchdog_config {
     ** returns, the watchdog stops watching. */
     void (*give_up)(void *arg);
     void *give_up_arg;
+    const char *seq_label;          /* what a message seq is: "line" */
 };
 
 /* One worker's slot. The worker writes call state, the watchdog reads. */
@@ -44,6 +45,7 @@ struct watchdog_slot {
     atomic_int_fast64_t since_ns;       /* start of the running call; 0 */
     _Atomic(const char *) rule;         /* name of its rule */
     _Atomic(const char *) handler;      /* "on_cert", "on_message" */
+    atomic_uint_fast64_t seq;           /* of the message being handled */
     /* Held by the watchdog while it reads the names, and by the worker
     ** while it frees the instance they belong to (watchdog_slot_lock). */
     pthread_mutex_t lock;
@@ -78,6 +80,13 @@ static inline void watchdog_enter(struct watchdog_slot *s, const char *rule,
     atomic_store_explicit(&s->rule, rule, memory_order_relaxed);
     atomic_store_explicit(&s->handler, handler, memory_order_relaxed);
     atomic_store(&s->since_ns, now_ns ? now_ns : 1);
+}
+
+/* The message the next calls handle, for the logs. s may be NULL. */
+static inline void watchdog_message(struct watchdog_slot *s, uint64_t seq)
+{
+    if (s)
+        atomic_store_explicit(&s->seq, seq, memory_order_relaxed);
 }
 
 static inline void watchdog_leave(struct watchdog_slot *s)

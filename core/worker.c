@@ -189,6 +189,7 @@ static int process(struct worker *w, const struct msg *m)
     if (atomic_load(&w->p->limit_reached))
         return 0;
     adopt_pending(w);
+    watchdog_message(w->slot, m->seq);
     L = w->cur->L;
     /* Decoding is done for the rules, not by them: outside their cap. */
     sandbox_enforce_memory(L, 0);

@@ -141,7 +141,7 @@ expect_eq "stuck worker: exit status 1" "$?" 1
 exec 3>&-
 expect_eq "stuck worker: logged once" "$(lines stuck 'does not stop')" 1
 check "stuck worker: the give-up names rule and handler" \
-    grep -q "rule 'stuck' has run on_cert for .* exiting without it" \
+    grep -q "rule 'stuck' has run on_cert (line [0-9]*) for .* exiting without it" \
     "$T/stuck.err"
 expect_eq "stuck worker: counted once" \
     "$(summary_field "$T/stuck.err" timeout_errors)" 1
