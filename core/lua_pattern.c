@@ -63,15 +63,21 @@ struct match_state {
     } capture[PAT_MAXCAPTURES];
 };
 
-/* Counts n steps; charges them once enough piled up (may raise). */
-static void step(struct match_state *ms, uint64_t n)
+/* Hands the piled-up steps to the charge function (may raise). */
+static void __attribute__((noinline)) charge_steps(struct match_state *ms)
+{
+    uint64_t steps = ms->steps;
+
+    ms->steps = 0;
+    ms->lim->charge(ms->L, steps);
+}
+
+/* Counts n steps; charges them once enough piled up. */
+static inline void step(struct match_state *ms, uint64_t n)
 {
     ms->steps += n;
-    if (ms->steps >= ms->lim->charge_steps) {
-        uint64_t steps = ms->steps;
-        ms->steps = 0;
-        ms->lim->charge(ms->L, steps);
-    }
+    if (__builtin_expect(ms->steps >= ms->lim->charge_steps, 0))
+        charge_steps(ms);
 }
 
 static const char *match(struct match_state *ms, const char *s,
