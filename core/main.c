@@ -369,7 +369,11 @@ stop:
     ** than --stop-grace makes the watchdog end the process instead. */
     ignore_hup();
     watchdog_stopping(wd);
+    /* the reload thread may be validating a rule with a huge budget */
+    watchdog_enter(watchdog_main_slot(wd), "the rule reload thread", "stop",
+                   mono_ns());
     reload_stop(running_reloader);
+    watchdog_leave(watchdog_main_slot(wd));
     queue_close(q);
     for (int i = 0; i < n_workers; i++)
         worker_free(workers[i]);

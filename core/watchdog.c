@@ -80,7 +80,7 @@ static int inspect(struct watchdog *wd)
 
     if (stuck_ms < watchdog_defaults.stuck_after_ms)
         stuck_ms = watchdog_defaults.stuck_after_ms;
-    for (int i = 0; i < wd->n_slots; i++) {
+    for (int i = 0; i <= wd->n_slots; i++) {
         struct watchdog_slot *s = &wd->slots[i];
         struct call_view v;
         int running;
@@ -90,6 +90,16 @@ static int inspect(struct watchdog *wd)
         pthread_mutex_unlock(&s->lock);
         if (!running)
             continue;
+        if (s->shutdown_only) {
+            if (stopping && (now - stopping) / 1000000 > cfg->stop_grace_ms &&
+                v.age_ms > cfg->stop_grace_ms) {
+                log_error("shutdown: waiting for %s for %.1f s (grace %u ms);"
+                          " exiting without it", v.rule,
+                          (double)v.age_ms / 1000, cfg->stop_grace_ms);
+                give_up = 1;
+            }
+            continue;
+        }
         if (cfg->rule_timeout_ms && v.age_ms > cfg->rule_timeout_ms &&
             s->stopped_call != v.call) {
             s->stopped_call = v.call;
@@ -160,10 +170,12 @@ struct watchdog *watchdog_start(const struct watchdog_config *cfg,
     const char *why = "out of memory";
 
     if (!wd || n_slots < 1 ||
-        !(wd->slots = calloc((size_t)n_slots, sizeof(*wd->slots))))
+        !(wd->slots = calloc((size_t)n_slots + 1, sizeof(*wd->slots))))
         goto fail;
     wd->cfg = *cfg;
     wd->n_slots = n_slots;
+    n_slots++;                          /* the last one is the main's */
+    wd->slots[wd->n_slots].shutdown_only = 1;
     wd->tick_ms = watchdog_defaults.tick_ms;
     if (cfg->rule_timeout_ms && cfg->rule_timeout_ms / 4 < wd->tick_ms)
         wd->tick_ms = cfg->rule_timeout_ms / 4;
@@ -214,6 +226,11 @@ struct watchdog_slot *watchdog_slot(struct watchdog *wd, int i)
     return wd && i >= 0 && i < wd->n_slots ? &wd->slots[i] : NULL;
 }
 
+struct watchdog_slot *watchdog_main_slot(struct watchdog *wd)
+{
+    return wd ? &wd->slots[wd->n_slots] : NULL;
+}
+
 void watchdog_stopping(struct watchdog *wd)
 {
     int64_t expected = 0;
@@ -246,7 +263,7 @@ void watchdog_free(struct watchdog *wd)
     pthread_join(wd->thread, NULL);
     pthread_cond_destroy(&wd->wake);
     pthread_mutex_destroy(&wd->lock);
-    for (int i = 0; i < wd->n_slots; i++)
+    for (int i = 0; i <= wd->n_slots; i++)
         pthread_mutex_destroy(&wd->slots[i].lock);
     free(wd->slots);
     free(wd);

@@ -51,6 +51,7 @@ struct watchdog_slot {
     pthread_mutex_t lock;
     uint_fast64_t stopped_call;         /* watchdog thread only */
     uint_fast64_t reported_call;
+    int shutdown_only;                  /* watchdog_main_slot: no timeout */
 };
 
 struct watchdog;
@@ -61,6 +62,12 @@ struct watchdog *watchdog_start(const struct watchdog_config *cfg,
 
 /* Slot i, or NULL when wd is NULL (no watchdog). */
 struct watchdog_slot *watchdog_slot(struct watchdog *wd, int i);
+
+/* A slot for the main thread's own shutdown steps that wait on another
+** thread (joining the reload thread, which may be validating a rule):
+** bracket them with watchdog_enter (rule = what is waited for) and
+** watchdog_leave; only the grace period applies. NULL when wd is NULL. */
+struct watchdog_slot *watchdog_main_slot(struct watchdog *wd);
 
 /* Shutdown began: the grace period runs from now. Thread-safe. */
 void watchdog_stopping(struct watchdog *wd);

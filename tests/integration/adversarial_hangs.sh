@@ -162,6 +162,30 @@ expect_eq "stuck worker, full queue: exit status 1" "$?" 1
 expect_eq "stuck worker, full queue: counted" \
     "$(summary_field "$T/full.err" timeout_errors)" 1
 
+# A stop while the reload thread validates a rule that loops at load
+# (possible only with a budget that never trips): joining it is bounded
+# by the grace period too.
+mkdir "$T/reload_hang"
+cp "$T/ok.lua" "$T/reload_hang/"
+mkfifo "$T/reload_in"
+timeout 120 $CERTMON -w 1 --rule-budget $BIG --stop-grace 500 \
+    -r "$T/reload_in" "$T/reload_hang" >"$T/rh.out" 2>"$T/rh.err" &
+pid=$!
+exec 3>"$T/reload_in"
+cat "$ALL" >&3
+wait_for "test -s '$T/rh.out'" 60
+printf 'print("hang_load: loading") while true do end\n' >"$T/reload_hang/z.lua"
+check "reload thread stuck in validation: it started" \
+    wait_for "grep -q 'hang_load: loading' '$T/rh.err'" 60
+kill -TERM $pid
+check "reload thread stuck in validation: SIGTERM ends the process" \
+    wait_for "! kill -0 $pid 2>/dev/null" 60
+wait $pid
+expect_eq "reload thread stuck in validation: exit status 1" "$?" 1
+exec 3>&-
+check "reload thread stuck in validation: logged" \
+    grep -q 'shutdown: waiting for the rule reload thread' "$T/rh.err"
+
 # --- issue 16: SIGHUP during shutdown must not reach the freed reloader
 mkdir "$T/hup"
 cat >"$T/hup/slow.lua" <<'LUA'
