@@ -179,6 +179,16 @@ static const struct option_spec option_table[] = {
       .section = OPTS_RULES,
       .help = "disable a rule that fails K calls in a row until its file "
               "changes (0 = never)" },
+    { .name = "rule-timeout", .type = OPT_UNSIGNED, .arg = "MS",
+      .offset = OFF(rule_timeout_ms), .min = 0, .max = 86400000,
+      .def = 10000, .section = OPTS_RULES, .unit = "milliseconds",
+      .help = "stop a rule call running longer than MS milliseconds (0 = "
+              "never); a call stuck in C is logged and counted" },
+    { .name = "stop-grace", .type = OPT_UNSIGNED, .arg = "MS",
+      .offset = OFF(stop_grace_ms), .min = 0, .max = 86400000, .def = 5000,
+      .section = OPTS_RULES, .unit = "milliseconds",
+      .help = "on stop, wait at most MS milliseconds for a worker stuck in "
+              "one call, then exit 1 without it" },
     { .name = "unsafe", .type = OPT_FLAG, .offset = OFF(unsafe),
       .section = OPTS_RULES,
       .help = "give rules the full Lua standard library (io, os, debug, C "

@@ -31,6 +31,8 @@ struct options {
     uint64_t rule_budget;           /* --rule-budget, instructions/call */
     size_t rule_memory_bytes;       /* --rule-memory, per worker state */
     unsigned rule_fail_limit;       /* --rule-fail-limit, 0 = never */
+    unsigned rule_timeout_ms;       /* --rule-timeout, 0 = never */
+    unsigned stop_grace_ms;         /* --stop-grace */
 
     /* sources */
     const char *replay_path;        /* -r FILE, "-" = stdin; NULL = none */
