@@ -109,6 +109,44 @@ static void ignore_hup(void)
     sigaction(SIGHUP, &sa, NULL);
 }
 
+/* One line at start: what certmon reads and which rules run, so a first
+** run that then fails to connect has said what it tried. */
+static void log_start_line(const struct options *o, struct ruleset *rs)
+{
+    char rules[512], source[512];
+    size_t n = 0;
+
+    rules[0] = '\0';
+    for (size_t i = 0; i < rs->n_files && n < sizeof(rules) - 8; i++) {
+        if (i == 6) {
+            n += (size_t)snprintf(rules + n, sizeof(rules) - n, ", ...");
+            break;
+        }
+        const char *path = rs->files[i].path, *slash = strrchr(path, '/');
+        const char *base = slash ? slash + 1 : path;
+        size_t len = strlen(base);
+        if (len > 4 && strcmp(base + len - 4, ".lua") == 0)
+            len -= 4;
+        n += (size_t)snprintf(rules + n, sizeof(rules) - n, "%s%.*s",
+                              i ? ", " : "", (int)len, base);
+    }
+    if (o->replay_path)
+        snprintf(source, sizeof(source), "replaying %s",
+                 strcmp(o->replay_path, "-") ? o->replay_path : "stdin");
+    else if (o->ct)
+        snprintf(source, sizeof(source), "reading CT logs directly%s",
+                 o->backtest ? " (backtest)" : "");
+    else if (o->n_urls > 1)
+        snprintf(source, sizeof(source), "connecting to %s (then %zu "
+                 "more for failover)", o->urls[0], o->n_urls - 1);
+    else
+        snprintf(source, sizeof(source), "connecting to %s",
+                 o->n_urls ? o->urls[0] : OPTIONS_DEFAULT_URL);
+    log_info("%zu rule file%s (%s), %d worker%s; %s", rs->n_files,
+             rs->n_files == 1 ? "" : "s", rules, o->workers,
+             o->workers == 1 ? "" : "s", source);
+}
+
 /* The project folder, where lua/ and scripts/ are: the binary's folder
 ** or the nearest one above it that has lua/ (test builds live in
 ** build/san/). */
@@ -381,8 +419,7 @@ int main(int argc, char **argv)
         .max_message_bytes = o.max_message_bytes,
         .stop = &stop_requested,
     };
-    log_debug("%zu rule files, %d workers, source %s", rs->n_files,
-              o.workers, src->name);
+    log_start_line(&o, rs);
     status = 0;
     if (src->run(src, &in, err, sizeof(err)) < 0) {
         log_error("%s", err);
