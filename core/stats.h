@@ -28,6 +28,9 @@ struct stats {
     atomic_uint_fast64_t oversize;      /* messages over the size cap */
     atomic_uint_fast64_t ct_entries;    /* entries read from CT logs */
     atomic_uint_fast64_t ct_fetch_errors; /* failed CT log requests */
+    atomic_uint_fast64_t net_faults;    /* a server broke the protocol or a
+                                           bound: connection failed, answer
+                                           refused */
 };
 
 /* The one instance; zero-initialised at start. */
