@@ -36,6 +36,10 @@
 #define MAX_PARALLEL 16
 #define TRACKER_WINDOW (1u << 16)
 #define MAX_LOGS (1u << 15)
+/* A tree head larger than this is refused: the largest logs hold a few
+** billion entries (2^32), this leaves room for a thousand times that. */
+#define CT_MAX_TREE_BITS 42
+#define CT_MAX_TREE_SIZE ((uint64_t)1 << CT_MAX_TREE_BITS)
 
 /* A tree head (get-sth or checkpoint), entries (get-entries or a data
 ** tile), or an issuer certificate (static-ct-api). */
@@ -130,6 +134,10 @@ struct log_run {
     struct log_budget errlog;
     struct ct_tail tail;                /* tiled: partial tile waiting */
     int warned_short;                   /* backtest past the tree said */
+    int warned_shrink;                  /* a tree below the position said */
+    uint64_t target_seen;               /* largest tree head of this run */
+    int start_unread;                   /* the position is the "now" start
+                                           point, not yet read past */
     int gave_up;                        /* backtest: abandoned (give_up_ms) */
     char gave_up_msg[400];              /* why, and which entries are unread */
     /* for the status line */
@@ -229,6 +237,11 @@ static void maybe_commit(struct log_run *lr, int force)
     w = ct_tracker_watermark(lr->tracker);
     if (w == lr->committed && lr->has_saved)
         return;
+    /* the "now" start point is the log's word, not something read: saved
+    ** only once entries past it were, so a false tree head is not kept */
+    if (lr->start_unread && w == lr->committed)
+        return;
+    lr->start_unread = 0;
     if (!force && now - lr->last_commit_ms < (int64_t)src->cfg.commit_interval_ms) {
         if (src->ctx && !src->destroying)
             lws_sul_schedule(src->ctx, 0, &lr->commit_timer, commit_cb,
@@ -454,9 +467,13 @@ static void on_entries(struct log_run *lr, struct slot *s, const char *body,
         return;
     }
     if (l.n == 0 || l.n > asked) {
+        /* read l.n before the free zeroes it */
+        const char *why = l.n ? "more entries than asked for"
+                              : "no entries for a non-empty range";
+        if (l.n)
+            stats_add(&stats.net_faults, 1);
         ct_entry_list_free(&l);
-        fail_request(lr, s, l.n ? "more entries than asked for"
-                                : "no entries for a non-empty range");
+        fail_request(lr, s, why);
         return;
     }
     if (l.n < asked) {
@@ -636,8 +653,10 @@ static void start_log(struct log_run *lr, uint64_t tree_size)
         lr->next = 0;
     else if (src->cfg.start == CT_START_INDEX)
         lr->next = src->cfg.start_index;
-    else
+    else {
         lr->next = tree_size;
+        lr->start_unread = 1;
+    }
     lr->tracker = ct_tracker_new(lr->next, TRACKER_WINDOW);
     if (!lr->tracker) {
         lr->skip = 1;
@@ -649,6 +668,28 @@ static void start_log(struct log_run *lr, uint64_t tree_size)
     lr->started = 1;
     log_info("%s: reading from entry %" PRIu64 " (tree size %" PRIu64 ")",
              lr->name, lr->next, tree_size);
+}
+
+/* The first tree head of a run is smaller than the saved position: the
+** log shrank, or the position was saved from a tree head it no longer
+** stands by (before tree heads were checked, a lie could be saved).
+** Reading waits for the log to grow past the position; the user must
+** know, since the status line alone shows no lag. Said once per log. */
+static void check_shrink(struct log_run *lr, uint64_t tree_size)
+{
+    char path[1200];
+
+    if (lr->started || !lr->has_saved || lr->warned_shrink ||
+        tree_size >= lr->saved.next_index)
+        return;
+    lr->warned_shrink = 1;
+    stats_add(&stats.net_faults, 1);
+    if (ct_state_path(lr->src->state_dir, lr->url, path, sizeof path) < 0)
+        snprintf(path, sizeof path, "its file in the state directory");
+    log_warn("%s: the log has %" PRIu64 " entries, fewer than the saved "
+             "position %" PRIu64 "; waiting for it to grow (if that "
+             "position came from a false tree head, remove %s to start "
+             "over)", lr->name, tree_size, lr->saved.next_index, path);
 }
 
 static void on_sth(struct log_run *lr, struct slot *s, const char *body,
@@ -672,7 +713,19 @@ static void on_sth(struct log_run *lr, struct slot *s, const char *body,
         fail_request(lr, s, err);
         return;
     }
+    if (sth.tree_size > CT_MAX_TREE_SIZE) {
+        /* no log is near this; believing it would start (and save) a
+        ** position no log will ever reach */
+        snprintf(err, sizeof err, "tree size %" PRIu64 " not plausible "
+                 "(over 2^%d)", sth.tree_size, CT_MAX_TREE_BITS);
+        stats_add(&stats.net_faults, 1);
+        fail_request(lr, s, err);
+        return;
+    }
     note_ok(lr);
+    check_shrink(lr, sth.tree_size);
+    if (sth.tree_size > lr->target_seen)
+        lr->target_seen = sth.tree_size;
     if (lr->probing) {
         lr->probing = 0;
         log_info("%s: %s log", lr->name, lr->api == CT_API_STATIC
@@ -1115,8 +1168,9 @@ static void report_status(struct ct_src *src)
                      PRIu64 " lag=%" PRIu64 " rate=%.1f/s%s%s", lr->name, w,
                      lr->target, lr->target > w ? lr->target - w : 0,
                      (double)(lr->entries - lr->entries_at_status) / dt,
-                     lr->gave_up ? " gave_up" : lr->done ? " done" : "",
-                     fail);
+                     lr->gave_up ? " gave_up" : lr->done ? " done"
+                     : lr->warned_shrink && w > lr->target_seen
+                     ? " ahead_of_log" : "", fail);
         }
         lr->entries_at_status = lr->entries;
     }
@@ -1572,6 +1626,17 @@ struct source *ct_source_new(const struct ct_source_config *c, char *err,
                 goto fail;
             }
             lr->has_saved = r == CT_POS_LOADED;
+            if (lr->has_saved && (lr->saved.tree_size > CT_MAX_TREE_SIZE ||
+                                  lr->saved.next_index > CT_MAX_TREE_SIZE)) {
+                /* saved before tree heads were checked: no log holds
+                ** that many entries, so it was never read */
+                stats_add(&stats.net_faults, 1);
+                log_warn("%s: ignoring the saved position %" PRIu64
+                         " (tree size %" PRIu64 "): no log is that large",
+                         lr->name, lr->saved.next_index,
+                         lr->saved.tree_size);
+                lr->has_saved = 0;
+            }
             if (lr->has_saved) {
                 lr->target = lr->saved.tree_size;
                 lr->sth_timestamp_ms = lr->saved.sth_timestamp_ms;
