@@ -26,6 +26,8 @@ return {
     local d = msg.data and msg.data.leaf_cert and msg.data.leaf_cert.all_domains
     certmon.alert{ type = msg.message_type,
                    index = msg.data and msg.data.cert_index,
+                   log = msg.data and msg.data.source and msg.data.source.name,
+                   chain = msg.data and msg.data.chain and #msg.data.chain or -1,
                    domain = d and d[1] or "" }
   end,
 }
@@ -213,4 +215,84 @@ got=$(faults "$T/many.err")
 if [ "${got:-0}" -ge 1 ]; then ok "ct too_many: counted as net_faults"
 else not_ok "ct too_many: counted as net_faults"; fi
 stop "$c_pid"
+
+# regression: a successful checkpoint poll reset the backoff of a data
+# tile that kept failing, so a gzip bomb was inflated to the cap about
+# once a second; the series is now per request kind
+hostile c "$HCT" tile_gzip_bomb
+wait_for "grep -q 'bomb ready' '$T/c.srv'" 60
+ct_run bomb st-bomb --ct-start 0
+wait_for "[ \$(grep -c 'data tile gzip: inflates to more than' '$T/bomb.err') -ge 3 ]" 90
+term "ct tile_gzip_bomb" "$cm"
+delays=$(sed -n 's/.*data tile gzip: inflates to more than [0-9]* bytes; retrying in \([0-9]*\) ms/\1/p' "$T/bomb.err" | head -n 3 | tr '\n' ' ')
+set -- $delays
+if [ $# -ge 3 ] && [ "$3" -ge 3200 ] && [ "$2" -ge 1600 ]; then
+    ok "ct tile_gzip_bomb: the tile's retries back off although checkpoints answer"
+else
+    not_ok "ct tile_gzip_bomb: the tile's retries back off although checkpoints answer"
+    echo "#   delays: $delays"; show "$T/bomb.err"
+fi
+stop "$c_pid"
+
+# ---- hostile chains, beside an honest log ---------------------------------
+CTF=$FIX/ct/rfc6962
+"$TOOLS/fake_ctlog" --port-file "$T/h.port" --log "$T/h.req" --repeat 50 \
+    "$CTF/ctgo-scanner-FourEntries.get-entries.json" \
+    "$CTF/ctgo-logclient-TestGetEntries.get-entries.json" \
+    "$CTF/calidog-certstream-server-standard_entry.get-entries.json" \
+    >/dev/null 2>"$T/h.err" &
+h_pid=$!
+wait_for "[ -s '$T/h.port' ]" 30
+HONEST="http://127.0.0.1:$(cat "$T/h.port")/rfc/"
+# n_of FILE LOG: distinct entries of LOG in FILE
+n_of() { grep -sF "\"log\":\"$2\"" "$1" | sed -n 's/.*"index":\([0-9]*\).*/\1/p' |
+         sort -nu | wc -l | tr -d ' '; }
+
+# regression: 10,000 chain certificates per entry cost seconds of CPU per
+# entry on the network thread, stalling every log
+hostile c "$HCT" chain_10000
+HOSTILE="http://127.0.0.1:$c_port/log/"
+ct_run chain st-chain --ct-start 0 --full --ct-log "$HONEST"
+if wait_for "[ \$(n_of '$T/chain.out' '$HONEST') -ge 350 ] &&
+             [ \$(n_of '$T/chain.out' '$HOSTILE') -ge 3 ]" 120; then
+    ok "ct chain_10000: the honest log is read whole beside it"
+else
+    not_ok "ct chain_10000: the honest log is read whole beside it"
+    echo "#   honest $(n_of "$T/chain.out" "$HONEST"), hostile $(n_of "$T/chain.out" "$HOSTILE")"
+    show "$T/chain.err"
+fi
+term "ct chain_10000" "$cm"
+check "ct chain_10000: the hostile entries arrive with the chain cut to 16" \
+    sh -c "grep -F '\"log\":\"$HOSTILE\"' '$T/chain.out' | grep -q '\"chain\":16'"
+check "ct chain_10000: no chain longer than 16 reached the rules" \
+    sh -c "! grep -Eq '\"chain\":(1[7-9]|[2-9][0-9]|[0-9]{3,})' '$T/chain.out'"
+check "ct chain_10000: logged" \
+    grep -q 'a chain of 10000 certificates cut to the first 16' "$T/chain.err"
+got=$(faults "$T/chain.err")
+if [ "${got:-0}" -ge 1 ]; then ok "ct chain_10000: counted as net_faults"
+else not_ok "ct chain_10000: counted as net_faults"; fi
+stop "$c_pid"
+
+# regression: 256 entries x 2,047 chain fingerprints made the issuer
+# lookup quadratic on the network thread; no message came out
+hostile c "$HCT" tile_many_fps
+HOSTILE="http://127.0.0.1:$c_port/log/"
+ct_run fps st-fps --ct-start 0 --full --ct-log "$HONEST"
+if wait_for "[ \$(n_of '$T/fps.out' '$HONEST') -ge 350 ] &&
+             [ \$(n_of '$T/fps.out' '$HOSTILE') -ge 256 ]" 120; then
+    ok "ct tile_many_fps: the whole hostile tile and the honest log arrive"
+else
+    not_ok "ct tile_many_fps: the whole hostile tile and the honest log arrive"
+    echo "#   honest $(n_of "$T/fps.out" "$HONEST"), hostile $(n_of "$T/fps.out" "$HOSTILE")"
+    show "$T/fps.err"
+fi
+term "ct tile_many_fps" "$cm"
+check "ct tile_many_fps: the issuer bound is logged" \
+    grep -q 'tile names more issuers than one tile may add (128)' "$T/fps.err"
+n=$(grep -c 'GET /log/issuer/' "$T/c.srv")
+if [ "$n" -le 128 ]; then ok "ct tile_many_fps: at most 128 issuers asked for"
+else not_ok "ct tile_many_fps: at most 128 issuers asked for"; echo "#   got: $n"; fi
+stop "$c_pid"
+stop "$h_pid"
+
 exit 0

@@ -55,7 +55,8 @@ def gzip_bomb():
     if GZ_BOMB is None:
         c = zlib.compressobj(9, zlib.DEFLATED, 31)
         chunk = b"\0" * (1 << 24)
-        parts = [c.compress(chunk) for _ in range(64)]   # 1 GiB of zeros
+        parts = [c.compress(chunk) for _ in range(5)]    # 80 MiB of zeros:
+                                                         # past the 64 MiB cap
         parts.append(c.flush())
         GZ_BOMB = b"".join(parts)
     return GZ_BOMB
