@@ -135,7 +135,7 @@ ct_run() {
 # --ct-start now, and the position 2^64-1 saved for good
 hostile c "$HCT" sth_shrink
 ct_run shr1 st-shr --ct-start now
-if wait_for "grep -q 'reading from entry 4 ' '$T/shr1.err'" 60; then
+if wait_for "grep -qs 'reading from entry 4 ' '$T/shr1.err'" 60; then
     ok "ct sth_shrink: the 2^64-1 tree head is refused, the next one read"
 else
     not_ok "ct sth_shrink: the 2^64-1 tree head is refused, the next one read"
@@ -189,7 +189,7 @@ term "ct saved position of a 1000-entry log" "$cm"
 expect_eq "ct: entries 990..999 read and saved" "$(max_pos "$T/st-fix")" 1000
 echo sth_shrink >"$T/c.port.mode"
 ct_run fix2 st-fix --stats-interval 1
-wait_for "grep -q 'ahead_of_log' '$T/fix2.err'" 60
+wait_for "grep -qs 'ahead_of_log' '$T/fix2.err'" 60
 term "ct log smaller than the saved position" "$cm"
 check "ct log smaller than the saved position: warned" \
     grep -q 'the log has 4 entries, fewer than the saved position 1000; waiting for it to grow' "$T/fix2.err"
@@ -205,7 +205,7 @@ stop "$c_pid"
 # logged as "no entries for a non-empty range"
 hostile c "$HCT" too_many
 ct_run many st-many --ct-start 0
-wait_for "grep -q 'more entries than asked for' '$T/many.err'" 60
+wait_for "grep -qs 'more entries than asked for' '$T/many.err'" 60
 term "ct too_many" "$cm"
 check "ct too_many: logged as more entries than asked for" \
     grep -q 'get-entries more entries than asked for' "$T/many.err"
@@ -220,9 +220,9 @@ stop "$c_pid"
 # tile that kept failing, so a gzip bomb was inflated to the cap about
 # once a second; the series is now per request kind
 hostile c "$HCT" tile_gzip_bomb
-wait_for "grep -q 'bomb ready' '$T/c.srv'" 60
+wait_for "grep -qs 'bomb ready' '$T/c.srv'" 60
 ct_run bomb st-bomb --ct-start 0
-wait_for "[ \$(grep -c 'data tile gzip: inflates to more than' '$T/bomb.err') -ge 3 ]" 90
+wait_for "[ \$(grep -sc 'data tile gzip: inflates to more than' '$T/bomb.err') -ge 3 ]" 90
 term "ct tile_gzip_bomb" "$cm"
 delays=$(sed -n 's/.*data tile gzip: inflates to more than [0-9]* bytes; retrying in \([0-9]*\) ms/\1/p' "$T/bomb.err" | head -n 3 | tr '\n' ' ')
 set -- $delays
