@@ -155,13 +155,17 @@ static int parse_chain(struct rd *r, struct ct_entry *e, char *err,
     }
     if (n == 0)
         return 0;
+    if (n > CT_CHAIN_MAX) {
+        e->n_chain_dropped = n - CT_CHAIN_MAX;
+        n = CT_CHAIN_MAX;
+    }
     e->chain = calloc(n, sizeof *e->chain);
     if (!e->chain) {
         err_set(err, errlen, "out of memory");
         return -1;
     }
     c = (struct rd){ all.p, all.len };
-    while (c.left > 0)
+    while (e->n_chain < n)
         rd_vec(&c, 3, &e->chain[e->n_chain++]);
     return 0;
 }
@@ -347,6 +351,10 @@ static int parse_tile_leaf(struct rd *r, struct ct_entry *e, char *err,
     }
     e->chain_fps = fps.len ? fps.p : NULL;
     e->n_chain_fps = fps.len / CT_HASH_LEN;
+    if (e->n_chain_fps > CT_CHAIN_MAX) {
+        e->n_chain_dropped = e->n_chain_fps - CT_CHAIN_MAX;
+        e->n_chain_fps = CT_CHAIN_MAX;
+    }
     return 0;
 }
 

@@ -36,6 +36,10 @@ enum ct_entry_type {
 #define CT_TILE_WIDTH 256        /* entries in a full data tile */
 #define CT_HASH_LEN 32
 
+/* Chain certificates (RFC 6962) or fingerprints (static CT) kept per entry:
+** real chains have two to five; the rest are counted in n_chain_dropped. */
+#define CT_CHAIN_MAX 16
+
 struct ct_entry {
     uint64_t timestamp_ms;           /* from the TimestampedEntry */
     enum ct_entry_type type;
@@ -58,6 +62,9 @@ struct ct_entry {
     ** bytes), to be resolved through the log's issuer/ endpoint. */
     const uint8_t *chain_fps;
     size_t n_chain_fps;
+    /* Either form: chain elements past CT_CHAIN_MAX, not kept (a log can
+    ** list thousands; each kept one costs a parse or an issuer lookup). */
+    size_t n_chain_dropped;
     void *owned;                     /* buffer the views above point into */
 };
 

@@ -1,10 +1,12 @@
 /*
 ** ct_message.c: one CT log entry -> its CertStream message.
 */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ct_message.h"
+#include "log.h"
 
 #define URL_MAX 2048
 
@@ -32,9 +34,19 @@ enum x509_msg_result ct_message_build(const struct ct_entry *e,
         .full = full,
     };
 
+    enum x509_msg_result r;
+
     ct_url_display(log->url, url, sizeof url);
     in.source_url = url;
     in.cert_link = tiled ? "" : x509_message_rfc6962_link(link, sizeof link,
                                                           url, index);
-    return x509_message_build(&in, out, err, errlen);
+    r = x509_message_build(&in, out, err, errlen);
+    if (r == X509_MSG_OK && full && e->n_chain_dropped) {
+        err_set(err, errlen, "entry %" PRIu64 ": a chain of %zu certificates "
+                "cut to the first %d", index,
+                (tiled ? e->n_chain_fps : e->n_chain) + e->n_chain_dropped,
+                CT_CHAIN_MAX);
+        return X509_MSG_CHAIN_SKIPPED;
+    }
+    return r;
 }

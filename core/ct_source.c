@@ -18,6 +18,7 @@
 
 #include <libwebsockets.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "backoff.h"
@@ -36,6 +37,16 @@
 #define MAX_PARALLEL 16
 #define TRACKER_WINDOW (1u << 16)
 #define MAX_LOGS (1u << 15)
+/* A tree head larger than this is refused: the largest logs hold a few
+** billion entries (2^32), this leaves room for a thousand times that. */
+#define CT_MAX_TREE_BITS 42
+/* Issuer certificates of a tiled log: at most this many cached (real logs
+** have tens to hundreds), at most CT_TILE_NEW_ISSUERS new per tile; the
+** index has twice the slots, a power of two. */
+#define CT_ISSUERS_MAX 4096u
+#define CT_TILE_NEW_ISSUERS 128u
+#define CT_ISSUER_SLOTS (2 * CT_ISSUERS_MAX)
+#define CT_MAX_TREE_SIZE ((uint64_t)1 << CT_MAX_TREE_BITS)
 
 /* A tree head (get-sth or checkpoint), entries (get-entries or a data
 ** tile), or an issuer certificate (static-ct-api). */
@@ -56,6 +67,7 @@ struct issuer {
 struct parked {
     struct ct_tile tile;
     uint64_t start, end;
+    unsigned budget;                    /* issuers it may still add */
 };
 
 /* One request in flight (or a free slot). */
@@ -100,8 +112,11 @@ struct log_run {
     char origin[512];                   /* tiled: checkpoint origin */
     uint8_t log_id[32];
     int has_log_id;
-    struct issuer *issuers;
-    size_t n_issuers;
+    struct issuer *issuers;             /* the cache, by arrival */
+    size_t n_issuers, cap_issuers;
+    uint32_t *iss_slots;                /* index of issuers by fingerprint */
+    uint64_t iss_seed;
+    int warned_issuers;                 /* a bound on issuers was hit */
     struct parked *parked;
     size_t n_parked;
     struct slot iss;                    /* one issuer fetch at a time */
@@ -117,7 +132,9 @@ struct log_run {
     uint64_t committed;
     int64_t last_commit_ms;
     struct ct_rate rate;
-    struct backoff backoff;
+    struct backoff backoff[3];          /* per enum req_kind: a tree head
+                                           that answers must not reset the
+                                           series of a tile that fails */
     struct ct_batch batch;
     int64_t not_before_ms, next_sth_ms;
     struct slot sth;
@@ -130,6 +147,10 @@ struct log_run {
     struct log_budget errlog;
     struct ct_tail tail;                /* tiled: partial tile waiting */
     int warned_short;                   /* backtest past the tree said */
+    int warned_shrink;                  /* a tree below the position said */
+    uint64_t target_seen;               /* largest tree head of this run */
+    int start_unread;                   /* the position is the "now" start
+                                           point, not yet read past */
     int gave_up;                        /* backtest: abandoned (give_up_ms) */
     char gave_up_msg[400];              /* why, and which entries are unread */
     /* for the status line */
@@ -229,6 +250,11 @@ static void maybe_commit(struct log_run *lr, int force)
     w = ct_tracker_watermark(lr->tracker);
     if (w == lr->committed && lr->has_saved)
         return;
+    /* the "now" start point is the log's word, not something read: saved
+    ** only once entries past it were, so a false tree head is not kept */
+    if (lr->start_unread && w == lr->committed)
+        return;
+    lr->start_unread = 0;
     if (!force && now - lr->last_commit_ms < (int64_t)src->cfg.commit_interval_ms) {
         if (src->ctx && !src->destroying)
             lws_sul_schedule(src->ctx, 0, &lr->commit_timer, commit_cb,
@@ -315,7 +341,7 @@ static void give_up_cb(lws_sorted_usec_list_t *sul)
 static void fail_request(struct log_run *lr, struct slot *s, const char *why)
 {
     unsigned delay = ct_retry_delay_ms(
-        backoff_next_ms(&lr->backoff, mono_ms()), s->retry_after_ms,
+        backoff_next_ms(&lr->backoff[s->kind], mono_ms()), s->retry_after_ms,
         lr->src->cfg.backoff_max_ms * ct_retry.retry_after_cap);
 
     static const char *what[2][3] = {
@@ -350,10 +376,15 @@ static void fail_request(struct log_run *lr, struct slot *s, const char *why)
                 delay);
 }
 
-/* A request succeeded: the log is no longer failing. */
-static void note_ok(struct log_run *lr)
+/* A request of kind succeeded: its retry series starts over, and the log
+** is no longer failing once no kind is (a checkpoint that answers does
+** not make a data tile that keeps failing any better). */
+static void note_ok(struct log_run *lr, enum req_kind kind)
 {
-    backoff_reset(&lr->backoff);
+    backoff_reset(&lr->backoff[kind]);
+    for (unsigned k = 0; k < 3; k++)
+        if (lr->backoff[k].failures)
+            return;
     if (lr->fail_streak && mono_ms() - lr->failing_since_ms >= 30000)
         log_info("%s: answering again after %.0f s and %u failed requests",
                  lr->name, (mono_ms() - lr->failing_since_ms) / 1000.0,
@@ -424,6 +455,8 @@ static void deliver_entry(struct log_run *lr, const struct ct_entry *e,
     enum x509_msg_result r;
     char err[256];
 
+    if (e->n_chain_dropped)
+        stats_add(&stats.net_faults, 1);
     jb_reset(jb);
     r = ct_message_build(e, index, ml, chain, n_chain, seen,
                          lr->src->cfg.full, jb, err, sizeof err);
@@ -454,16 +487,20 @@ static void on_entries(struct log_run *lr, struct slot *s, const char *body,
         return;
     }
     if (l.n == 0 || l.n > asked) {
+        /* read l.n before the free zeroes it */
+        const char *why = l.n ? "more entries than asked for"
+                              : "no entries for a non-empty range";
+        if (l.n)
+            stats_add(&stats.net_faults, 1);
         ct_entry_list_free(&l);
-        fail_request(lr, s, l.n ? "more entries than asked for"
-                                : "no entries for a non-empty range");
+        fail_request(lr, s, why);
         return;
     }
     if (l.n < asked) {
         push_retry(lr, s->start + l.n, s->end);
         ct_batch_observe(&lr->batch, s->start, (unsigned)asked, (unsigned)l.n);
     }
-    note_ok(lr);
+    note_ok(lr, s->kind);
     lr->entries += l.n;
     stats_add(&stats.ct_entries, l.n);
     jb_init(&jb);
@@ -474,19 +511,79 @@ static void on_entries(struct log_run *lr, struct slot *s, const char *body,
     ct_entry_list_free(&l);
 }
 
+/* Where fp's search starts in the issuer index: a hash of all 32 bytes
+** under the log's secret seed, since a hostile log chooses the
+** fingerprints and could otherwise pile them into one chain of slots. */
+static size_t issuer_slot(const struct log_run *lr, const uint8_t *fp)
+{
+    uint64_t h = lr->iss_seed, w;
+
+    for (int i = 0; i < 4; i++) {
+        memcpy(&w, fp + 8 * i, 8);
+        h ^= w;
+        h *= 0x9e3779b97f4a7c15ull;
+        h ^= h >> 31;
+    }
+    return (size_t)h & (CT_ISSUER_SLOTS - 1);
+}
+
+/* The cached issuer with fingerprint fp, or NULL: one probe sequence of
+** the open-addressing index (slots hold index + 1, 0 is empty). */
 static struct issuer *find_issuer(struct log_run *lr, const uint8_t *fp)
 {
-    for (size_t i = 0; i < lr->n_issuers; i++)
-        if (memcmp(lr->issuers[i].fp, fp, 32) == 0)
-            return &lr->issuers[i];
+    size_t i;
+
+    if (!lr->iss_slots)
+        return NULL;
+    for (i = issuer_slot(lr, fp); lr->iss_slots[i];
+         i = (i + 1) & (CT_ISSUER_SLOTS - 1)) {
+        struct issuer *is = &lr->issuers[lr->iss_slots[i] - 1];
+        if (memcmp(is->fp, fp, 32) == 0)
+            return is;
+    }
     return NULL;
 }
 
+/* Adds fp (not yet cached) as ISS_MISSING. NULL when the cache is full
+** (CT_ISSUERS_MAX) or out of memory. */
+static struct issuer *add_issuer(struct log_run *lr, const uint8_t *fp)
+{
+    struct issuer *is;
+    size_t i;
+
+    if (lr->n_issuers >= CT_ISSUERS_MAX)
+        return NULL;
+    if (!lr->iss_slots &&
+        !(lr->iss_slots = calloc(CT_ISSUER_SLOTS, sizeof *lr->iss_slots)))
+        return NULL;
+    if (lr->n_issuers == lr->cap_issuers) {
+        size_t nc = lr->cap_issuers ? lr->cap_issuers * 2 : 16;
+        struct issuer *p = realloc(lr->issuers, nc * sizeof *p);
+        if (!p)
+            return NULL;
+        lr->issuers = p;
+        lr->cap_issuers = nc;
+    }
+    is = &lr->issuers[lr->n_issuers++];
+    memset(is, 0, sizeof *is);
+    memcpy(is->fp, fp, 32);
+    is->state = ISS_MISSING;
+    for (i = issuer_slot(lr, fp); lr->iss_slots[i];
+         i = (i + 1) & (CT_ISSUER_SLOTS - 1))
+        ;
+    lr->iss_slots[i] = (uint32_t)lr->n_issuers;
+    return is;
+}
+
 /* Makes sure every chain fingerprint of tile entries [from, n) is known;
-** loads cached ones from disk. Returns 1 if all are resolved (OK or
-** FAILED), 0 if some must be fetched, -1 on OOM. */
+** loads cached ones from disk. *budget is how many issuers this tile may
+** still add to the cache: past it (or past CT_ISSUERS_MAX for the log)
+** a fingerprint is not fetched and the chain goes out without it, so a
+** log naming thousands of issuers costs a bounded number of requests.
+** Returns 1 if all are resolved (OK, FAILED or not cached), 0 if some
+** must be fetched. */
 static int need_issuers(struct log_run *lr, const struct ct_tile *t,
-                        size_t from)
+                        size_t from, unsigned *budget)
 {
     int all = 1;
 
@@ -496,15 +593,18 @@ static int need_issuers(struct log_run *lr, const struct ct_tile *t,
             struct issuer *is = find_issuer(lr, fp);
 
             if (!is) {
-                struct issuer *p = realloc(lr->issuers, (lr->n_issuers + 1)
-                                                        * sizeof *p);
-                if (!p)
-                    return -1;
-                lr->issuers = p;
-                is = &p[lr->n_issuers++];
-                memset(is, 0, sizeof *is);
-                memcpy(is->fp, fp, 32);
-                is->state = ISS_MISSING;
+                if (*budget == 0 || !(is = add_issuer(lr, fp))) {
+                    if (!lr->warned_issuers) {
+                        lr->warned_issuers = 1;
+                        stats_add(&stats.net_faults, 1);
+                        log_warn("%s: tile names more issuers than %s (%u): "
+                                 "chains will lack the others", lr->name,
+                                 *budget ? "the cache holds" : "one tile may add",
+                                 *budget ? CT_ISSUERS_MAX : CT_TILE_NEW_ISSUERS);
+                    }
+                    continue;
+                }
+                (*budget)--;
                 if (lr->src->issuer_dir &&
                     ct_issuer_load(lr->src->issuer_dir, fp, &is->der,
                                    &is->len, NULL, 0) == 1)
@@ -529,10 +629,10 @@ static void deliver_tile(struct log_run *lr, const struct ct_tile *t,
     jb_init(&jb);
     for (uint64_t index = start; index <= end; index++) {
         const struct ct_entry *e = &t->entries[index - first];
-        struct ct_bytes chain[16];
+        struct ct_bytes chain[CT_CHAIN_MAX];
         size_t n = 0;
 
-        for (size_t k = 0; k < e->n_chain_fps && n < 16; k++) {
+        for (size_t k = 0; k < e->n_chain_fps && n < CT_CHAIN_MAX; k++) {
             struct issuer *is = find_issuer(lr, e->chain_fps + 32 * k);
             if (is && is->state == ISS_OK)
                 chain[n++] = (struct ct_bytes){ is->der, is->len };
@@ -549,8 +649,8 @@ static void unpark(struct log_run *lr)
 
     while (i < lr->n_parked) {
         struct parked *pk = &lr->parked[i];
-        if (need_issuers(lr, &pk->tile,
-                         (size_t)(pk->start % CT_TILE_WIDTH)) == 0) {
+        if (need_issuers(lr, &pk->tile, (size_t)(pk->start % CT_TILE_WIDTH),
+                         &pk->budget) == 0) {
             i++;
             continue;
         }
@@ -564,7 +664,7 @@ static void on_tile(struct log_run *lr, struct slot *s, const char *body,
                     size_t len)
 {
     uint64_t n = s->start / CT_TILE_WIDTH;
-    unsigned width = s->width;
+    unsigned width = s->width, budget = CT_TILE_NEW_ISSUERS;
     struct ct_tile t;
     char err[256];
     int r;
@@ -574,18 +674,19 @@ static void on_tile(struct log_run *lr, struct slot *s, const char *body,
         fail_request(lr, s, err);
         return;
     }
-    note_ok(lr);
+    note_ok(lr, s->kind);
     lr->entries += s->end - s->start + 1;
     stats_add(&stats.ct_entries, s->end - s->start + 1);
     /* only --full messages carry the chain: lite ones need no issuer */
     r = lr->src->cfg.full ? need_issuers(lr, &t, (size_t)(s->start - n *
-                                                         CT_TILE_WIDTH))
+                                                         CT_TILE_WIDTH),
+                                         &budget)
                           : 1;
     if (r == 0) {
         struct parked *p = realloc(lr->parked, (lr->n_parked + 1) * sizeof *p);
         if (p) {
             lr->parked = p;
-            p[lr->n_parked++] = (struct parked){ t, s->start, s->end };
+            p[lr->n_parked++] = (struct parked){ t, s->start, s->end, budget };
             return;
         }
     }
@@ -603,7 +704,7 @@ static void on_issuer(struct log_run *lr, struct slot *s, const char *body,
     lr->iss_idx = -1;
     if (!is)
         return;
-    note_ok(lr);
+    note_ok(lr, s->kind);
     is->der = malloc(len ? len : 1);
     if (!is->der) {
         is->state = ISS_MISSING;
@@ -636,8 +737,10 @@ static void start_log(struct log_run *lr, uint64_t tree_size)
         lr->next = 0;
     else if (src->cfg.start == CT_START_INDEX)
         lr->next = src->cfg.start_index;
-    else
+    else {
         lr->next = tree_size;
+        lr->start_unread = 1;
+    }
     lr->tracker = ct_tracker_new(lr->next, TRACKER_WINDOW);
     if (!lr->tracker) {
         lr->skip = 1;
@@ -649,6 +752,28 @@ static void start_log(struct log_run *lr, uint64_t tree_size)
     lr->started = 1;
     log_info("%s: reading from entry %" PRIu64 " (tree size %" PRIu64 ")",
              lr->name, lr->next, tree_size);
+}
+
+/* The first tree head of a run is smaller than the saved position: the
+** log shrank, or the position was saved from a tree head it no longer
+** stands by (before tree heads were checked, a lie could be saved).
+** Reading waits for the log to grow past the position; the user must
+** know, since the status line alone shows no lag. Said once per log. */
+static void check_shrink(struct log_run *lr, uint64_t tree_size)
+{
+    char path[1200];
+
+    if (lr->started || !lr->has_saved || lr->warned_shrink ||
+        tree_size >= lr->saved.next_index)
+        return;
+    lr->warned_shrink = 1;
+    stats_add(&stats.net_faults, 1);
+    if (ct_state_path(lr->src->state_dir, lr->url, path, sizeof path) < 0)
+        snprintf(path, sizeof path, "its file in the state directory");
+    log_warn("%s: the log has %" PRIu64 " entries, fewer than the saved "
+             "position %" PRIu64 "; waiting for it to grow (if that "
+             "position came from a false tree head, remove %s to start "
+             "over)", lr->name, tree_size, lr->saved.next_index, path);
 }
 
 static void on_sth(struct log_run *lr, struct slot *s, const char *body,
@@ -672,7 +797,19 @@ static void on_sth(struct log_run *lr, struct slot *s, const char *body,
         fail_request(lr, s, err);
         return;
     }
-    note_ok(lr);
+    if (sth.tree_size > CT_MAX_TREE_SIZE) {
+        /* no log is near this; believing it would start (and save) a
+        ** position no log will ever reach */
+        snprintf(err, sizeof err, "tree size %" PRIu64 " not plausible "
+                 "(over 2^%d)", sth.tree_size, CT_MAX_TREE_BITS);
+        stats_add(&stats.net_faults, 1);
+        fail_request(lr, s, err);
+        return;
+    }
+    note_ok(lr, s->kind);
+    check_shrink(lr, sth.tree_size);
+    if (sth.tree_size > lr->target_seen)
+        lr->target_seen = sth.tree_size;
     if (lr->probing) {
         lr->probing = 0;
         log_info("%s: %s log", lr->name, lr->api == CT_API_STATIC
@@ -1115,8 +1252,9 @@ static void report_status(struct ct_src *src)
                      PRIu64 " lag=%" PRIu64 " rate=%.1f/s%s%s", lr->name, w,
                      lr->target, lr->target > w ? lr->target - w : 0,
                      (double)(lr->entries - lr->entries_at_status) / dt,
-                     lr->gave_up ? " gave_up" : lr->done ? " done" : "",
-                     fail);
+                     lr->gave_up ? " gave_up" : lr->done ? " done"
+                     : lr->warned_shrink && w > lr->target_seen
+                     ? " ahead_of_log" : "", fail);
         }
         lr->entries_at_status = lr->entries;
     }
@@ -1361,6 +1499,7 @@ static void free_log(struct log_run *lr)
     for (size_t i = 0; i < lr->n_issuers; i++)
         free(lr->issuers[i].der);
     free(lr->issuers);
+    free(lr->iss_slots);
     free(lr->iss.body);
     ct_tracker_free(lr->tracker);
     free(lr->key);
@@ -1530,11 +1669,16 @@ struct source *ct_source_new(const struct ct_source_config *c, char *err,
         atomic_init(&lr->errlog.used, 0);
         lr->errlog.max = 5;
         lr->errlog.what = lr->errwhat ? lr->errwhat : "CT log errors";
-        backoff_init(&lr->backoff, &(struct backoff_policy){
-                         .min_ms = c->backoff_min_ms,
-                         .max_ms = c->backoff_max_ms,
-                         .jitter_pct = ct_retry.jitter_pct },
-                     (uint64_t)wall_ms() ^ ((uint64_t)k << 32));
+        if (RAND_bytes((unsigned char *)&lr->iss_seed,
+                       sizeof lr->iss_seed) != 1)
+            lr->iss_seed = (uint64_t)wall_ms() * 0x9e3779b97f4a7c15ull ^
+                           (uintptr_t)lr;
+        for (unsigned q = 0; q < 3; q++)
+            backoff_init(&lr->backoff[q], &(struct backoff_policy){
+                             .min_ms = c->backoff_min_ms,
+                             .max_ms = c->backoff_max_ms,
+                             .jitter_pct = ct_retry.jitter_pct },
+                         (uint64_t)wall_ms() ^ ((uint64_t)k << 32) ^ q);
         ct_batch_init(&lr->batch, c->batch);
         lr->tail.max_age_ms = c->partial_tile_age_ms;
         lr->stop_at = c->backtest ? c->to + 1 : UINT64_MAX;
@@ -1572,6 +1716,17 @@ struct source *ct_source_new(const struct ct_source_config *c, char *err,
                 goto fail;
             }
             lr->has_saved = r == CT_POS_LOADED;
+            if (lr->has_saved && (lr->saved.tree_size > CT_MAX_TREE_SIZE ||
+                                  lr->saved.next_index > CT_MAX_TREE_SIZE)) {
+                /* saved before tree heads were checked: no log holds
+                ** that many entries, so it was never read */
+                stats_add(&stats.net_faults, 1);
+                log_warn("%s: ignoring the saved position %" PRIu64
+                         " (tree size %" PRIu64 "): no log is that large",
+                         lr->name, lr->saved.next_index,
+                         lr->saved.tree_size);
+                lr->has_saved = 0;
+            }
             if (lr->has_saved) {
                 lr->target = lr->saved.tree_size;
                 lr->sth_timestamp_ms = lr->saved.sth_timestamp_ms;

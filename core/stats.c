@@ -2,32 +2,65 @@
 ** stats.c: the process-wide counters and the exit summary.
 */
 #include <inttypes.h>
+#include <stddef.h>
 
 #include "mono_clock.h"
 #include "stats.h"
 
 struct stats stats;
 
+/* The exit summary's fields, in order: a counter of struct stats, or one
+** of the two derived values. A new counter is a new row. */
+#define COUNTER(field) offsetof(struct stats, field)
+#define SUM_ERRORS ((size_t)-1)
+#define ELAPSED ((size_t)-2)
+
+static const struct {
+    const char *name;
+    size_t offset;
+} summary_fields[] = {
+    { "certs", COUNTER(certs) },
+    { "messages", COUNTER(messages) },
+    { "alerts", COUNTER(alerts) },
+    { "parse_errors", COUNTER(parse_errors) },
+    { "rule_errors", COUNTER(rule_errors) },
+    { "budget_errors", COUNTER(rule_budget_errors) },
+    { "memory_errors", COUNTER(rule_memory_errors) },
+    { "dropped", COUNTER(dropped) },
+    { "reconnects", COUNTER(reconnects) },
+    { "reloads", COUNTER(reloads) },
+    { "errors", SUM_ERRORS },
+    { "bytes", COUNTER(bytes) },
+    { "elapsed_s", ELAPSED },
+    { "ct_entries", COUNTER(ct_entries) },
+    { "ct_fetch_errors", COUNTER(ct_fetch_errors) },
+    { "timeout_errors", COUNTER(rule_timeout_errors) },
+    { "net_faults", COUNTER(net_faults) },
+};
+
 void stats_print_summary(FILE *out, double elapsed_s)
 {
-    fprintf(out,
-            "certmon: certs=%" PRIu64 " messages=%" PRIu64
-            " alerts=%" PRIu64 " parse_errors=%" PRIu64
-            " rule_errors=%" PRIu64 " budget_errors=%" PRIu64
-            " memory_errors=%" PRIu64 " dropped=%" PRIu64
-            " reconnects=%" PRIu64 " reloads=%" PRIu64 " errors=%" PRIu64
-            " bytes=%" PRIu64 " elapsed_s=%.3f ct_entries=%" PRIu64
-            " ct_fetch_errors=%" PRIu64 " timeout_errors=%" PRIu64 "\n",
-            stats_get(&stats.certs), stats_get(&stats.messages),
-            stats_get(&stats.alerts), stats_get(&stats.parse_errors),
-            stats_get(&stats.rule_errors),
-            stats_get(&stats.rule_budget_errors),
-            stats_get(&stats.rule_memory_errors), stats_get(&stats.dropped),
-            stats_get(&stats.reconnects), stats_get(&stats.reloads),
-            stats_get(&stats.parse_errors) + stats_get(&stats.rule_errors),
-            stats_get(&stats.bytes), elapsed_s, stats_get(&stats.ct_entries),
-            stats_get(&stats.ct_fetch_errors),
-            stats_get(&stats.rule_timeout_errors));
+    char line[2048];
+    size_t n = (size_t)snprintf(line, sizeof(line), "certmon:");
+
+    for (size_t i = 0; i < sizeof(summary_fields) / sizeof(*summary_fields);
+         i++) {
+        size_t off = summary_fields[i].offset;
+        const char *name = summary_fields[i].name;
+        if (n >= sizeof(line))
+            break;
+        if (off == ELAPSED)
+            n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%.3f",
+                                  name, elapsed_s);
+        else
+            n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%" PRIu64,
+                                  name, off == SUM_ERRORS
+                                  ? stats_get(&stats.parse_errors) +
+                                    stats_get(&stats.rule_errors)
+                                  : stats_get((atomic_uint_fast64_t *)
+                                              ((char *)&stats + off)));
+    }
+    fprintf(out, "%s\n", line);
     fflush(out);
 }
 

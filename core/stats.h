@@ -30,6 +30,9 @@ struct stats {
     atomic_uint_fast64_t ct_fetch_errors; /* failed CT log requests */
     atomic_uint_fast64_t rule_timeout_errors; /* calls over --rule-timeout
                                                  or stuck at shutdown */
+    atomic_uint_fast64_t net_faults;    /* a server broke the protocol or a
+                                           bound: connection failed, answer
+                                           refused */
 };
 
 /* The one instance; zero-initialised at start. */

@@ -274,6 +274,7 @@ static int begin_frame(struct ws_frame_parser *p, const unsigned char *h,
         if (p->in_message)
             return fail(p, err, errlen, "new message inside a fragmented one");
         p->in_message = 1;
+        p->messages_begun++;
         p->msg_binary = op == WS_OP_BINARY;
         p->total = 0;
         p->len = 0;
@@ -297,8 +298,70 @@ static int begin_frame(struct ws_frame_parser *p, const unsigned char *h,
     return 0;
 }
 
-static void emit_message(struct ws_frame_parser *p, const char *data,
-                         size_t len)
+/* Whether s[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms,
+** no surrogates, nothing past U+10FFFF). ASCII runs go 8 bytes a step. */
+static int utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned c = s[i];
+        size_t n, k;
+        uint32_t cp;
+
+        if (c < 0x80) {
+            uint64_t w;
+            while (i + 8 <= len) {
+                memcpy(&w, s + i, 8);
+                if (w & 0x8080808080808080ull)
+                    break;
+                i += 8;
+            }
+            while (i < len && s[i] < 0x80)
+                i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (len - i <= n)
+            return 0;
+        for (k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+/* Whether a close frame may carry code (RFC 6455 7.4: 1004-1006 and 1015
+** are reserved for the endpoints' own reports, below 1000 and 1016-2999
+** are unassigned or for extensions, 5000 and up do not exist). */
+static int close_code_valid(unsigned code)
+{
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+           (code >= 3000 && code <= 4999);
+}
+
+/* The message is complete: hands it over. -1 (a protocol error, with the
+** reason in err) when a text message is not UTF-8: RFC 6455 8.1 says the
+** connection must then be failed, so it never reaches the rules. */
+static int emit_message(struct ws_frame_parser *p, const char *data,
+                        size_t len, char *err, size_t errlen)
 {
     struct ws_message m;
 
@@ -315,12 +378,17 @@ static void emit_message(struct ws_frame_parser *p, const char *data,
         m.len = data ? len : p->len;
         if (!m.data)
             m.data = "";
+        if (m.kind == WS_MSG_TEXT &&
+            !utf8_valid((const unsigned char *)m.data, m.len))
+            return fail(p, err, errlen, "invalid UTF-8 in a text message");
     }
     p->in_message = 0;
     p->total = 0;
     p->len = 0;
+    p->frames_done++;
     if (p->ev.message)
         p->ev.message(p->ev.arg, &m);
+    return 0;
 }
 
 /* Appends message payload; past the cap it only counts. */
@@ -349,9 +417,14 @@ static void append(struct ws_frame_parser *p, const unsigned char *data,
     p->len += n;
 }
 
-/* The control frame's payload is complete. */
-static void end_control(struct ws_frame_parser *p)
+/* The control frame's payload is complete. -1 on a close frame with a
+** code or reason RFC 6455 forbids (a code 1005 sent explicitly, 999,
+** 5000, a reason that is not UTF-8). */
+static int end_control(struct ws_frame_parser *p, char *err, size_t errlen)
 {
+    unsigned code;
+
+    p->frames_done++;
     switch (p->opcode) {
     case WS_OP_PING:
         if (p->ev.ping)
@@ -362,6 +435,16 @@ static void end_control(struct ws_frame_parser *p)
             p->ev.pong(p->ev.arg, p->ctl, p->ctl_len);
         break;
     default:                      /* close */
+        if (p->ctl_len >= 2) {
+            char why[64];
+            code = (unsigned)p->ctl[0] << 8 | p->ctl[1];
+            if (!close_code_valid(code)) {
+                snprintf(why, sizeof why, "close code %u not allowed", code);
+                return fail(p, err, errlen, why);
+            }
+            if (!utf8_valid(p->ctl + 2, p->ctl_len - 2))
+                return fail(p, err, errlen, "close reason not UTF-8");
+        }
         p->state = WS_P_CLOSED;
         if (p->ev.close) {
             if (p->ctl_len >= 2)
@@ -372,6 +455,7 @@ static void end_control(struct ws_frame_parser *p)
         }
         break;
     }
+    return 0;
 }
 
 int ws_parser_feed(struct ws_frame_parser *p, const unsigned char *data,
@@ -418,7 +502,9 @@ int ws_parser_feed(struct ws_frame_parser *p, const unsigned char *data,
                 p->remaining = 0;
                 p->state = WS_P_HEADER;
                 i += n;
-                emit_message(p, (const char *)data + i - n, n);
+                if (emit_message(p, (const char *)data + i - n, n, err,
+                                 errlen))
+                    return -1;
                 continue;
             } else {
                 append(p, data + i, n);
@@ -428,10 +514,15 @@ int ws_parser_feed(struct ws_frame_parser *p, const unsigned char *data,
             if (p->remaining)
                 continue;
             p->state = WS_P_HEADER;
-            if (p->opcode >= WS_OP_CLOSE)
-                end_control(p);
-            else if (p->fin)
-                emit_message(p, NULL, 0);
+            if (p->opcode >= WS_OP_CLOSE) {
+                if (end_control(p, err, errlen))
+                    return -1;
+            } else if (p->fin) {
+                if (emit_message(p, NULL, 0, err, errlen))
+                    return -1;
+            } else {
+                p->frames_done++;
+            }
         }
     }
     return 0;

@@ -111,7 +111,10 @@ struct ws_frame_parser {
     unsigned char ctl[125];        /* control frame payload */
     size_t ctl_len;
 
-    int in_message;                /* a fragmented message is open */
+    int in_message;                /* a message (frame or fragments) is open */
+    uint64_t messages_begun;       /* first frames of messages seen */
+    uint64_t frames_done;          /* frames received whole: the liveness
+                                      the source may count on */
     int msg_binary;
     uint64_t total;
     int nomem;
@@ -135,8 +138,9 @@ uint64_t ws_parser_partial(const struct ws_frame_parser *p);
 /* Parses len bytes, calling the events in order. 0 when all was consumed
 ** (bytes after a close frame are ignored); -1 on a protocol error (masked
 ** server frame, reserved bits or opcode, bad length, control frame too
-** long or fragmented, continuation out of place) with the reason in err:
-** the connection must then be failed. */
+** long or fragmented, continuation out of place, a text message that is
+** not UTF-8, a close code or reason RFC 6455 7.4 forbids) with the reason
+** in err: the connection must then be failed. */
 int ws_parser_feed(struct ws_frame_parser *p, const unsigned char *data,
                    size_t len, char *err, size_t errlen);
 

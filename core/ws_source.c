@@ -57,6 +57,8 @@ static const struct {
     unsigned stable_ms;           /* up this long resets the backoff */
     unsigned close_wait_ms;       /* how long to wait for a close ack */
     unsigned handshake_ms;        /* TCP + TLS + upgrade must fit in this */
+    unsigned message_ms;          /* one message, first to last frame, when
+                                     there is no --idle-timeout */
     unsigned jitter_pct;
     size_t read_bytes;            /* socket and TLS read size */
 } ws_tuning = {
@@ -64,6 +66,7 @@ static const struct {
     .stable_ms = 60000,
     .close_wait_ms = 2000,
     .handshake_ms = 20000,
+    .message_ms = 120000,
     .jitter_pct = 20,
     .read_bytes = 128 * 1024,
 };
@@ -115,7 +118,10 @@ struct ws_source {
     char close_reason[124];
     int64_t attempt_ms;           /* when the attempt started */
     int64_t up_ms;                /* when it came up */
-    int64_t last_rx_ms;           /* last frame or PONG */
+    int64_t last_rx_ms;           /* last frame received whole, or PONG */
+    uint64_t frames_seen;         /* parser.frames_done at last_rx_ms */
+    uint64_t msgs_seen;           /* parser.messages_begun at msg_since_ms */
+    int64_t msg_since_ms;         /* when the open message began */
     int64_t last_ping_ms;
     int64_t lost_ms;              /* when the last connection ended; -1 */
 
@@ -135,6 +141,14 @@ static struct log_budget binary_log = LOG_BUDGET_INIT(3, "binary messages");
 static struct log_budget partial_log =
     LOG_BUDGET_INIT(5, "partial messages lost on disconnect");
 static struct log_budget nomem_log = LOG_BUDGET_INIT(3, "out-of-memory drops");
+
+/* The server broke the protocol or the message bound: counted once per
+** connection (the cause is logged by conn_lost). */
+static void note_fault(struct ws_source *s)
+{
+    (void)s;
+    stats_add(&stats.net_faults, 1);
+}
 
 /* ------------------------------------------------------------ delivery */
 
@@ -438,6 +452,8 @@ static void conn_up(struct ws_source *s)
     s->state = ST_UP;
     s->phase = PH_WS;
     s->up_ms = s->last_rx_ms = s->last_ping_ms = now;
+    s->frames_seen = s->parser.frames_done;
+    s->msgs_seen = s->parser.messages_begun;
     backoff_up(&s->bo, now);
     if (s->lost_ms >= 0)
         log_info("connected to %s (%.1f s without a connection)",
@@ -526,9 +542,20 @@ static int on_stream(struct ws_source *s, const unsigned char *data,
     }
     if (!len)
         return 0;
-    s->last_rx_ms = mono_ms();
-    if (ws_parser_feed(&s->parser, data, len, err, sizeof err))
+    if (ws_parser_feed(&s->parser, data, len, err, sizeof err)) {
+        note_fault(s);
         return conn_fail(s, "%s", err);
+    }
+    /* liveness is a frame received whole, not any byte: a frame trickled
+    ** a byte a second must not keep the connection up */
+    if (s->parser.frames_done != s->frames_seen) {
+        s->frames_seen = s->parser.frames_done;
+        s->last_rx_ms = mono_ms();
+    }
+    if (s->parser.messages_begun != s->msgs_seen) {
+        s->msgs_seen = s->parser.messages_begun;
+        s->msg_since_ms = mono_ms();
+    }
     return 0;
 }
 
@@ -768,6 +795,13 @@ static void print_status(struct ws_source *s, int64_t now)
     s->status_received = received;
 }
 
+/* How long one message may take from its first frame to its last: the
+** idle timeout, or message_ms when that is off. */
+static unsigned message_bound_ms(const struct ws_source *s)
+{
+    return s->idle_timeout_ms ? s->idle_timeout_ms : ws_tuning.message_ms;
+}
+
 static void sul_tick_cb(lws_sorted_usec_list_t *sul)
 {
     struct ws_source *s = lws_container_of(sul, struct ws_source, sul_tick);
@@ -785,11 +819,21 @@ static void sul_tick_cb(lws_sorted_usec_list_t *sul)
         lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
     if (s->state == ST_UP && s->wsi && !s->closing) {
-        if (s->paused)
-            s->last_rx_ms = now;    /* not reading: silence is not theirs */
+        if (s->paused)              /* not reading: the delay is ours */
+            s->last_rx_ms = s->msg_since_ms = now;
         if (!s->idle_killed && s->idle_timeout_ms &&
             now - s->last_rx_ms >= (int64_t)s->idle_timeout_ms) {
             s->idle_killed = 1;
+            note_fault(s);
+            lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK,
+                            LWS_TO_KILL_ASYNC);
+        } else if (!s->fail[0] && s->parser.in_message &&
+                   now - s->msg_since_ms >= (int64_t)message_bound_ms(s)) {
+            /* endless fragments, or a length no server can mean */
+            note_fault(s);
+            conn_fail(s, "a message did not complete within %.0f s "
+                      "(%llu bytes so far)", message_bound_ms(s) / 1000.0,
+                      (unsigned long long)s->parser.total);
             lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK,
                             LWS_TO_KILL_ASYNC);
         } else if (s->ping_interval_ms &&

@@ -537,11 +537,127 @@ static X509 *parse_der(const uint8_t *der, size_t len)
     return x;
 }
 
+/* A DER header at p (avail bytes): its size in *hl and the value's length
+** in *vl. -1 when it is not a definite length that fits. */
+static int der_header(const uint8_t *p, size_t avail, size_t *hl, size_t *vl)
+{
+    size_t n, i, v = 0;
+
+    if (avail < 2)
+        return -1;
+    if (p[1] < 0x80) {
+        *hl = 2;
+        *vl = p[1];
+    } else {
+        n = p[1] & 0x7f;
+        if (n == 0 || n > 4 || avail < 2 + n)
+            return -1;
+        for (i = 0; i < n; i++)
+            v = v << 8 | p[2 + i];
+        *hl = 2 + n;
+        *vl = v;
+    }
+    return *vl <= avail - *hl ? 0 : -1;
+}
+
+/* Writes tag and the minimal DER length of len at o; returns the bytes. */
+static size_t der_put_header(uint8_t *o, uint8_t tag, size_t len)
+{
+    size_t n = 0, k;
+
+    o[0] = tag;
+    if (len < 0x80) {
+        o[1] = (uint8_t)len;
+        return 2;
+    }
+    for (k = len; k; k >>= 8)
+        n++;
+    o[1] = (uint8_t)(0x80 | n);
+    for (k = 0; k < n; k++)
+        o[2 + k] = (uint8_t)(len >> (8 * (n - 1 - k)));
+    return 2 + n;
+}
+
+/* A copy of the certificate der whose serial number is not in minimal
+** form (redundant leading 0x00 or 0xFF octets, which d2i_X509 refuses as
+** "illegal padding") with the serial shortened to its minimal form: the
+** same value, and everything else byte for byte. NULL when der has no
+** such serial (or no memory); *outlen is the copy's length. Logs hold
+** such certificates (negative_serial.pem of the CT test data), and a
+** monitor must not let sloppy encoding hide one. */
+static uint8_t *der_fix_serial(const uint8_t *der, size_t len,
+                               size_t *outlen)
+{
+    size_t oh, ov, th, tv, sh, sv, vh, vv, k = 0, pre, post, ns, ntv, n;
+    const uint8_t *tbs, *q, *v;
+    uint8_t *out, hdr[8];
+
+    if (len < 2 || der[0] != 0x30 || der_header(der, len, &oh, &ov) ||
+        oh + ov != len)
+        return NULL;
+    tbs = der + oh;
+    if (ov < 2 || tbs[0] != 0x30 || der_header(tbs, ov, &th, &tv))
+        return NULL;
+    q = tbs + th;
+    if (tv >= 2 && q[0] == 0xa0) {          /* [0] version */
+        if (der_header(q, tv, &vh, &vv))
+            return NULL;
+        q += vh + vv;
+    }
+    if ((size_t)(q - tbs) + 2 > th + tv || q[0] != 0x02 ||
+        der_header(q, th + tv - (size_t)(q - tbs), &sh, &sv))
+        return NULL;
+    v = q + sh;
+    while (sv - k >= 2 && ((v[k] == 0xff && (v[k + 1] & 0x80)) ||
+                           (v[k] == 0x00 && !(v[k + 1] & 0x80))))
+        k++;
+    if (k == 0)
+        return NULL;
+    pre = (size_t)(q - (tbs + th));         /* tbs bytes before the serial */
+    post = tv - pre - sh - sv;              /* and after it */
+    ns = der_put_header(hdr, 0x02, sv - k) + sv - k;
+    ntv = pre + ns + post;
+    if (!(out = malloc(len + 16)))
+        return NULL;
+    n = der_put_header(out, 0x30, der_put_header(hdr, 0x30, ntv) + ntv +
+                                  (ov - th - tv));
+    n += der_put_header(out + n, 0x30, ntv);
+    memcpy(out + n, tbs + th, pre);
+    n += pre;
+    n += der_put_header(out + n, 0x02, sv - k);
+    memcpy(out + n, v + k, sv - k);
+    n += sv - k;
+    memcpy(out + n, v + sv, post);
+    n += post;
+    memcpy(out + n, tbs + th + tv, ov - th - tv);   /* signature parts */
+    n += ov - th - tv;
+    *outlen = n;
+    return out;
+}
+
+/* parse_der, and when that fails for a serial number in non-minimal form
+** only, the parse of the corrected copy; *lenient is then set. */
+static X509 *parse_der_lenient(const uint8_t *der, size_t len, int *lenient)
+{
+    X509 *x = parse_der(der, len);
+    uint8_t *fixed;
+    size_t flen;
+
+    if (x || !(fixed = der_fix_serial(der, len, &flen)))
+        return x;
+    x = parse_der(fixed, flen);
+    free(fixed);
+    if (x)
+        *lenient = 1;
+    return x;
+}
+
 enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
                                         struct json_buf *out, char *err,
                                         size_t errlen)
 {
-    X509 *leaf = parse_der(in->der, in->der_len);
+    int leaf_lenient = 0, chain_lenient = 0;
+    X509 *leaf = parse_der_lenient(in->der, in->der_len, &leaf_lenient);
     X509 **chain = NULL;
     size_t i, skipped = 0;
 
@@ -558,7 +674,9 @@ enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
             return X509_MSG_ERROR;
         }
         for (i = 0; i < in->n_chain; i++)
-            if (!(chain[i] = parse_der(in->chain[i].p, in->chain[i].len)))
+            if (!(chain[i] = parse_der_lenient(in->chain[i].p,
+                                               in->chain[i].len,
+                                               &chain_lenient)))
                 skipped++;
     }
 
@@ -580,6 +698,17 @@ enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
     }
     jb_key(out, "leaf_cert");
     write_cert(out, leaf, in->der, in->der_len, in->is_precert, in->full);
+    if (leaf_lenient || chain_lenient) {
+        /* fingerprints and as_der are over the logged bytes; the fields
+        ** come from the corrected copy */
+        jb_key(out, "parse_warnings");
+        jb_arr_begin(out);
+        if (leaf_lenient)
+            jb_cstr(out, "leaf_cert: serial number not in minimal DER form");
+        if (chain_lenient)
+            jb_cstr(out, "chain: serial number not in minimal DER form");
+        jb_arr_end(out);
+    }
     jb_key(out, "seen");
     jb_ms_as_seconds(out, in->seen_ms);
     jb_key(out, "source");

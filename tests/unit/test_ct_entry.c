@@ -368,6 +368,60 @@ static void test_tile_truncations(void)
     free(data);
 }
 
+/* Regression (hostile-server issue, item 5): a log listing 10,000 chain
+** certificates per entry (or thousands of fingerprints per tile leaf)
+** cost seconds per entry on the network thread. Chains keep the first
+** CT_CHAIN_MAX and count the rest. */
+static void test_chain_cap(void)
+{
+    uint8_t leaf[64], extra[3 + 20 * 4], tl[64 + 2 + 20 * 32];
+    size_t n = 0, i, m;
+    struct ct_entry e;
+    struct ct_tile t;
+    char err[256];
+
+    leaf[n++] = 0; leaf[n++] = 0;               /* v1, timestamped_entry */
+    memset(leaf + n, 0, 8); n += 8;
+    leaf[n++] = 0; leaf[n++] = 0;               /* x509_entry */
+    leaf[n++] = 0; leaf[n++] = 0; leaf[n++] = 1; leaf[n++] = 0x30;
+    leaf[n++] = 0; leaf[n++] = 0;               /* no extensions */
+    extra[0] = 0; extra[1] = 0; extra[2] = 20 * 4;
+    for (i = 0; i < 20; i++) {
+        extra[3 + 4 * i] = 0; extra[4 + 4 * i] = 0; extra[5 + 4 * i] = 1;
+        extra[6 + 4 * i] = (uint8_t)i;
+    }
+    CHECK(ct_entry_parse_rfc6962(leaf, n, extra, sizeof extra, &e, err,
+                                 sizeof err) == 0);
+    CHECK(e.n_chain == CT_CHAIN_MAX);
+    CHECK(e.n_chain_dropped == 20 - CT_CHAIN_MAX);
+    CHECK(e.chain[CT_CHAIN_MAX - 1].len == 1 &&
+          e.chain[CT_CHAIN_MAX - 1].p[0] == CT_CHAIN_MAX - 1);
+    ct_entry_free(&e);
+    /* at the cap nothing is dropped */
+    extra[2] = CT_CHAIN_MAX * 4;
+    CHECK(ct_entry_parse_rfc6962(leaf, n, extra, 3 + CT_CHAIN_MAX * 4, &e,
+                                 err, sizeof err) == 0);
+    CHECK(e.n_chain == CT_CHAIN_MAX && e.n_chain_dropped == 0);
+    ct_entry_free(&e);
+
+    /* a tile leaf with 20 fingerprints */
+    m = 0;
+    memset(tl, 0, 8); m = 8;
+    tl[m++] = 0; tl[m++] = 0;
+    tl[m++] = 0; tl[m++] = 0; tl[m++] = 1; tl[m++] = 0x30;
+    tl[m++] = 0; tl[m++] = 8;                   /* leaf_index 0 */
+    memcpy(tl + m, "\0\0\5\0\0\0\0\0", 8); m += 8;
+    tl[m++] = (uint8_t)((20 * 32) >> 8); tl[m++] = (uint8_t)(20 * 32);
+    for (i = 0; i < 20; i++) {
+        memset(tl + m, (int)i, 32);
+        m += 32;
+    }
+    CHECK(ct_tile_parse(tl, m, 0, 1, &t, err, sizeof err) == 0);
+    CHECK(t.n == 1 && t.entries[0].n_chain_fps == CT_CHAIN_MAX);
+    CHECK(t.entries[0].n_chain_dropped == 20 - CT_CHAIN_MAX);
+    ct_tile_free(&t);
+}
+
 /* Hand-built tile leaves for the extension rules. */
 static size_t build_leaf(uint8_t *b, const uint8_t *ext, size_t ext_len,
                          int with_fps)
@@ -441,6 +495,7 @@ static void test_tile_extensions(void)
 
 int main(void)
 {
+    test_chain_cap();
     static const int four[] = { 0, 0, 0, 0 }, logclient[] = { 1, 0 },
                      calidog[] = { 0 };
 

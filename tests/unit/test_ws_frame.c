@@ -264,6 +264,74 @@ static void test_errors(void)
            0x81, 0x01, 'a', 0x81, 0x81, 1, 2, 3, 4, 'b');
 }
 
+/* Regression (hostile-server issue, item 15): RFC 6455 8.1 and 7.4 were
+** not enforced; invalid UTF-8 reached the rules and close codes 999, 5000
+** and an explicit 1005 were taken. */
+static void test_strict(void)
+{
+    EXPECT("text with invalid UTF-8 fails the connection", 1000, "ERR|",
+           0x81, 0x04, 0xff, 0xfe, 'a', 'b');
+    EXPECT("fragmented text whose bytes are not UTF-8 fails", 1000, "ERR|",
+           0x01, 0x01, 0xc3, 0x80, 0x01, 0x41);
+    EXPECT("a sequence split across fragments is fine", 1000,
+           "T:\xc3\xa9|", 0x01, 0x01, 0xc3, 0x80, 0x01, 0xa9);
+    EXPECT("overlong encoding fails", 1000, "ERR|", 0x81, 0x02, 0xc0, 0xaf);
+    EXPECT("UTF-16 surrogate fails", 1000, "ERR|",
+           0x81, 0x03, 0xed, 0xa0, 0x80);
+    EXPECT("past U+10FFFF fails", 1000, "ERR|",
+           0x81, 0x04, 0xf4, 0x90, 0x80, 0x80);
+    EXPECT("truncated sequence fails", 1000, "ERR|", 0x81, 0x02, 'a', 0xe2);
+    EXPECT("4-byte sequence and ASCII run are fine", 1000,
+           "T:abcdefghij\xf0\x9f\x94\x92|",
+           0x81, 14, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j',
+           0xf0, 0x9f, 0x94, 0x92);
+    EXPECT("binary is not checked", 1000, "B:2|", 0x82, 0x02, 0xff, 0xfe);
+    EXPECT("text after a good one, then bad", 1000, "T:ok|ERR|",
+           0x81, 0x02, 'o', 'k', 0x81, 0x01, 0x80);
+    EXPECT("close code 999 is refused", 1000, "ERR|", 0x88, 0x02, 0x03, 0xe7);
+    EXPECT("close code 5000 is refused", 1000, "ERR|",
+           0x88, 0x02, 0x13, 0x88);
+    EXPECT("explicit close code 1005 is refused", 1000, "ERR|",
+           0x88, 0x02, 0x03, 0xed);
+    EXPECT("close code 1006 is refused", 1000, "ERR|", 0x88, 0x02, 0x03, 0xee);
+    EXPECT("close code 1015 is refused", 1000, "ERR|", 0x88, 0x02, 0x03, 0xf7);
+    EXPECT("close code 2999 is refused", 1000, "ERR|", 0x88, 0x02, 0x0b, 0xb7);
+    EXPECT("close code 3000 is taken", 1000, "CLOSE:3000:|",
+           0x88, 0x02, 0x0b, 0xb8);
+    EXPECT("close code 4999 is taken", 1000, "CLOSE:4999:|",
+           0x88, 0x02, 0x13, 0x87);
+    EXPECT("close reason not UTF-8 is refused", 1000, "ERR|",
+           0x88, 0x04, 0x03, 0xe8, 0xff, 0xfe);
+}
+
+/* The counters a source uses for liveness: frames received whole and
+** messages begun, never reset by a message in progress. */
+static void test_liveness_counters(void)
+{
+    static const unsigned char in[] = {
+        0x01, 0x01, 'a',            /* first fragment */
+        0x00, 0x01, 'b',            /* more */
+        0x89, 0x00,                 /* ping inside */
+        0x80, 0x01, 'c',            /* last */
+        0x81, 0x7e, 0x03, 0xe8, ' ', ' ' /* 1000 bytes announced, 2 sent */
+    };
+    struct ws_frame_events ev = { NULL, NULL, NULL, NULL, NULL };
+    struct ws_frame_parser p;
+    char err[128];
+
+    ws_parser_init(&p, &ev, 4096);
+    CHECK(ws_parser_feed(&p, in, 11, err, sizeof err) == 0);
+    CHECK(p.frames_done == 4);
+    CHECK(p.messages_begun == 1);
+    CHECK(!p.in_message);
+    CHECK(ws_parser_feed(&p, in + 11, sizeof in - 11, err, sizeof err) == 0);
+    CHECK(p.frames_done == 4);      /* a frame in progress is not liveness */
+    CHECK(p.messages_begun == 2);
+    CHECK(p.in_message);
+    CHECK(ws_parser_partial(&p) == 0 || ws_parser_partial(&p) == 2);
+    ws_parser_free(&p);
+}
+
 /* a string literal and its length, for the handshake reader */
 #define S_(lit) lit, sizeof(lit) - 1
 
@@ -396,6 +464,8 @@ int main(void)
     test_lengths();
     test_control();
     test_errors();
+    test_strict();
+    test_liveness_counters();
     test_writer();
     test_handshake();
     return check_done();

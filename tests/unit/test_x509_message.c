@@ -867,6 +867,78 @@ static void link_format(void)
               "https://ct.example/log/ct/v1/get-entries?start=42&end=42");
 }
 
+/* Regression (hardening issue, review item 2): a logged certificate whose
+** serial has a redundant leading 0xFF is refused by d2i_X509 ("illegal
+** padding") and never reached the rules. It is parsed leniently now: the
+** message goes out, fingerprints and as_der over the logged bytes, with a
+** parse_warnings list. */
+static void lenient_serial(void)
+{
+    size_t len = 0, plen = 0;
+    uint8_t *der = (uint8_t *)ct_fixture(
+        "certs/negative-serial/negative_serial_ff_padded.der", &len);
+    uint8_t *ok = pem_to_der("certs/negative-serial/pyca-negative_serial.pem",
+                             &plen);
+    const unsigned char *p = der;
+    struct json_value *m, *good;
+    enum x509_msg_result r = X509_MSG_ERROR;
+    unsigned char md[32];
+    char hex[3 * 32], *h = hex;
+    const struct json_value *w;
+    X509 *x;
+
+    if (!CHECK(der && ok))
+        goto done;
+    x = d2i_X509(NULL, &p, (long)len);
+    CHECK(x == NULL);               /* what OpenSSL alone does */
+    X509_free(x);
+    m = message(der, len, 0, NULL, 0, 7, "", 0, "n", "u", "rfc6962", 1, &r);
+    CHECK(r == X509_MSG_OK);
+    if (!CHECK(m != NULL))
+        goto done;
+    EVP_Digest(der, len, md, NULL, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++)
+        h += sprintf(h, i ? ":%02X" : "%02X", md[i]);
+    CHECK_STR(leaf_str(m, "sha256"), hex);
+    w = json_get(json_get(m, "data"), "parse_warnings");
+    CHECK(json_count(w) == 1);
+    CHECK(strstr(json_str(json_at(w, 0), NULL), "serial number not in "
+                 "minimal DER form") != NULL);
+    /* every field but the hashes and as_der equals the strict twin's */
+    good = message(ok, plen, 0, NULL, 0, 7, "", 0, "n", "u", "rfc6962", 1,
+                   NULL);
+    if (CHECK(good != NULL)) {
+        CHECK_STR(leaf_str(m, "serial_number"), leaf_str(good, "serial_number"));
+        CHECK_STR(name_str(m, "subject", "CN"), "gov.us");
+        CHECK(values_equal(json_get(leaf_of(m), "all_domains"),
+                           json_get(leaf_of(good), "all_domains")));
+        CHECK(json_get(json_get(good, "data"), "parse_warnings") == NULL);
+        json_free(good);
+    }
+    json_free(m);
+    /* as a chain certificate too, and the leaf then has no warning */
+    {
+        struct ct_bytes chain[1] = { { der, len } };
+        m = message(ok, plen, 0, chain, 1, 7, "", 0, "n", "u", "rfc6962", 1,
+                    &r);
+        CHECK(r == X509_MSG_OK);
+        if (CHECK(m != NULL)) {
+            w = json_get(json_get(m, "data"), "parse_warnings");
+            CHECK(json_count(json_get(json_get(m, "data"), "chain")) == 1);
+            CHECK(json_count(w) == 1 &&
+                  strstr(json_str(json_at(w, 0), NULL), "chain:") != NULL);
+            json_free(m);
+        }
+    }
+    /* other bad DER still fails */
+    der[1] ^= 0x01;
+    m = message(der, len, 0, NULL, 0, 7, "", 0, "n", "u", "rfc6962", 1, &r);
+    CHECK(m == NULL && r == X509_MSG_ERROR);
+done:
+    free(der);
+    free(ok);
+}
+
 int main(void)
 {
     against_go("ctgo-scanner-FourEntries.get-entries.json",
@@ -880,6 +952,7 @@ int main(void)
     stated_certs();
     awkward_certs();
     bad_input();
+    lenient_serial();
     link_format();
     EVP_PKEY_free(test_key());
     return check_done();
