@@ -95,6 +95,25 @@ static void push_store_key(lua_State *L)
     luaL_pushresult(&b);
 }
 
+/* Raises the error for store result rc (< 0) of function fn. Does not
+** return. */
+static int store_fail(lua_State *L, const char *fn, int rc)
+{
+    switch (rc) {
+    case STORE_ERR_TYPE:
+        return luaL_error(L, "certmon.store.%s: '%s' is not a counter", fn,
+                          lua_tostring(L, 1));
+    case STORE_ERR_TOO_BIG:
+        return luaL_error(L, "certmon.store.%s: entry larger than the "
+                          "store's whole cap (--store-max)", fn);
+    case STORE_ERR_OVERFLOW:
+        return luaL_error(L, "certmon.store.%s: '%s' would overflow a "
+                          "64-bit integer", fn, lua_tostring(L, 1));
+    default:
+        return luaL_error(L, "certmon.store.%s: out of memory", fn);
+    }
+}
+
 /* store.seen(key [, ttl_s]) -> boolean [-(1|2), +1, e] */
 static int store_l_seen(lua_State *L)
 {
@@ -107,7 +126,7 @@ static int store_l_seen(lua_State *L)
     k = lua_tolstring(L, -1, &klen);
     rc = store_seen(k, klen, ttl);
     if (rc < 0)
-        return luaL_error(L, "certmon.store: out of memory");
+        return store_fail(L, "seen", rc);
     lua_pushboolean(L, rc);
     return 1;
 }
@@ -120,12 +139,13 @@ static int store_l_incr(lua_State *L)
     int64_t v;
     size_t klen;
     const char *k;
+    int rc;
 
     push_store_key(L);
     k = lua_tolstring(L, -1, &klen);
-    if (store_incr(k, klen, by, ttl, &v) < 0)
-        return luaL_error(L, "certmon.store.incr: '%s' is not a counter "
-                          "(or out of memory)", lua_tostring(L, 1));
+    rc = store_incr(k, klen, by, ttl, &v);
+    if (rc < 0)
+        return store_fail(L, "incr", rc);
     lua_pushinteger(L, v);
     return 1;
 }
@@ -138,6 +158,7 @@ static int store_l_set(lua_State *L)
     double ttl = luaL_optnumber(L, 3, 0);
     size_t klen;
     const char *k;
+    int rc;
 
     switch (lua_type(L, 2)) {
     case LUA_TNIL:
@@ -163,8 +184,9 @@ static int store_l_set(lua_State *L)
     }
     push_store_key(L);
     k = lua_tolstring(L, -1, &klen);
-    if (store_set(k, klen, &v, ttl) < 0)
-        return luaL_error(L, "certmon.store.set: out of memory");
+    rc = store_set(k, klen, &v, ttl);
+    if (rc < 0)
+        return store_fail(L, "set", rc);
     return 0;
 }
 
