@@ -1,0 +1,151 @@
+# The rule API under attack (issue 17 items 3, 7, 8, 9, 10, 13, 14 and the
+# read_lines / store / alert parts of the hardening issue): each reproducer
+# from tests/fixtures/adversarial/ is contained - counted, logged once,
+# certmon goes on to the end of the replay. Every run is under timeout so
+# a regression fails instead of hanging the suite.
+. "$(dirname "$0")/../lib.sh"
+
+ALL=$FIX/certstream/all.jsonl
+ADV=$FIX/adversarial
+TO=120          # generous: the machine is shared; only a hang reaches it
+
+# run NAME ARGS...: certmon on the replay, output in $T/NAME.out/.err,
+# exit status in $T/NAME.rc
+run() {
+    name=$1; shift
+    timeout $TO $CERTMON --replay "$ALL" --no-reload -w 1 "$@" \
+        >"$T/$name.out" 2>"$T/$name.err"
+    echo $? >"$T/$name.rc"
+}
+
+# json_lines FILE: exit 0 if every line of FILE is a JSON object (certmon
+# itself decodes them: a line that is not counts as a parse error)
+json_lines() {
+    printf 'return { on_message = function() end }\n' >"$T/nop.lua"
+    timeout $TO $CERTMON --replay "$1" --no-reload -w 1 "$T/nop.lua" \
+        >/dev/null 2>"$T/json.err" &&
+        [ "$(summary_field "$T/json.err" parse_errors)" = 0 ] &&
+        [ "$(summary_field "$T/json.err" messages)" = "$(wc -l <"$1")" ]
+}
+
+# --- item 3: read_lines("/dev/zero") looped forever ---------------------
+run devzero "$ADV/sandbox_read_lines_dev_zero_hang.lua"
+expect_eq "dev_zero: replay finishes (exit 0)" "$(cat "$T/devzero.rc")" 0
+expect_eq "dev_zero: every call counted" \
+    "$(summary_field "$T/devzero.err" rule_errors)" 9
+expect_eq "dev_zero: logged once" \
+    "$(grep -c "cannot read /dev/zero" "$T/devzero.err")" 1
+# named by the user it is allowed as a place, but it is not a regular file
+CERTMON_ZERO=/dev/zero run devzero2 "$ADV/sandbox_read_lines_dev_zero_hang.lua"
+expect_eq "dev_zero named by the user: replay finishes" \
+    "$(cat "$T/devzero2.rc")" 0
+check "dev_zero named by the user: refused as not a regular file" \
+    grep -q "cannot read /dev/zero: not a regular file" "$T/devzero2.err"
+timeout $TO $CERTMON --check "$ADV/sandbox_check_read_lines_dev_zero_hang.lua" \
+    >/dev/null 2>"$T/check.err"
+expect_eq "dev_zero in --check: fails, does not hang" "$?" 1
+check "dev_zero in --check: explained" grep -q "cannot read /dev/zero" "$T/check.err"
+
+# --- item 8: read_lines leaked its descriptor on a memory error ---------
+# The original reproducer reads /dev/urandom, now refused before any
+# open; the same attack on a regular file larger than the cap: every call
+# fails on memory, and with 48 descriptors a leak would run out of them
+# (then the error would change to "Too many open files").
+mkdir -p "$T/fdleak"
+head -c $((12 << 20)) /dev/zero | tr '\0' 'x' | fold -w 100 >"$T/fdleak/big.txt"
+cat >"$T/fdleak/fd_leak_big.lua" <<'LUA'
+local certmon = require "certmon"
+local here = (select(2, ...) or ""):match("^(.*)/") or "."
+return { on_cert = function(msg) certmon.read_lines(here .. "/big.txt") end }
+LUA
+for i in 1 2 3 4 5 6 7 8 9 10; do cat "$ALL"; done >"$T/all10.jsonl"
+( ulimit -n 48; timeout $TO $CERTMON --replay "$T/all10.jsonl" --no-reload \
+    -w 1 --rule-memory 8m --rule-fail-limit 0 "$T/fdleak" \
+    >"$T/fdleak.out" 2>"$T/fdleak.err" )
+expect_eq "fd_leak: replay finishes (exit 0)" "$?" 0
+expect_eq "fd_leak: 90 calls, all memory errors" \
+    "$(summary_field "$T/fdleak.err" memory_errors)" 90
+check "fd_leak: descriptors never ran out" \
+    sh -c "! grep -q 'Too many open files' '$T/fdleak.err'"
+run fdleak_orig "$ADV/sandbox_read_lines_fd_leak.lua"
+expect_eq "fd_leak (original, /dev/urandom): refused on each call" \
+    "$(summary_field "$T/fdleak_orig.err" rule_errors)" 9
+
+# --- items 14 and #16: read_lines reads only the user's places ----------
+mkdir -p "$T/conf" "$T/named" "$T/outside"
+printf 'one\n# comment\n\n  two  \n' >"$T/named/list.txt"
+printf 'secret\n' >"$T/outside/secret.txt"
+ln -s "$T/outside/secret.txt" "$T/conf/link.txt"
+awk 'BEGIN { s = ""; for (i = 0; i < 5000; i++) s = s "a"; print s; print "b" }' \
+    >"$T/conf/long.txt"
+cat >"$T/conf/reads.lua" <<'LUA'
+local certmon = require "certmon"
+local here = (select(2, ...) or ""):match("^(.*)/") or "."
+local function try(p)
+  local ok, r = pcall(certmon.read_lines, p)
+  if ok then return "ok:" .. #r .. ":" .. #r[1] end
+  return (r:match("outside the places") and "outside")
+      or (r:match("not a regular file") and "notreg") or r
+end
+local done = false
+return { on_cert = function(msg)
+  if done then return end
+  done = true
+  certmon.alert{
+    shadow = try("/etc/shadow"),
+    environ = try("/proc/self/environ"),
+    passwd = try("/etc/passwd"),
+    symlink_out = try(here .. "/link.txt"),
+    dotdot_out = try(here .. "/../outside/secret.txt"),
+    own_folder = try(here .. "/long.txt"),
+    env_named = try(os.getenv("CERTMON_TEST_LIST")),
+  }
+end }
+LUA
+CERTMON_TEST_LIST=$T/named/list.txt run conf "$T/conf"
+line=$(cat "$T/conf.out")
+for want in '"shadow":"outside"' '"environ":"outside"' '"passwd":"outside"' \
+            '"symlink_out":"outside"' '"dotdot_out":"outside"' \
+            '"own_folder":"ok:2:5000"' '"env_named":"ok:2:3"'; do
+    check "read_lines confinement: $want" sh -c "echo '$line' | grep -qF '$want'"
+done
+check "read_lines: a 5,000-byte line comes back whole" \
+    sh -c "echo '$line' | grep -qF 'ok:2:5000'"
+
+# --- item 7: store.incr overflow (UB before; the sanitizer aborted) -----
+run incr "$ADV/store_incr_overflow.lua"
+expect_eq "incr overflow: replay finishes (exit 0)" "$(cat "$T/incr.rc")" 0
+expect_eq "incr overflow: each overflowing call counted" \
+    "$(summary_field "$T/incr.err" rule_errors)" 9
+check "incr overflow: an error that says so" \
+    grep -q "would overflow a 64-bit integer" "$T/incr.err"
+
+# --- item 10: --store-max is a hard cap ---------------------------------
+run overcap --store-max 8m "$ADV/store_over_cap.lua"
+expect_eq "store over cap: replay finishes" "$(cat "$T/overcap.rc")" 0
+expect_eq "store over cap: the 100 MB set refused (counted)" \
+    "$(summary_field "$T/overcap.err" rule_errors)" 1
+check "store over cap: explained" grep -q "larger than the store's whole cap" \
+    "$T/overcap.err"
+check "store over cap: the value was not kept" \
+    sh -c "! grep -q 'kept:' '$T/overcap.err'"
+
+# --- item 13: duplicate keys, invalid-UTF-8 keys, NaN -------------------
+run dup "$ADV/alert_dup_keys.lua"
+expect_eq "dup keys: replay finishes" "$(cat "$T/dup.rc")" 0
+expect_eq "dup keys: no ambiguous alert written" "$(wc -l <"$T/dup.out")" 0
+expect_eq "dup keys: the failed alert is counted" \
+    "$(summary_field "$T/dup.err" rule_errors)" 1
+check "dup keys: explained" grep -q "duplicate key" "$T/dup.err"
+
+# --- item 8: a memory error mid-encode left a half line -----------------
+for i in 1 2; do cat "$T/all10.jsonl"; done >"$T/all20.jsonl"
+timeout $TO $CERTMON --replay "$T/all20.jsonl" --no-reload -w 1 \
+    --rule-memory 8m --rule-fail-limit 0 "$ADV/sandbox_alert_partial_line.lua" \
+    >"$T/partial.out" 2>"$T/partial.err"
+expect_eq "partial line: replay finishes" "$?" 0
+check "partial line: some alerts hit the cap" \
+    test "$(summary_field "$T/partial.err" memory_errors)" -gt 0
+check "partial line: every output line is a JSON object" json_lines "$T/partial.out"
+expect_eq "partial line: alerts= counts the lines written" \
+    "$(summary_field "$T/partial.err" alerts)" "$(wc -l <"$T/partial.out")"
