@@ -149,3 +149,25 @@ check "partial line: some alerts hit the cap" \
 check "partial line: every output line is a JSON object" json_lines "$T/partial.out"
 expect_eq "partial line: alerts= counts the lines written" \
     "$(summary_field "$T/partial.err" alerts)" "$(wc -l <"$T/partial.out")"
+
+# --- item 9: certmon.domain_c's psl_load swapped the suffix list for every
+# rule, leaked the old one on each call and read any file ----------------
+run psl "$ADV/sandbox_psl_load_leak.lua"
+expect_eq "psl_load: replay finishes" "$(cat "$T/psl.rc")" 0
+expect_eq "psl_load: not rule API (each call an error)" \
+    "$(summary_field "$T/psl.err" rule_errors)" 11
+check "psl_load: the error names it" grep -q "psl_load" "$T/psl.err"
+cat >"$T/psl_parse.lua" <<'LUA'
+local certmon = require "certmon"
+local domain = require "certmon.domain"
+local done = false
+return { on_cert = function(msg)
+  if done then return end
+  done = true
+  certmon.alert{ reg = domain.parse("login.example.co.uk").registrable,
+                 has_psl_load = domain.psl_load ~= nil }
+end }
+LUA
+run psl_parse "$T/psl_parse.lua"
+check "psl_load gone, suffixes still known" \
+    grep -q '"has_psl_load":false,"reg":"example.co.uk"' "$T/psl_parse.out"
