@@ -31,6 +31,47 @@ struct worker {
 };
 
 static struct log_budget parse_log = LOG_BUDGET_INIT(5, "parse errors");
+static struct log_budget decode_mem_log =
+    LOG_BUDGET_INIT(1, "messages without room to decode");
+
+enum { DECODE_OK = 0, DECODE_BAD = -1, DECODE_NO_ROOM = -2 };
+
+/* Pushes the table of message m: DECODE_OK; or DECODE_BAD with the reason
+** pushed instead; or DECODE_NO_ROOM with nothing pushed.
+**
+** The table lives in the rules' state, so it counts against their cap
+** like everything else there: with the cap lifted, a finalizer the
+** collector ran meanwhile could allocate without bound. When the rules
+** left too little room the decoder fails in various ways (a failed stack
+** check reads "message too large"), so a failure is retried after a full
+** collection, and one that persists is told apart by decoding once more
+** with the cap lifted and the collector stopped (no finalizer can run;
+** the table is dropped at once): bounded by the message's size, and only
+** on this rare path. */
+static int decode(lua_State *L, const struct msg *m)
+{
+    int rc;
+
+    if (msg_table_push(L, m->data, m->len) == 0)
+        return DECODE_OK;
+    lua_pop(L, 1);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    if (msg_table_push(L, m->data, m->len) == 0)
+        return DECODE_OK;
+    lua_pop(L, 1);
+    lua_gc(L, LUA_GCSTOP, 0);
+    sandbox_enforce_memory(L, 0);
+    rc = msg_table_push(L, m->data, m->len);
+    sandbox_enforce_memory(L, 1);
+    if (rc == 0)
+        lua_pop(L, 1);
+    lua_gc(L, LUA_GCRESTART, 0);
+    if (rc == 0) {
+        lua_gc(L, LUA_GCCOLLECT, 0);
+        return DECODE_NO_ROOM;
+    }
+    return DECODE_BAD;
+}
 
 /* Makes ri the instance this worker runs: context pointer, and the
 ** traceback handler at stack index 1 for every call. */
@@ -180,10 +221,16 @@ static int process(struct worker *w, const struct msg *m)
         return 0;
     adopt_pending(w);
     L = w->cur->L;
-    /* Decoding is done for the rules, not by them: outside their cap. */
-    sandbox_enforce_memory(L, 0);
-    rc = msg_table_push(L, m->data, m->len);
-    sandbox_enforce_memory(L, 1);
+    rc = decode(L, m);
+    if (rc == DECODE_NO_ROOM) {
+        stats_add(&stats.rule_memory_errors, 1);
+        log_limited(&decode_mem_log, LOG_WARN, "%s %llu: no room to decode "
+                    "it in the rules' state (%zu bytes in use, see "
+                    "--rule-memory); skipped for every rule", w->p->seq_label,
+                    (unsigned long long)m->seq, sandbox_memory_used(L));
+        lua_settop(L, 1);
+        return 1;
+    }
     if (rc < 0) {
         stats_add(&stats.parse_errors, 1);
         log_limited(&parse_log, LOG_WARN, "%s %llu: invalid message: %s",

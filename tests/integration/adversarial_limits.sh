@@ -171,3 +171,35 @@ LUA
 run psl_parse "$T/psl_parse.lua"
 check "psl_load gone, suffixes still known" \
     grep -q '"has_psl_load":false,"reg":"example.co.uk"' "$T/psl_parse.out"
+
+# --- item 10: the memory cap was off while the core decoded a message ---
+# A finalizer run by the collector in that window allocated 100 MB past a
+# 64 MiB cap. (Once rules may not install finalizers at all, the rule is
+# refused at load; either way no 100 MB may be had.)
+for i in 1 2 3 4 5 6 7 8 9 10; do cat "$T/all20.jsonl"; done >"$T/all200.jsonl"
+timeout $TO $CERTMON --replay "$T/all200.jsonl" --no-reload -w 1 \
+    --rule-memory 64m "$ADV/sandbox_gc_memory_cap_bypass.lua" \
+    >/dev/null 2>"$T/gccap.err"
+check "gc cap bypass: certmon ends by itself" test "$?" -ne 124
+check "gc cap bypass: no finalizer got 100 MB past the cap" \
+    sh -c "! grep -q '__gc got 100 MB' '$T/gccap.err'"
+# With the cap on during decoding, a rule that hoards its state full
+# leaves no room for the next message: counted, logged once, and certmon
+# goes on to the end.
+cat >"$T/hoard.lua" <<'LUA'
+local head, filled = nil, false
+return { on_cert = function(msg)
+  if filled then return end
+  filled = true
+  local i = 0
+  while true do i = i + 1; head = { head, i } end  -- small steps: fills it
+end }
+LUA
+run hoard --rule-memory 8m "$T/hoard.lua"
+expect_eq "hoarding rule: replay finishes" "$(cat "$T/hoard.rc")" 0
+check "hoarding rule: undecodable messages counted as memory errors" \
+    test "$(summary_field "$T/hoard.err" memory_errors)" -gt 1
+expect_eq "hoarding rule: no room to decode logged once" \
+    "$(grep -c "no room to decode" "$T/hoard.err")" 1
+expect_eq "hoarding rule: not mistaken for invalid messages" \
+    "$(summary_field "$T/hoard.err" parse_errors)" 0
