@@ -497,6 +497,8 @@ int alert_flush(struct alert_buf *b)
         off += (size_t)w;
     }
     pthread_mutex_unlock(&output_lock);
-    b->len = 0;
+    /* on failure keep what was not written, for a caller that retries */
+    memmove(b->data, b->data + off, b->len - off);
+    b->len -= off;
     return rc;
 }

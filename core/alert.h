@@ -39,7 +39,8 @@ int alert_encode(lua_State *L, int idx, const char *rule, double time_s,
                  struct alert_buf *b, char *err, size_t errlen);
 
 /* Writes b's whole lines to the output under the output lock and empties
-** b. Returns 0, or -1 if the write failed (logged once). */
+** b. Returns 0, or -1 if the write failed (logged once); then b holds
+** the bytes not written, for the caller to retry or drop. */
 int alert_flush(struct alert_buf *b);
 
 void alert_buf_free(struct alert_buf *b);

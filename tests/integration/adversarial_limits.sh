@@ -203,3 +203,85 @@ expect_eq "hoarding rule: no room to decode logged once" \
     "$(grep -c "no room to decode" "$T/hoard.err")" 1
 expect_eq "hoarding rule: not mistaken for invalid messages" \
     "$(summary_field "$T/hoard.err" parse_errors)" 0
+
+# --- hardening issue: a failed alert write in --ct mode dropped the seqs
+# of its batch, so the position froze and fetching stopped for good
+# without a word. Now the alerts are held and retried. The output is a
+# FIFO: while it has no reader a write fails (EPIPE), and it works again
+# once a reader opens it, so "fails for a while" is real, not simulated.
+CTF=$FIX/ct/rfc6962
+HOME=$T/home; export HOME; unset XDG_STATE_HOME
+"$TOOLS/fake_ctlog" --port-file "$T/ct.port" --loglist "$T/ct.ll" --repeat 10 \
+    "$CTF/ctgo-scanner-FourEntries.get-entries.json" \
+    "$CTF/ctgo-logclient-TestGetEntries.get-entries.json" \
+    "$CTF/calidog-certstream-server-standard_entry.get-entries.json" \
+    >/dev/null 2>"$T/ct.err" &
+ct_pid=$!
+wait_for "[ -s '$T/ct.port' ]" 30
+CTURL="http://127.0.0.1:$(cat "$T/ct.port")/rfc/"
+# the rule's first call waits until the test has taken the FIFO's reader
+# away (file "go" in the rule folder), so every alert meets the failure
+mkdir -p "$T/ctrules"
+cat >"$T/ctrules/each.lua" <<'LUA'
+local certmon = require "certmon"
+local here = (select(2, ...) or ""):match("^(.*)/") or "."
+local go = false
+return { name = "each", on_cert = function(msg)
+  while not go do go = pcall(certmon.read_lines, here .. "/go") end
+  certmon.alert{ index = msg.data.cert_index }
+end }
+LUA
+FAST="--ct-rate 200 --stats-interval 0 --ct-poll 1 --ct-partial-tile-age 0"
+# ct_run NAME: certmon --ct from the oldest entry, state in $T/NAME.st,
+# writing to the FIFO $T/NAME.fifo (held open read-write by the test as
+# fd 3 until certmon has it open); returns with no reader on the FIFO
+# and the rule let go
+ct_run() {
+    rm -f "$T/ctrules/go"
+    mkfifo "$T/$1.fifo"
+    exec 3<>"$T/$1.fifo"
+    # shellcheck disable=SC2086
+    timeout $TO "$CERTMON" --ct --log-list "$T/ct.ll" --ct-log "$CTURL" \
+        --ct-start oldest --state-dir "$T/$1.st" $FAST -w 2 \
+        -o "$T/$1.fifo" "$T/ctrules" 2>"$T/$1.err" 3<&- &
+    cm=$!
+    # certmon (the child of timeout) has the FIFO open for writing
+    wait_for "for p in \$(pgrep -P $cm); do ls -l /proc/\$p/fd; done 2>/dev/null |
+              grep -q 'l-wx.*$1.fifo'" 60
+    exec 3<&-           # no reader now: every write fails
+    : >"$T/ctrules/go"
+}
+# next_index STATE: the position committed in a state folder (0 if none)
+next_index() {
+    cat "$1"/*.json 2>/dev/null | sed -n 's/.*"next_index":\([0-9]*\).*/\1/p' |
+        head -n 1 | grep . || echo 0
+}
+ct_run flaky
+check "failing output in --ct: reported" \
+    wait_for "grep -q 'alert output failing' '$T/flaky.err'" 60
+timeout $TO cat "$T/flaky.fifo" >"$T/flaky.out" &   # a reader: writes work
+check "failing output in --ct: recovery reported" \
+    wait_for "grep -q 'alert output recovered' '$T/flaky.err'" 60
+check "failing output in --ct: every alert arrives" \
+    wait_for "[ \$(wc -l <'$T/flaky.out') -ge 70 ]" 60
+kill -TERM $cm
+wait $cm
+expect_eq "failing output in --ct: exit 0 on SIGTERM" "$?" 0
+ct_indexes() { sed -n 's/.*"index":\([0-9]*\).*/\1/p' "$1" | sort -n | tr '\n' ' '; }
+expect_eq "failing output in --ct: every entry's alert written, once" \
+    "$(ct_indexes "$T/flaky.out")" "$(seq 0 69 | tr '\n' ' ')"
+expect_eq "failing output in --ct: the position moved on to the end" \
+    "$(next_index "$T/flaky.st")" 70
+# SIGTERM while the output is failing: certmon stops, says what it did
+# not write, and commits nothing past it
+ct_run stuck
+check "stuck output in --ct: reported" \
+    wait_for "grep -q 'alert output failing' '$T/stuck.err'" 60
+kill -TERM $cm
+wait $cm
+expect_eq "stuck output in --ct: SIGTERM still stops it (exit 0)" "$?" 0
+expect_eq "stuck output in --ct: the unwritten alerts are named, once" \
+    "$(grep -c 'stopping with [0-9]* bytes of alerts unwritten' "$T/stuck.err")" 1
+expect_eq "stuck output in --ct: no position committed past them" \
+    "$(next_index "$T/stuck.st")" 0
+kill $ct_pid 2>/dev/null
