@@ -3,6 +3,7 @@
 */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,19 @@
 
 #include "options.h"
 #include "version.h"
+
+/* The default --rule-memory: one budget for the rules' states of the
+** whole process, split among the workers, so that more workers do not
+** mean more memory (a memory-bomb rule fills every worker's state at
+** once: with 256 MiB per state, two workers reached 644 MB RSS). */
+#define RULE_MEMORY_AUTO SIZE_MAX
+static const struct {
+    size_t total_bytes;         /* shared by all workers' states */
+    size_t min_bytes;           /* no state gets less */
+} rule_memory_auto = {
+    .total_bytes = 256u << 20,
+    .min_bytes = 32u << 20,
+};
 
 static const struct options option_defaults = {
     .ping_interval_s = 20,
@@ -22,7 +36,7 @@ static const struct options option_defaults = {
     .stats_interval_s = 60,
     .store_max_bytes = 64u << 20,
     .rule_budget = 100000000,
-    .rule_memory_bytes = 256u << 20,
+    .rule_memory_bytes = RULE_MEMORY_AUTO,
     .rule_fail_limit = 100,
     .ct_poll_ms = 10000,
     .ct_partial_tile_age_ms = 300000,
@@ -91,7 +105,8 @@ static const char usage_text[] =
 "      --rule-budget N        instructions a rule may run per call\n"
 "                             (default 100000000)\n"
 "      --rule-memory B        memory of each worker's Lua state (default\n"
-"                             256m; k/m/g suffixes; 0 = no cap)\n"
+"                             256m shared by the workers, 32m at least;\n"
+"                             k/m/g suffixes; 0 = no cap)\n"
 "      --rule-fail-limit K    disable a rule that fails K calls in a row\n"
 "                             until its file changes (default 100, 0 = never)\n"
 "      --unsafe               give rules the full Lua standard library\n"
@@ -542,6 +557,12 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
     for (int i = optind; i < argc; i++)
         if (push_str(&o->rule_paths, &o->n_rule_paths, argv[i]) < 0)
             goto oom;
+    if (o->rule_memory_bytes == RULE_MEMORY_AUTO) {
+        size_t each = rule_memory_auto.total_bytes /
+                      (size_t)(o->workers > 0 ? o->workers : 1);
+        o->rule_memory_bytes = each > rule_memory_auto.min_bytes ?
+                               each : rule_memory_auto.min_bytes;
+    }
     return check_combination(o, err, errlen);
 oom:
     snprintf(err, errlen, "out of memory");
