@@ -159,6 +159,35 @@ static int read_allowed(const char *real)
     return 0;
 }
 
+#define OUTSIDE_MSG "outside the places rules may read (rule folders, " \
+    "lua/, paths named on the command line or in CERTMON_* variables)"
+
+/* path does not resolve: does the folder it names resolve to an allowed
+** place? Then "no such file" may be told. */
+static int missing_inside_allowed(const char *path)
+{
+    char dir[PATH_MAX], *slash, *real;
+    int ok;
+
+    if (read_unconfined)
+        return 1;
+    if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+        return 0;
+    slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    real = realpath(dir, NULL);
+    if (!real)
+        return 0;
+    ok = read_allowed(real);
+    free(real);
+    return ok;
+}
+
 /* The descriptor read_lines holds, in a to-be-closed userdata: a memory
 ** error while the file is open unwinds through __close, so no error path
 ** leaks it. */
@@ -213,13 +242,17 @@ static int api_read_lines(lua_State *L)
     luaL_setmetatable(L, FD_META);
     lua_toclose(L, 2);
     real = realpath(path, NULL);
-    if (!real)
-        return luaL_error(L, "cannot read %s: %s", path, strerror(errno));
+    if (!real) {
+        int e = errno;
+        /* say why only inside the allowed places: outside them a rule
+        ** must not learn which paths exist */
+        if (!missing_inside_allowed(path))
+            return luaL_error(L, "cannot read %s: %s", path, OUTSIDE_MSG);
+        return luaL_error(L, "cannot read %s: %s", path, strerror(e));
+    }
     if (!read_allowed(real)) {
         free(real);
-        return luaL_error(L, "cannot read %s: outside the places rules may "
-                          "read (rule folders, lua/, paths named on the "
-                          "command line or in CERTMON_* variables)", path);
+        return luaL_error(L, "cannot read %s: %s", path, OUTSIDE_MSG);
     }
     /* O_NONBLOCK: opening a FIFO must not wait for a writer */
     *fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

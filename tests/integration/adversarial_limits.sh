@@ -314,3 +314,22 @@ limit_kb=450000
 [ "${SANITIZE:-}" = 1 ] && limit_kb=1500000
 check "memory bomb: peak RSS ${rss_kb} kB within the default bound" \
     test "${rss_kb:-999999999}" -lt "$limit_kb"
+
+# read_lines must not tell which paths outside its places exist
+cat >"$T/conf/probe.lua" <<'LUA'
+local certmon = require "certmon"
+local here = (select(2, ...) or ""):match("^(.*)/") or "."
+local function why(p) local ok, r = pcall(certmon.read_lines, p); return r:gsub("^.*: ", "") end
+local done = false
+return { on_cert = function(msg)
+  if done then return end
+  done = true
+  certmon.alert{ exists = why("/etc/passwd"), missing = why("/etc/no-such-file"),
+                 own_missing = why(here .. "/no-such-list.txt") }
+end }
+LUA
+run probe "$T/conf/probe.lua"
+check "read_lines: an existing and a missing outside path fail alike" \
+    sh -c "grep -q '\"exists\":\"outside the places.*\"missing\":\"outside the places' '$T/probe.out'"
+check "read_lines: a missing file in the rule folder is named as missing" \
+    grep -q '"own_missing":"No such file or directory"' "$T/probe.out"
