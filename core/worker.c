@@ -48,11 +48,13 @@ enum { DECODE_OK = 0, DECODE_BAD = -1, DECODE_NO_ROOM = -2 };
 ** like everything else there: with the cap lifted, a finalizer the
 ** collector ran meanwhile could allocate without bound. When the rules
 ** left too little room the decoder fails in various ways (a failed stack
-** check reads "message too large"), so a failure is retried after a full
-** collection, and one that persists is told apart by decoding once more
-** with the cap lifted and the collector stopped (no finalizer can run;
-** the table is dropped at once): bounded by the message's size, and only
-** on this rare path. */
+** check reads "message too large"), so a failure is told apart from a bad
+** message by decoding once more with the cap lifted and the collector
+** stopped (no finalizer can run; the table is dropped at once; bounded by
+** the message's size): a message that fails there too is bad, one that
+** decodes there gets one more capped try after a full collection. No
+** collection for bad messages: a hostile feed of them costs two decodes
+** each, not a full GC. */
 static int decode(lua_State *L, const struct msg *m)
 {
     int rc;
@@ -60,22 +62,20 @@ static int decode(lua_State *L, const struct msg *m)
     if (msg_table_push(L, m->data, m->len) == 0)
         return DECODE_OK;
     lua_pop(L, 1);
-    lua_gc(L, LUA_GCCOLLECT, 0);
-    if (msg_table_push(L, m->data, m->len) == 0)
-        return DECODE_OK;
-    lua_pop(L, 1);
     lua_gc(L, LUA_GCSTOP, 0);
     sandbox_enforce_memory(L, 0);
     rc = msg_table_push(L, m->data, m->len);
     sandbox_enforce_memory(L, 1);
-    if (rc == 0)
-        lua_pop(L, 1);
     lua_gc(L, LUA_GCRESTART, 0);
-    if (rc == 0) {
-        lua_gc(L, LUA_GCCOLLECT, 0);
-        return DECODE_NO_ROOM;
-    }
-    return DECODE_BAD;
+    if (rc < 0)
+        return DECODE_BAD;      /* its reason is on top */
+    lua_pop(L, 1);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    if (msg_table_push(L, m->data, m->len) == 0)
+        return DECODE_OK;
+    lua_pop(L, 1);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    return DECODE_NO_ROOM;
 }
 
 /* Makes ri the instance this worker runs: context pointer, and the
