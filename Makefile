@@ -20,6 +20,12 @@ CC       ?= cc
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
+# pkg-config name:Debian package, to name what is missing when a build
+# cannot find a library (check-deps).
+PC_DEBS  := lua5.4:liblua5.4-dev lua5.4-cjson:lua-cjson-dev \
+            libwebsockets:libwebsockets-dev openssl:libssl-dev \
+            libpsl:libpsl-dev libidn2:libidn2-dev zlib:zlib1g-dev
+
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Icore
@@ -53,7 +59,7 @@ all: $(BIN)
 $(BIN): $(CORE_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/core/%.o: core/%.c $(wildcard core/*.h) Makefile
+$(BUILD)/core/%.o: core/%.c $(wildcard core/*.h) Makefile | check-deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -71,6 +77,18 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 
 test-bins: $(BIN) $(UNIT_BIN) $(TOOL_BIN)
 
+# check-deps: before compiling, say which Debian package is missing
+# instead of letting the compiler fail on a header.
+check-deps:
+	@command -v pkg-config >/dev/null 2>&1 || { \
+	  echo "make: pkg-config is not installed: run 'make deps'" >&2; exit 1; }
+	@missing=""; for m in $(PC_DEBS); do \
+	  pkg-config --exists "$${m%%:*}" || missing="$$missing $${m#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: missing development packages:$$missing" >&2; \
+	  echo "make: run 'make deps' (or: apt-get install$$missing)" >&2; \
+	  exit 1; fi
+
 # deps: install what is missing, nothing if all is there. apt-get update
 # runs only when something must be installed.
 deps:
@@ -79,7 +97,11 @@ deps:
 	    || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing"; \
-	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; \
+	  elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; \
+	  else echo "make deps: not root and no sudo; as root, run:" >&2; \
+	    echo "  apt-get update && apt-get install -y$$missing" >&2; \
+	    exit 1; fi; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing \
 	    >/dev/null || { echo "make deps: apt-get failed" >&2; exit 1; }; \

@@ -3,6 +3,7 @@
 */
 #include <ctype.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,7 +437,7 @@ int ct_loglist_load(const char *path, struct ct_loglist *out, char *err,
 
     memset(out, 0, sizeof *out);
     if (!f) {
-        err_set(err, errlen, "%s: cannot open", path);
+        err_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
     buf = malloc(LOGLIST_MAX_BYTES + 1);
@@ -452,6 +453,10 @@ int ct_loglist_load(const char *path, struct ct_loglist *out, char *err,
                 LOGLIST_MAX_BYTES);
     } else if (ct_loglist_parse(buf, n, out, err, errlen) == 0) {
         rc = 0;
+    } else if (err && errlen) {         /* say which file */
+        char why[512];
+        snprintf(why, sizeof(why), "%s", err);
+        err_set(err, errlen, "%s: %s", path, why);
     }
 out:
     free(buf);

@@ -1,10 +1,18 @@
 /*
 ** log.h: diagnostics on stderr, with context and without floods.
 **
-** Every line starts with "certmon: LEVEL: ". Errors that can repeat once per
-** message (a bad line, a failing rule) go through a log_budget: the first
-** few are printed, the rest only counted by the caller, and one line says
-** that further ones are suppressed.
+** Every line starts with "certmon: ", then, when stderr is not a terminal
+** (a file, a pipe) and not the systemd journal (which stamps lines
+** itself), the time in ISO 8601 UTC, then "LEVEL: ". A message of several
+** lines (a Lua traceback) gets the same prefix on each of them, so grep
+** and log shippers never see an orphan line.
+**
+** Errors that can repeat once per message (a bad line, a failing rule) go
+** through a log_budget: the first few of each window (the status
+** interval, 60 s by default) are printed, the rest only counted by the
+** caller; one line says that further ones are suppressed, and the first
+** event of a later window says how many were, then logs again. (The exit
+** summary counts them all.)
 */
 #ifndef CERTMON_LOG_H
 #define CERTMON_LOG_H
@@ -26,11 +34,14 @@ void log_msg(enum log_level level, const char *fmt, ...)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
-/* A shared allowance of log lines for one kind of repeated event. */
+/* A shared allowance of log lines for one kind of repeated event, renewed
+** every window. Initialised with LOG_BUDGET_INIT (or zeroed, then max and
+** what set). */
 struct log_budget {
-    atomic_uint used;
-    unsigned max;         /* lines printed before going quiet */
-    const char *what;     /* e.g. "parse errors", for the suppression line */
+    atomic_uint used;               /* events in the current window */
+    atomic_int_fast64_t window_ms;  /* when it began (monotonic), 0 = never */
+    unsigned max;                   /* lines printed before going quiet */
+    const char *what;               /* e.g. "parse errors" */
 };
 
 #define LOG_BUDGET_INIT(max_lines, what_str) \
@@ -40,6 +51,14 @@ struct log_budget {
 ** line was printed, 0 if suppressed. */
 int log_limited(struct log_budget *b, enum log_level level,
                 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* How long a budget lasts before it is renewed (default 60 s); 0 = for the
+** whole run. Set once at start, before other threads log. */
+void log_set_budget_window_s(unsigned window_s);
+
+/* Timestamps on (1) or off (0); default: on unless stderr is a terminal or
+** the systemd journal ($JOURNAL_STREAM). */
+void log_set_timestamps(int on);
 
 /* Formats a reason into an error buffer (the err, errlen pair of functions
 ** that fail with a message); does nothing if err is NULL or errlen 0. */

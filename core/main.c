@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +21,24 @@
 #include "queue.h"
 #include "reload.h"
 #include "source_select.h"
+#include "rule_sample.h"
 #include "rule_test.h"
 #include "rules.h"
 #include "sandbox.h"
 #include "stats.h"
 #include "store.h"
+#include "watchdog.h"
 #include "worker.h"
 
-static volatile sig_atomic_t stop_requested;
+/* Written by the signal handlers and by a worker (-n): a C11 atomic, which
+** a handler may store to because it is lock-free. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "stop flag must be lock-free");
+static atomic_int stop_requested;
 static struct source *running_source;
+/* Read by the SIGHUP handler; set before the handler is installed and
+** cleared only after SIGHUP is ignored again (see stop:). */
 static struct reloader *running_reloader;
+static double start_s;      /* mono_s() at start, for the summary */
 
 static void on_hup_signal(int sig)
 {
@@ -42,7 +51,7 @@ static void on_stop_signal(int sig)
     struct source *s = running_source;  /* read once: main may clear it */
 
     (void)sig;
-    stop_requested = 1;
+    atomic_store(&stop_requested, 1);
     if (s && s->wake)
         s->wake(s);
 }
@@ -70,10 +79,35 @@ static void on_limit(void *arg)
     struct queue *q = arg;
     struct source *s = running_source;
 
-    stop_requested = 1;
+    atomic_store(&stop_requested, 1);
     queue_close(q);
     if (s && s->wake)
         s->wake(s);
+}
+
+/* The watchdog's give_up: a worker is stuck in one rule call past the
+** grace period (it was logged). Alerts are written with write(2), so what
+** the other workers produced is out; the stuck worker's batch is lost.
+** Runs on the watchdog thread and ends the process. */
+static void on_stuck_worker(void *arg)
+{
+    (void)arg;
+    log_error("exiting with a worker still stuck in a rule call");
+    stats_print_summary(stderr, mono_s() - start_s);
+    _exit(1);
+}
+
+/* No SIGHUP handler from here on: the reloader it would touch is about to
+** go. Handlers run only on the main thread (the others block the
+** signals), which is here, so none is running when this returns. */
+static void ignore_hup(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
 }
 
 /* The project folder, where lua/ and scripts/ are: the binary's folder
@@ -148,7 +182,8 @@ int main(int argc, char **argv)
 {
     struct options o;
     char err[512], home[PATH_MAX], lua_dir[PATH_MAX + 8];
-    char default_rules[PATH_MAX + 16];
+    char default_rules[PATH_MAX + 16], default_sample[PATH_MAX + 24];
+    const char *sample;
     const char *default_paths[1];
     const char **rule_paths;
     size_t n_rule_paths;
@@ -156,6 +191,7 @@ int main(int argc, char **argv)
     struct queue *q = NULL;
     struct worker **workers = NULL;
     struct source *src = NULL;
+    struct watchdog *wd = NULL;
     struct pipeline p = { .seq_label = "message" };
     struct source_choice choice;
     struct sandbox_config sc;
@@ -164,6 +200,7 @@ int main(int argc, char **argv)
     int status = 1, n_workers = 0;
     double t0 = mono_s();
 
+    start_s = t0;
     switch (options_parse(&o, argc, argv, err, sizeof(err))) {
     case OPTIONS_EXIT:
         options_free(&o);
@@ -180,6 +217,8 @@ int main(int argc, char **argv)
         log_set_level(LOG_DEBUG);
     else if (o.verbose < 0)
         log_set_level(LOG_ERROR);
+    /* repeated errors are logged again each status interval */
+    log_set_budget_window_s(o.stats_interval_s ? o.stats_interval_s : 60);
     if (find_home(home, sizeof(home)) < 0)
         snprintf(home, sizeof(home), ".");
     snprintf(lua_dir, sizeof(lua_dir), "%s/lua", home);
@@ -187,6 +226,12 @@ int main(int argc, char **argv)
         snprintf(lua_dir, sizeof(lua_dir), "%s", getenv("CERTMON_LUA_DIR"));
     /* benchmark measurements (make bench); see stats.h */
     stats_bench_init(getenv("CERTMON_BENCH") != NULL);
+    /* --check runs the handlers on the demo feed unless told otherwise */
+    snprintf(default_sample, sizeof(default_sample), "%s/scripts/demo/demo.jsonl",
+             home);
+    sample = o.sample_path ? o.sample_path : default_sample;
+    if (o.check && !o.sample_path && access(default_sample, R_OK) != 0)
+        sample = "none";
     if (o.n_rule_paths == 0) {
         snprintf(default_rules, sizeof(default_rules), "%s/scripts", home);
         default_paths[0] = default_rules;
@@ -215,11 +260,26 @@ int main(int argc, char **argv)
                  "(files, processes, C modules)");
     if (o.check) {
         size_t failed = validate_rules(&sc, rs, 1);
+        if (!failed && strcmp(sample, "none") != 0) {
+            int check_mode = 1;
+            int n = rule_sample_run(&sc, rs, sample, print_problem,
+                                    &check_mode, err, sizeof(err));
+            if (n < 0) {
+                log_error("%s", err);
+                status = 1;
+                goto done;
+            }
+            failed = (size_t)n;
+        }
         if (failed)
-            fprintf(stderr, "certmon: %zu of %zu rule files have problems\n",
-                    failed, rs->n_files);
+            fprintf(stderr, "certmon: %zu of %zu rule file%s %s problems\n",
+                    failed, rs->n_files, rs->n_files == 1 ? "" : "s",
+                    failed == 1 ? "has" : "have");
         else
-            fprintf(stderr, "certmon: %zu rule files OK\n", rs->n_files);
+            fprintf(stderr, "certmon: %zu rule file%s OK%s%s\n",
+                    rs->n_files, rs->n_files == 1 ? "" : "s",
+                    strcmp(sample, "none") ? "; every handler ran on " : "",
+                    strcmp(sample, "none") ? sample : "");
         status = failed ? 1 : 0;
         goto done;
     }
@@ -265,6 +325,22 @@ int main(int argc, char **argv)
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, &old);
+    {
+        struct watchdog_config wc = {
+            .rule_timeout_ms = o.rule_timeout_ms,
+            .stop_grace_ms = o.stop_grace_ms,
+            .stop_flag = &stop_requested,
+            .give_up = on_stuck_worker,
+            .seq_label = p.seq_label,
+        };
+        wd = watchdog_start(&wc, o.workers, err, sizeof(err));
+        if (!wd) {
+            log_error("%s", err);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            goto stop;
+        }
+        p.watchdog = wd;
+    }
     for (; n_workers < o.workers; n_workers++) {
         struct rules_instance *ri = rules_instantiate(&sc, rs, NULL, NULL,
                                                       err, sizeof(err));
@@ -317,11 +393,19 @@ int main(int argc, char **argv)
     }
 stop:
     /* No reload from here on; then finish what is queued: workers drain
-    ** the closed queue, then exit. */
+    ** the closed queue, then exit. A worker stuck in one call for longer
+    ** than --stop-grace makes the watchdog end the process instead. */
+    ignore_hup();
+    watchdog_stopping(wd);
+    /* the reload thread may be validating a rule with a huge budget */
+    watchdog_enter(watchdog_main_slot(wd), "the rule reload thread", "stop",
+                   mono_ns());
     reload_stop(running_reloader);
+    watchdog_leave(watchdog_main_slot(wd));
     queue_close(q);
     for (int i = 0; i < n_workers; i++)
         worker_free(workers[i]);
+    watchdog_free(wd);      /* after the states that point into it */
     running_source = NULL;
     log_rule_summary(running_reloader ? reload_current(running_reloader) : rs);
     reload_free(running_reloader);

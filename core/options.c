@@ -1,22 +1,33 @@
 /*
-** options.c: command-line parsing and --help.
+** options.c: the command line, from one table of options.
+**
+** Every option is one row of option_table below: its name, the field of
+** struct options it sets, its type, range and default, where it applies
+** and its help. The parser, the defaults, the range checks, the
+** "goes with --ct" checks and --help are all derived from that table (the
+** shape of Redis's static_configs[]), so they cannot disagree; a new
+** option is a new row.
 */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
-#include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ct_loglist.h"
 #include "options.h"
 #include "version.h"
+#include "ws_url.h"
+
+#define OFF(field) offsetof(struct options, field)
 
 /* The default --rule-memory: one budget for the rules' states of the
 ** whole process, split among the workers, so that more workers do not
 ** mean more memory (a memory-bomb rule fills every worker's state at
 ** once: with 256 MiB per state, two workers reached 644 MB RSS). */
-#define RULE_MEMORY_AUTO SIZE_MAX
 static const struct {
     size_t total_bytes;         /* shared by all workers' states */
     size_t min_bytes;           /* no state gets less */
@@ -24,259 +35,378 @@ static const struct {
     .total_bytes = 256u << 20,
     .min_bytes = 32u << 20,
 };
+#define KIB 1024.0
+#define MIB (1024.0 * 1024.0)
+#define GIB (1024.0 * 1024.0 * 1024.0)
 
-static const struct options option_defaults = {
-    .ping_interval_s = 20,
-    .idle_timeout_s = 70,
-    .reconnect_min_ms = 1000,
-    .reconnect_max_ms = 60000,
-    .queue_capacity = 1024,
-    .max_message_bytes = 1u << 20,
-    .on_full = FULL_DROP,
-    .stats_interval_s = 60,
-    .store_max_bytes = 64u << 20,
-    .rule_budget = 100000000,
-    .rule_memory_bytes = RULE_MEMORY_AUTO,
-    .rule_fail_limit = 100,
-    .ct_poll_ms = 10000,
-    .ct_partial_tile_age_ms = 300000,
-    .ct_give_up_s = 600,
+static int parse_on_full(struct options *o, const char *v, char *err,
+                         size_t errlen);
+static int parse_ct_start(struct options *o, const char *v, char *err,
+                          size_t errlen);
+
+static const char *const section_titles[] = {
+    [OPTS_SOURCE] = "Sources (one of them; default: --url "
+                    OPTIONS_DEFAULT_URL ")",
+    [OPTS_WS] = "Live WebSocket source (--url)",
+    [OPTS_CT] = "CT logs (--ct)",
+    [OPTS_RULES] = "Rules",
+    [OPTS_PIPELINE] = "Pipeline",
+    [OPTS_OUTPUT] = "Output",
 };
 
-static const char usage_text[] =
+static const struct option_spec option_table[] = {
+    /* sources */
+    { .name = "url", .short_name = 'u', .type = OPT_LIST, .arg = "URL",
+      .offset = OFF(urls), .count_offset = OFF(n_urls),
+      .section = OPTS_SOURCE, .def_text = OPTIONS_DEFAULT_URL,
+      .help = "a CertStream WebSocket (ws:// or wss://; /, /full-stream, "
+              "/domains-only); repeat for failover, tried in turn after "
+              "each failure" },
+    { .name = "replay", .short_name = 'r', .type = OPT_STRING, .arg = "FILE",
+      .offset = OFF(replay_path), .section = OPTS_SOURCE,
+      .help = "read messages from FILE, one JSON object a line ('-' = "
+              "stdin); never drops" },
+    { .name = "ct", .type = OPT_FLAG, .offset = OFF(ct),
+      .section = OPTS_SOURCE,
+      .help = "read Certificate Transparency logs directly: no aggregator, "
+              "no gaps across restarts" },
+
+    /* the live WebSocket source */
+    { .name = "ca-file", .type = OPT_STRING, .arg = "FILE",
+      .offset = OFF(ca_file), .section = OPTS_WS,
+      .sources = OPTS_FROM_WS | OPTS_FROM_CT, .def_text = "system store",
+      .help = "trust this CA (PEM) instead of the system store (also for "
+              "https:// CT logs)" },
+    { .name = "insecure", .type = OPT_FLAG, .offset = OFF(insecure),
+      .section = OPTS_WS, .sources = OPTS_FROM_WS | OPTS_FROM_CT,
+      .help = "do not verify the server's certificate" },
+    { .name = "ping-interval", .type = OPT_UNSIGNED, .arg = "S",
+      .offset = OFF(ping_interval_s), .min = 0, .max = 3600, .def = 20,
+      .section = OPTS_WS, .sources = OPTS_FROM_WS, .unit = "seconds",
+      .help = "send a PING after S seconds of quiet (0 = never)" },
+    { .name = "idle-timeout", .type = OPT_UNSIGNED, .arg = "S",
+      .offset = OFF(idle_timeout_s), .min = 0, .max = 86400, .def = 70,
+      .section = OPTS_WS, .sources = OPTS_FROM_WS, .unit = "seconds",
+      .help = "hang up after S seconds without a frame or PONG, and "
+              "reconnect (0 = never)" },
+    { .name = "reconnect-min-ms", .type = OPT_UNSIGNED, .arg = "N",
+      .offset = OFF(reconnect_min_ms), .min = 1, .max = 3600000,
+      .def = 1000, .section = OPTS_WS, .sources = OPTS_FROM_WS,
+      .unit = "milliseconds", .help = "first reconnection delay" },
+    { .name = "reconnect-max-ms", .type = OPT_UNSIGNED, .arg = "N",
+      .offset = OFF(reconnect_max_ms), .min = 1, .max = 3600000,
+      .def = 60000, .section = OPTS_WS, .sources = OPTS_FROM_WS,
+      .unit = "milliseconds", .help = "longest reconnection delay" },
+    { .name = "on-full", .type = OPT_CHOICE, .arg = "drop|block",
+      .parse = parse_on_full, .section = OPTS_WS, .sources = OPTS_FROM_WS,
+      .def_text = "drop",
+      .help = "when the queue is full: drop the message (counted) or stop "
+              "reading the socket until there is room (replay and --ct "
+              "always wait)" },
+
+    /* direct CT logs */
+    { .name = "log-list", .type = OPT_STRING, .arg = "FILE",
+      .offset = OFF(log_list_path), .section = OPTS_CT,
+      .sources = OPTS_FROM_CT, .def_text = "scripts/ct/log_list.json",
+      .help = "v3 log list (log_list.json or all_logs_list.json)" },
+    { .name = "ct-log", .type = OPT_LIST, .arg = "URL",
+      .offset = OFF(ct_logs), .count_offset = OFF(n_ct_logs),
+      .section = OPTS_CT, .sources = OPTS_FROM_CT,
+      .help = "read this log (repeatable) instead of the list" },
+    { .name = "state-dir", .type = OPT_STRING, .arg = "DIR",
+      .offset = OFF(state_dir), .section = OPTS_CT, .sources = OPTS_FROM_CT,
+      .def_text = "$XDG_STATE_HOME/certmon, else ~/.local/state/certmon",
+      .help = "where log positions are kept" },
+    { .name = "ct-start", .type = OPT_CHOICE, .arg = "WHERE",
+      .parse = parse_ct_start, .section = OPTS_CT, .sources = OPTS_FROM_CT,
+      .def_text = "now",
+      .help = "now, oldest or an entry index: where to begin in a log seen "
+              "for the first time" },
+    { .name = "from", .type = OPT_U64, .arg = "N", .offset = OFF(from),
+      .section = OPTS_CT, .sources = OPTS_FROM_CT,
+      .help = "backtest: with --to M, run the rules over entries N..M of "
+              "the logs, then exit (positions untouched)" },
+    { .name = "to", .type = OPT_U64, .arg = "M", .offset = OFF(to),
+      .section = OPTS_CT, .sources = OPTS_FROM_CT,
+      .help = "the last entry of a backtest" },
+    { .name = "full", .type = OPT_FLAG, .offset = OFF(full),
+      .section = OPTS_CT, .sources = OPTS_FROM_CT,
+      .help = "include chain and as_der, as /full-stream" },
+    { .name = "ct-parallel", .type = OPT_UNSIGNED, .arg = "N",
+      .offset = OFF(ct_parallel), .min = 1, .max = 16, .def = 2,
+      .section = OPTS_CT, .sources = OPTS_FROM_CT,
+      .help = "concurrent requests per log" },
+    { .name = "ct-rate", .type = OPT_DOUBLE, .arg = "R",
+      .offset = OFF(ct_rate), .min = 0.01, .max = 100000, .def = 2,
+      .section = OPTS_CT, .sources = OPTS_FROM_CT,
+      .unit = "requests a second",
+      .help = "requests per second per log" },
+    { .name = "ct-poll", .type = OPT_SECONDS_MS, .arg = "S",
+      .offset = OFF(ct_poll_ms), .min = 0.1, .max = 86400, .def = 10,
+      .section = OPTS_CT, .sources = OPTS_FROM_CT,
+      .unit = "seconds between tree heads",
+      .help = "ask a caught-up log for a new tree head every S seconds" },
+    { .name = "ct-partial-tile-age", .type = OPT_SECONDS_MS, .arg = "S",
+      .offset = OFF(ct_partial_tile_age_ms), .min = 0, .max = 86400,
+      .def = 300, .section = OPTS_CT, .sources = OPTS_FROM_CT,
+      .unit = "seconds",
+      .help = "caught up with a tiled log, read its partial last tile once "
+              "its entries are S seconds old, unless it fills first (0 = at "
+              "once)" },
+    { .name = "ct-give-up", .type = OPT_UNSIGNED, .arg = "S",
+      .offset = OFF(ct_give_up_s), .min = 0, .max = 604800, .def = 600,
+      .section = OPTS_CT, .sources = OPTS_FROM_CT, .unit = "whole seconds",
+      .help = "backtest: give up on a log after S seconds without an "
+              "answer, finish the other logs and exit 1 naming the entries "
+              "not read (0 = never); followed logs are retried forever" },
+
+    /* rules */
+    { .name = "check", .type = OPT_FLAG, .offset = OFF(check),
+      .section = OPTS_RULES,
+      .help = "load and validate the rules, print every problem as "
+              "file:line: message, exit 0 or 1; reads no source" },
+    { .name = "test", .type = OPT_FLAG, .offset = OFF(test),
+      .section = OPTS_RULES,
+      .help = "run the test cases of the rules, exit 0 if all pass" },
+    { .name = "sample", .type = OPT_STRING, .arg = "FILE",
+      .offset = OFF(sample_path), .section = OPTS_RULES,
+      .requires = "check", .def_text = "the demo feed, scripts/demo/demo.jsonl",
+      .help = "with --check, run every handler on each message of FILE "
+              "(JSON lines) so misspelled fields and calls fail with "
+              "file:line; 'none' skips it" },
+    { .name = "no-reload", .type = OPT_FLAG, .offset = OFF(no_reload),
+      .section = OPTS_RULES,
+      .help = "do not reload rules when their files change (and ignore "
+              "SIGHUP)" },
+    { .name = "rule-budget", .type = OPT_U64, .arg = "N",
+      .offset = OFF(rule_budget), .min = 1000, .def = 100000000,
+      .section = OPTS_RULES, .unit = "instructions",
+      .help = "instructions a rule may run per call" },
+    { .name = "rule-memory", .type = OPT_BYTES, .arg = "B",
+      .offset = OFF(rule_memory_bytes), .min = MIB, .max = 1024 * GIB,
+      .def = 256 * MIB, .zero_ok = 1, .section = OPTS_RULES,
+      .def_text = "256m shared by the workers, 32m at least",
+      .help = "memory of each worker's Lua state (0 = no cap)" },
+    { .name = "rule-fail-limit", .type = OPT_UNSIGNED, .arg = "K",
+      .offset = OFF(rule_fail_limit), .min = 0, .max = 1 << 30, .def = 100,
+      .section = OPTS_RULES,
+      .help = "disable a rule that fails K calls in a row until its file "
+              "changes (0 = never)" },
+    { .name = "rule-timeout", .type = OPT_UNSIGNED, .arg = "MS",
+      .offset = OFF(rule_timeout_ms), .min = 0, .max = 86400000,
+      .def = 10000, .section = OPTS_RULES, .unit = "milliseconds",
+      .help = "stop a rule call running longer than MS milliseconds (0 = "
+              "never); a call stuck in C is logged and counted" },
+    { .name = "stop-grace", .type = OPT_UNSIGNED, .arg = "MS",
+      .offset = OFF(stop_grace_ms), .min = 0, .max = 86400000, .def = 5000,
+      .section = OPTS_RULES, .unit = "milliseconds",
+      .help = "on stop, wait at most MS milliseconds for a worker stuck in "
+              "one call, then exit 1 without it" },
+    { .name = "unsafe", .type = OPT_FLAG, .offset = OFF(unsafe),
+      .section = OPTS_RULES,
+      .help = "give rules the full Lua standard library (io, os, debug, C "
+              "modules); the limits still apply" },
+
+    /* pipeline */
+    { .name = "workers", .short_name = 'w', .type = OPT_INT, .arg = "N",
+      .offset = OFF(workers), .min = 1, .max = 256, .def_text = "CPUs",
+      .section = OPTS_PIPELINE, .help = "Lua worker threads" },
+    { .name = "max-messages", .short_name = 'n', .type = OPT_U64,
+      .arg = "N", .offset = OFF(max_messages), .min = 1,
+      .section = OPTS_PIPELINE,
+      .help = "exit after N certificate messages were processed" },
+    { .name = "queue", .type = OPT_SIZE, .arg = "N",
+      .offset = OFF(queue_capacity), .min = 1, .max = 1 << 24, .def = 1024,
+      .section = OPTS_PIPELINE,
+      .help = "messages buffered between the source and the workers" },
+    { .name = "max-message-size", .type = OPT_BYTES, .arg = "B",
+      .offset = OFF(max_message_bytes), .min = 64, .max = GIB, .def = MIB,
+      .section = OPTS_PIPELINE,
+      .help = "larger messages are counted as parse errors and skipped, "
+              "never held in memory" },
+    { .name = "store-max", .type = OPT_BYTES, .arg = "B",
+      .offset = OFF(store_max_bytes), .min = 4 * KIB, .max = 1024 * GIB,
+      .def = 64 * MIB, .section = OPTS_PIPELINE,
+      .help = "memory for certmon.store; the oldest entries are evicted "
+              "past it" },
+    { .name = "stats-interval", .type = OPT_UNSIGNED, .arg = "S",
+      .offset = OFF(stats_interval_s), .min = 0, .max = 86400, .def = 60,
+      .section = OPTS_PIPELINE, .unit = "seconds",
+      .help = "a status line every S seconds (0 = off); repeated errors are "
+              "logged again each interval" },
+
+    /* output */
+    { .name = "output", .short_name = 'o', .type = OPT_STRING,
+      .arg = "FILE", .offset = OFF(output_path), .section = OPTS_OUTPUT,
+      .def_text = "stdout", .help = "append alerts to FILE" },
+    { .name = "verbose", .short_name = 'v', .type = OPT_SET,
+      .offset = OFF(verbose), .def = 1, .section = OPTS_OUTPUT,
+      .help = "debug logging" },
+    { .name = "quiet", .short_name = 'q', .type = OPT_SET,
+      .offset = OFF(verbose), .def = -1, .section = OPTS_OUTPUT,
+      .help = "errors only (and the exit summary line, which is always "
+              "printed)" },
+    { .name = "help", .short_name = 'h', .type = OPT_HELP,
+      .section = OPTS_OUTPUT, .help = "this text" },
+    { .name = "version", .type = OPT_VERSION, .section = OPTS_OUTPUT,
+      .help = "the version" },
+};
+
+#define N_OPTIONS (sizeof(option_table) / sizeof(option_table[0]))
+
+_Static_assert(N_OPTIONS <= OPTIONS_MAX, "raise OPTIONS_MAX");
+
+static const char usage_head[] =
 "Usage: certmon [OPTIONS] [RULE ...]\n"
 "\n"
 "Watches Certificate Transparency in real time and runs Lua rules on every\n"
 "certificate. RULE is a .lua file or a folder of them (default: the\n"
-"scripts/ folder shipped with certmon). Alerts are JSON lines.\n"
-"\n"
-"Sources (one of them; default: --url " OPTIONS_DEFAULT_URL "):\n"
-"  -u, --url URL              a CertStream WebSocket (ws:// or wss://;\n"
-"                             /, /full-stream, /domains-only); repeat for\n"
-"                             failover, tried in turn after each failure\n"
-"  -r, --replay FILE          read messages from FILE, one JSON object a\n"
-"                             line ('-' = stdin); never drops\n"
-"      --ct                   read Certificate Transparency logs directly:\n"
-"                             no aggregator, no gaps across restarts\n"
-"\n"
-"Live WebSocket source:\n"
-"      --ca-file FILE         trust this CA (PEM) instead of the system store\n"
-"                             (also for https:// CT logs)\n"
-"      --insecure             do not verify the server's certificate\n"
-"      --ping-interval S      send a PING after S seconds (default 20)\n"
-"      --idle-timeout S       reconnect after S seconds without a frame\n"
-"                             (default 70)\n"
-"      --reconnect-min-ms N   first reconnection delay (default 1000)\n"
-"      --reconnect-max-ms N   longest reconnection delay (default 60000)\n"
-"      --stats-interval S     a status line every S seconds (default 60,\n"
-"                             0 = off)\n"
-"\n"
-"CT logs (--ct):\n"
-"      --log-list FILE        v3 log list (log_list.json / all_logs_list.json;\n"
-"                             default: the snapshot in scripts/ct/)\n"
-"      --ct-log URL           read this log (repeatable) instead of the list\n"
-"      --state-dir DIR        where positions are kept (default\n"
-"                             ~/.local/state/certmon)\n"
-"      --ct-start WHERE       now, oldest or an index: where to begin in a log\n"
-"                             seen for the first time (default now)\n"
-"      --from N --to N        backtest: run the rules over entries N..M of\n"
-"                             the logs, then exit (positions untouched)\n"
-"      --full                 include chain and as_der, as /full-stream\n"
-"      --ct-parallel N        concurrent requests per log\n"
-"      --ct-rate R            requests per second per log\n"
-"      --ct-poll S            ask each log for a new tree head every S\n"
-"                             seconds when caught up (default 10)\n"
-"      --ct-partial-tile-age S  caught up with a tiled log, read its partial\n"
-"                             last tile once the entries in it are S seconds\n"
-"                             old, unless it fills first (default 300)\n"
-"      --ct-give-up S         backtest: give up on a log after S seconds\n"
-"                             without an answer, finish the other logs and\n"
-"                             exit 1 naming the entries not read (default\n"
-"                             600, 0 = never); followed logs are retried\n"
-"                             forever\n"
-"\n"
-"Rules:\n"
-"      --check                load and validate the rules, print every\n"
-"                             problem as file:line: message, exit 0 or 1\n"
-"      --test                 run the test cases of the rules, exit 0 if\n"
-"                             all pass\n"
-"      --no-reload            do not reload rules when their files change\n"
-"                             (and ignore SIGHUP)\n"
-"      --rule-budget N        instructions a rule may run per call\n"
-"                             (default 100000000)\n"
-"      --rule-memory B        memory of each worker's Lua state (default\n"
-"                             256m shared by the workers, 32m at least;\n"
-"                             k/m/g suffixes; 0 = no cap)\n"
-"      --rule-fail-limit K    disable a rule that fails K calls in a row\n"
-"                             until its file changes (default 100, 0 = never)\n"
-"      --unsafe               give rules the full Lua standard library\n"
-"                             (io, os, debug, C modules); limits still apply\n"
-"\n"
-"Pipeline:\n"
-"  -w, --workers N            Lua worker threads (default: CPUs)\n"
-"  -n, --max-messages N       exit after N certificate messages were\n"
-"                             processed\n"
-"      --queue N              messages buffered between source and\n"
-"                             workers (default 1024)\n"
-"      --max-message-size B   larger messages are counted as parse errors\n"
-"                             and skipped (default 1048576; k/m suffixes)\n"
-"      --on-full drop|block   when the queue is full: drop the message\n"
-"                             (counted) or wait; replay always waits\n"
-"      --store-max B          memory for certmon.store, oldest entries\n"
-"                             evicted past it (default 64m)\n"
-"\n"
-"Output:\n"
-"  -o, --output FILE          append alerts to FILE (default: stdout)\n"
-"  -v, --verbose              debug logging\n"
-"  -q, --quiet                errors only\n"
-"  -h, --help                 this text\n"
-"      --version              the version\n"
-"\n"
-"At exit certmon prints one line to stderr:\n"
-"  certmon: certs=N messages=N alerts=N parse_errors=N rule_errors=N\n"
-"           dropped=N reconnects=N errors=N bytes=N elapsed_s=S\n"
-"Exit status: 0 done, 1 a rule or source failed to start or a backtest\n"
-"gave up on a log, 2 bad usage.\n";
+"scripts/ folder shipped with certmon). Alerts are JSON lines.\n";
 
-enum {
-    OPT_CHECK = 256,
-    OPT_QUEUE,
-    OPT_MAX_SIZE,
-    OPT_ON_FULL,
-    OPT_VERSION,
-    OPT_STORE_MAX,
-    OPT_TEST,
-    OPT_NO_RELOAD,
-    OPT_UNSAFE,
-    OPT_RULE_BUDGET,
-    OPT_RULE_MEMORY,
-    OPT_RULE_FAIL_LIMIT,
-    OPT_CA_FILE,
-    OPT_INSECURE,
-    OPT_PING,
-    OPT_IDLE,
-    OPT_RECONNECT_MIN,
-    OPT_RECONNECT_MAX,
-    OPT_STATS_INTERVAL,
-    OPT_CT,
-    OPT_LOG_LIST,
-    OPT_CT_LOG,
-    OPT_STATE_DIR,
-    OPT_CT_START,
-    OPT_FROM,
-    OPT_TO,
-    OPT_FULL,
-    OPT_CT_PARALLEL,
-    OPT_CT_RATE,
-    OPT_CT_POLL,
-    OPT_CT_PARTIAL_TILE_AGE,
-    OPT_CT_GIVE_UP,
-};
+static const char usage_tail[] =
+"\n"
+"B takes k, m and g suffixes (powers of 1024). At exit certmon prints one\n"
+"line to stderr, also with -q:\n"
+"  certmon: certs=N messages=N alerts=N parse_errors=N rule_errors=N ...\n"
+"(every field is described in the README). Exit status: 0 done, 1 a rule\n"
+"or source failed to start or a backtest gave up on a log, 2 bad usage.\n";
 
-static const struct option long_options[] = {
-    { "url", required_argument, NULL, 'u' },
-    { "ca-file", required_argument, NULL, OPT_CA_FILE },
-    { "insecure", no_argument, NULL, OPT_INSECURE },
-    { "ping-interval", required_argument, NULL, OPT_PING },
-    { "idle-timeout", required_argument, NULL, OPT_IDLE },
-    { "reconnect-min-ms", required_argument, NULL, OPT_RECONNECT_MIN },
-    { "reconnect-max-ms", required_argument, NULL, OPT_RECONNECT_MAX },
-    { "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
-    { "ct", no_argument, NULL, OPT_CT },
-    { "log-list", required_argument, NULL, OPT_LOG_LIST },
-    { "ct-log", required_argument, NULL, OPT_CT_LOG },
-    { "state-dir", required_argument, NULL, OPT_STATE_DIR },
-    { "ct-start", required_argument, NULL, OPT_CT_START },
-    { "from", required_argument, NULL, OPT_FROM },
-    { "to", required_argument, NULL, OPT_TO },
-    { "full", no_argument, NULL, OPT_FULL },
-    { "ct-parallel", required_argument, NULL, OPT_CT_PARALLEL },
-    { "ct-rate", required_argument, NULL, OPT_CT_RATE },
-    { "ct-poll", required_argument, NULL, OPT_CT_POLL },
-    { "ct-partial-tile-age", required_argument, NULL,
-      OPT_CT_PARTIAL_TILE_AGE },
-    { "ct-give-up", required_argument, NULL, OPT_CT_GIVE_UP },
-    { "replay", required_argument, NULL, 'r' },
-    { "workers", required_argument, NULL, 'w' },
-    { "max-messages", required_argument, NULL, 'n' },
-    { "output", required_argument, NULL, 'o' },
-    { "verbose", no_argument, NULL, 'v' },
-    { "quiet", no_argument, NULL, 'q' },
-    { "help", no_argument, NULL, 'h' },
-    { "check", no_argument, NULL, OPT_CHECK },
-    { "queue", required_argument, NULL, OPT_QUEUE },
-    { "max-message-size", required_argument, NULL, OPT_MAX_SIZE },
-    { "on-full", required_argument, NULL, OPT_ON_FULL },
-    { "version", no_argument, NULL, OPT_VERSION },
-    { "store-max", required_argument, NULL, OPT_STORE_MAX },
-    { "test", no_argument, NULL, OPT_TEST },
-    { "no-reload", no_argument, NULL, OPT_NO_RELOAD },
-    { "unsafe", no_argument, NULL, OPT_UNSAFE },
-    { "rule-budget", required_argument, NULL, OPT_RULE_BUDGET },
-    { "rule-memory", required_argument, NULL, OPT_RULE_MEMORY },
-    { "rule-fail-limit", required_argument, NULL, OPT_RULE_FAIL_LIMIT },
-    { NULL, 0, NULL, 0 }
-};
-
-/* "--name" of the option whose getopt value is c, for messages. */
-static const char *opt_name(int c)
+const struct option_spec *options_table(size_t *n)
 {
-    static char buf[64];
-
-    for (const struct option *lo = long_options; lo->name; lo++)
-        if (lo->val == c) {
-            snprintf(buf, sizeof(buf), "--%s", lo->name);
-            return buf;
-        }
-    return "option";
+    *n = N_OPTIONS;
+    return option_table;
 }
 
-/* Parses a whole number in [min, max] with an optional k/m/g suffix
-** (powers of 1024) when suffixes is set. */
-static int parse_count(const char *s, unsigned long long min,
-                       unsigned long long max, int suffixes,
-                       unsigned long long *out)
+static const struct option_spec *find_spec(const char *name)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (strcmp(option_table[i].name, name) == 0)
+            return &option_table[i];
+    return NULL;
+}
+
+int options_given(const struct options *o, const char *name)
+{
+    const struct option_spec *s = find_spec(name);
+
+    assert(s != NULL);          /* a name that is not in the table */
+    return s ? o->given[s - option_table] : 0;
+}
+
+/* Whether any option of names ("a|b") was given; --a|--b in messages. */
+static int any_given(const struct options *o, const char *names)
+{
+    const char *p = names;
+
+    while (*p) {
+        size_t len = strcspn(p, "|");
+        for (size_t i = 0; i < N_OPTIONS; i++)
+            if (o->given[i] && strlen(option_table[i].name) == len &&
+                strncmp(option_table[i].name, p, len) == 0)
+                return 1;
+        p += len + (p[len] == '|');
+    }
+    return 0;
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+/* A byte count as --help shows it: "256m", "4k", "1500". */
+static void format_bytes(double v, char *out, size_t outlen)
+{
+    unsigned long long b = (unsigned long long)v;
+
+    if (b && b % (1ull << 30) == 0)
+        snprintf(out, outlen, "%llug", b >> 30);
+    else if (b && b % (1ull << 20) == 0)
+        snprintf(out, outlen, "%llum", b >> 20);
+    else if (b && b % (1ull << 10) == 0)
+        snprintf(out, outlen, "%lluk", b >> 10);
+    else
+        snprintf(out, outlen, "%llu", b);
+}
+
+static void format_value(const struct option_spec *s, double v, char *out,
+                         size_t outlen)
+{
+    if (s->type == OPT_BYTES)
+        format_bytes(v, out, outlen);
+    else
+        snprintf(out, outlen, "%.15g", v);
+}
+
+/* "from 1 to 256" / "at least 1000" / "" for the option's range. */
+static void format_range(const struct option_spec *s, char *out,
+                         size_t outlen)
+{
+    char lo[32], hi[32];
+
+    format_value(s, s->min, lo, sizeof(lo));
+    format_value(s, s->max, hi, sizeof(hi));
+    if (s->max > 0)
+        snprintf(out, outlen, "%s%s to %s", s->zero_ok ? "0, or from " : "",
+                 lo, hi);
+    else if (s->min > 0)
+        snprintf(out, outlen, "at least %s", lo);
+    else
+        out[0] = '\0';
+}
+
+/* Parses a whole number with an optional k/m/g suffix (powers of 1024)
+** when suffixes is set. 0 and *out, or -1. */
+static int parse_whole(const char *s, int suffixes, unsigned long long *out)
 {
     char *end;
     unsigned long long v;
+    unsigned shift = 0;
 
-    if (!s || !*s || *s == '-')
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
         return -1;
     errno = 0;
     v = strtoull(s, &end, 10);
     if (errno || end == s)
         return -1;
-    if (suffixes && *end) {
-        unsigned shift = (*end == 'k' || *end == 'K') ? 10
-                       : (*end == 'm' || *end == 'M') ? 20
-                       : (*end == 'g' || *end == 'G') ? 30 : 0;
-        if (!shift || end[1] || v > (max >> shift))
+    if (suffixes && *end && !end[1])
+        shift = (*end == 'k' || *end == 'K') ? 10
+              : (*end == 'm' || *end == 'M') ? 20
+              : (*end == 'g' || *end == 'G') ? 30 : 0;
+    if (shift) {
+        if (v > (~0ull >> shift))
             return -1;
         v <<= shift;
         end++;
     }
-    if (*end || v < min || v > max)
+    if (*end)
         return -1;
     *out = v;
     return 0;
 }
 
-/* Parses a decimal number of seconds in [min_s, max_s] ("2", "0.5") into
-** whole milliseconds. */
-static int parse_seconds_ms(const char *s, double min_s, double max_s,
-                            unsigned *out_ms)
+static int parse_decimal(const char *s, double *out)
 {
     char *end;
-    double v;
 
-    if (!s || !*s || *s == '-' || *s == '+')
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
         return -1;
     errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= min_s && v <= max_s))
-        return -1;
-    *out_ms = (unsigned)(v * 1000.0 + 0.5);
-    return 0;
+    *out = strtod(s, &end);
+    return errno || end == s || *end || *out != *out ? -1 : 0;
+}
+
+/* The error for a value outside what s accepts. */
+static void bad_value(const struct option_spec *s, const char *v, char *err,
+                      size_t errlen)
+{
+    char range[96];
+    const char *what = s->unit ? s->unit
+                     : s->type == OPT_BYTES ? "bytes (k/m/g suffixes)"
+                     : s->type == OPT_DOUBLE ? "a number"
+                     : "a whole number";
+
+    format_range(s, range, sizeof(range));
+    snprintf(err, errlen, "--%s '%s': %s%s%s", s->name, v, what,
+             !range[0] ? "" : s->zero_ok || range[0] == 'a' ? ", " : ", from ",
+             range);
 }
 
 static int push_str(const char ***v, size_t *n, const char *s)
@@ -290,287 +420,378 @@ static int push_str(const char ***v, size_t *n, const char *s)
     return 0;
 }
 
+static int parse_on_full(struct options *o, const char *v, char *err,
+                         size_t errlen)
+{
+    if (strcmp(v, "drop") == 0)
+        o->on_full = FULL_DROP;
+    else if (strcmp(v, "block") == 0)
+        o->on_full = FULL_BLOCK;
+    else {
+        snprintf(err, errlen, "--on-full '%s': drop or block", v);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_ct_start(struct options *o, const char *v, char *err,
+                          size_t errlen)
+{
+    unsigned long long idx;
+
+    if (strcmp(v, "now") == 0)
+        o->ct_start = 0;
+    else if (strcmp(v, "oldest") == 0)
+        o->ct_start = 1;
+    else if (parse_whole(v, 0, &idx) == 0) {
+        o->ct_start = 2;
+        o->ct_start_index = idx;
+    } else {
+        snprintf(err, errlen, "--ct-start '%s': now, oldest or an entry "
+                 "index", v);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stores value v (NULL for options without one) as spec s says. */
+static int apply(struct options *o, const struct option_spec *s,
+                 const char *v, char *err, size_t errlen)
+{
+    char *field = (char *)o + s->offset;
+    unsigned long long n = 0;
+    double d = 0;
+
+    switch (s->type) {
+    case OPT_FLAG:
+        *(int *)field = 1;
+        return 0;
+    case OPT_SET:
+        *(int *)field = (int)s->def;
+        return 0;
+    case OPT_STRING:
+        *(const char **)field = v;
+        return 0;
+    case OPT_LIST:
+        if (push_str((const char ***)field,
+                     (size_t *)((char *)o + s->count_offset), v) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        return 0;
+    case OPT_CHOICE:
+        return s->parse(o, v, err, errlen);
+    case OPT_INT: case OPT_UNSIGNED: case OPT_U64: case OPT_SIZE:
+    case OPT_BYTES:
+        if (parse_whole(v, s->type == OPT_BYTES, &n) < 0 ||
+            !((s->zero_ok && n == 0) ||
+              ((double)n >= s->min && (s->max == 0 || (double)n <= s->max))))
+            goto bad;
+        if (s->type == OPT_INT)
+            *(int *)field = (int)n;
+        else if (s->type == OPT_UNSIGNED)
+            *(unsigned *)field = (unsigned)n;
+        else if (s->type == OPT_U64)
+            *(uint64_t *)field = (uint64_t)n;
+        else
+            *(size_t *)field = (size_t)n;
+        return 0;
+    case OPT_DOUBLE: case OPT_SECONDS_MS:
+        if (parse_decimal(v, &d) < 0 || !(d >= s->min && d <= s->max))
+            goto bad;
+        if (s->type == OPT_DOUBLE)
+            *(double *)field = d;
+        else
+            *(unsigned *)field = (unsigned)(d * 1000.0 + 0.5);
+        return 0;
+    case OPT_HELP: case OPT_VERSION:
+        return 0;
+    }
+bad:
+    bad_value(s, v, err, errlen);
+    return -1;
+}
+
+/* Every default of the table, then the ones that depend on the machine. */
+static void set_defaults(struct options *o)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+    memset(o, 0, sizeof(*o));
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct option_spec *s = &option_table[i];
+        char *field = (char *)o + s->offset;
+        if (s->def == 0 || s->type == OPT_SET)
+            continue;
+        switch (s->type) {
+        case OPT_INT: *(int *)field = (int)s->def; break;
+        case OPT_UNSIGNED: *(unsigned *)field = (unsigned)s->def; break;
+        case OPT_U64: *(uint64_t *)field = (uint64_t)s->def; break;
+        case OPT_SIZE: case OPT_BYTES: *(size_t *)field = (size_t)s->def;
+            break;
+        case OPT_DOUBLE: *(double *)field = s->def; break;
+        case OPT_SECONDS_MS:
+            *(unsigned *)field = (unsigned)(s->def * 1000.0 + 0.5);
+            break;
+        default: break;
+        }
+    }
+    o->on_full = FULL_DROP;
+    o->workers = cpus > 0 ? (int)cpus : 1;
+}
+
+/* ---- --help ------------------------------------------------------------- */
+
+#define HELP_COL 29
+#define HELP_WIDTH 79
+
+/* Writes text from column col, wrapped at HELP_WIDTH, continuation lines
+** indented to HELP_COL. */
+static void wrap(FILE *out, const char *text, int col)
+{
+    const char *p = text;
+
+    while (*p) {
+        const char *word = p;
+        int len;
+        while (*p && *p != ' ')
+            p++;
+        len = (int)(p - word);
+        if (col > HELP_COL && col + 1 + len > HELP_WIDTH) {
+            fprintf(out, "\n%*s", HELP_COL, "");
+            col = HELP_COL;
+        } else if (col > HELP_COL) {
+            fputc(' ', out);
+            col++;
+        }
+        fprintf(out, "%.*s", len, word);
+        col += len;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', out);
+}
+
+void options_help(FILE *out)
+{
+    fputs(usage_head, out);
+    for (int sec = 0; sec < OPTS_N_SECTIONS; sec++) {
+        fprintf(out, "\n%s:\n", section_titles[sec]);
+        for (size_t i = 0; i < N_OPTIONS; i++) {
+            const struct option_spec *s = &option_table[i];
+            char left[64], text[768], def[64] = "", range[96];
+            int col;
+            if ((int)s->section != sec)
+                continue;
+            if (s->short_name)
+                snprintf(left, sizeof(left), "  -%c, --%s%s%s", s->short_name,
+                         s->name, s->arg ? " " : "", s->arg ? s->arg : "");
+            else
+                snprintf(left, sizeof(left), "      --%s%s%s", s->name,
+                         s->arg ? " " : "", s->arg ? s->arg : "");
+            format_range(s, range, sizeof(range));
+            if (s->def_text)
+                snprintf(def, sizeof(def), "%s", s->def_text);
+            else if (s->def != 0 && s->type != OPT_SET)
+                format_value(s, s->def, def, sizeof(def));
+            snprintf(text, sizeof(text), "%s%s%s%s%s%s%s", s->help,
+                     range[0] || def[0] ? " (" : "",
+                     range[0] ? range : "",
+                     range[0] && def[0] ? "; " : "",
+                     def[0] ? "default " : "", def,
+                     range[0] || def[0] ? ")" : "");
+            fputs(left, out);
+            col = (int)strlen(left);
+            if (col >= HELP_COL - 1) {
+                fprintf(out, "\n%*s", HELP_COL, "");
+                col = HELP_COL;
+            } else {
+                fprintf(out, "%*s", HELP_COL - col, "");
+                col = HELP_COL;
+            }
+            wrap(out, text, col);
+        }
+    }
+    fputs(usage_tail, out);
+}
+
+/* ---- combinations ------------------------------------------------------- */
+
+static const char *source_name(unsigned src)
+{
+    return src == OPTS_FROM_CT ? "--ct"
+         : src == OPTS_FROM_REPLAY ? "--replay" : "--url";
+}
+
+/* What an option that does not apply to the chosen source goes with. */
+static void describe_sources(unsigned mask, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s%s%s%s%s",
+             mask & OPTS_FROM_WS ? "--url" : "",
+             (mask & OPTS_FROM_WS) && (mask & ~OPTS_FROM_WS) ? " or " : "",
+             mask & OPTS_FROM_CT ? "--ct" : "",
+             (mask & OPTS_FROM_CT) && (mask & OPTS_FROM_REPLAY) ? " or " : "",
+             mask & OPTS_FROM_REPLAY ? "--replay" : "");
+}
+
 /* Options that make no sense together, caught before anything starts. */
 static enum options_result check_combination(struct options *o, char *err,
                                              size_t errlen)
 {
     int sources = (o->replay_path != NULL) + (o->n_urls > 0) + o->ct;
+    unsigned src = o->ct ? OPTS_FROM_CT
+                 : o->replay_path ? OPTS_FROM_REPLAY : OPTS_FROM_WS;
+    int from_given = options_given(o, "from");
+    int to_given = options_given(o, "to");
+    char why[256];
 
     if (sources > 1) {
         snprintf(err, errlen, "choose one source: --replay, --url or --ct");
         return OPTIONS_ERROR;
     }
-    if (!o->ct && (o->log_list_path || o->n_ct_logs || o->state_dir ||
-                   o->from_given || o->to_given || o->full)) {
-        snprintf(err, errlen, "--log-list, --ct-log, --state-dir, --from, "
-                 "--to and --full go with --ct");
+    if (o->check && o->test) {
+        snprintf(err, errlen, "choose --check (validate) or --test (run "
+                 "the rules' test cases), not both");
         return OPTIONS_ERROR;
     }
-    if (!o->ct && o->ct_tuning_given) {
-        snprintf(err, errlen, "--ct-parallel, --ct-rate, --ct-poll, "
-                 "--ct-partial-tile-age and --ct-give-up go with --ct");
-        return OPTIONS_ERROR;
-    }
-    if (o->ct_give_up_given && !o->from_given) {
-        snprintf(err, errlen, "--ct-give-up applies to a backtest (--from N "
-                 "--to M): a followed log is retried until it answers");
-        return OPTIONS_ERROR;
-    }
-    if (o->from_given != o->to_given || (o->from_given && o->from > o->to)) {
-        snprintf(err, errlen, "a backtest needs --from N --to M with N <= M");
-        return OPTIONS_ERROR;
-    }
-    o->backtest = o->from_given;
-    if (o->ct && o->on_full_given && o->on_full == FULL_DROP) {
+    if (o->ct && o->on_full == FULL_DROP && options_given(o, "on-full")) {
         snprintf(err, errlen, "--ct never drops: --on-full drop does not "
                  "apply");
         return OPTIONS_ERROR;
     }
+    /* --check and --test read no source: source options are harmless */
+    for (size_t i = 0; !o->check && !o->test && i < N_OPTIONS; i++) {
+        const struct option_spec *s = &option_table[i];
+        char with[64];
+        if (!o->given[i] || !s->sources || (s->sources & src))
+            continue;
+        if (o->ct && strcmp(s->name, "on-full") == 0)
+            continue;       /* "block" is what --ct does anyway */
+        describe_sources(s->sources, with, sizeof(with));
+        snprintf(err, errlen, "--%s goes with %s, not %s", s->name, with,
+                 source_name(src));
+        return OPTIONS_ERROR;
+    }
+    if (options_given(o, "ct-give-up") && !from_given) {
+        snprintf(err, errlen, "--ct-give-up applies to a backtest (--from N "
+                 "--to M): a followed log is retried until it answers");
+        return OPTIONS_ERROR;
+    }
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (o->given[i] && option_table[i].requires &&
+            !any_given(o, option_table[i].requires)) {
+            char with[256];
+            size_t w = 0;
+            for (const char *p = option_table[i].requires; *p && w < 200;) {
+                size_t len = strcspn(p, "|");
+                w += (size_t)snprintf(with + w, sizeof(with) - w, "%s--%.*s",
+                                      w ? " or " : "", (int)len, p);
+                p += len + (p[len] == '|');
+            }
+            snprintf(err, errlen, "--%s goes with %s", option_table[i].name,
+                     with);
+            return OPTIONS_ERROR;
+        }
+    if (from_given != to_given || (from_given && o->from > o->to)) {
+        snprintf(err, errlen, "a backtest needs --from N --to M with N <= M");
+        return OPTIONS_ERROR;
+    }
+    o->backtest = from_given;
     if (o->reconnect_min_ms > o->reconnect_max_ms) {
         snprintf(err, errlen, "--reconnect-min-ms is above "
                  "--reconnect-max-ms");
         return OPTIONS_ERROR;
     }
+    for (size_t i = 0; i < o->n_urls; i++) {
+        struct ws_url u;
+        int rc = ws_url_parse(&u, o->urls[i], why, sizeof(why));
+        ws_url_free(&u);
+        if (rc < 0) {
+            snprintf(err, errlen, "--url '%s': %s", o->urls[i], why);
+            return OPTIONS_ERROR;
+        }
+    }
+    for (size_t i = 0; i < o->n_ct_logs; i++) {
+        char norm[1024];
+        if (ct_url_normalize(o->ct_logs[i], norm, sizeof(norm), why,
+                             sizeof(why)) < 0) {
+            snprintf(err, errlen, "--ct-log '%s': %s", o->ct_logs[i], why);
+            return OPTIONS_ERROR;
+        }
+    }
     return OPTIONS_OK;
 }
+
+/* ---- parsing ------------------------------------------------------------ */
 
 enum options_result options_parse(struct options *o, int argc, char **argv,
                                   char *err, size_t errlen)
 {
-    unsigned long long v;
-    int c = 0;
+    struct option long_options[N_OPTIONS + 1];
+    char short_options[3 * N_OPTIONS + 2];
+    size_t ns = 0;
+    int c, idx;
 
-    *o = option_defaults;
-    {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        o->workers = cpus > 0 ? (int)cpus : 1;
+    set_defaults(o);
+    short_options[ns++] = ':';
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct option_spec *s = &option_table[i];
+        int has_arg = s->arg != NULL;
+        long_options[i] = (struct option){ s->name,
+            has_arg ? required_argument : no_argument, NULL, 256 + (int)i };
+        if (s->short_name) {
+            short_options[ns++] = s->short_name;
+            if (has_arg)
+                short_options[ns++] = ':';
+        }
     }
+    memset(&long_options[N_OPTIONS], 0, sizeof(long_options[0]));
+    short_options[ns] = '\0';
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":u:r:w:n:o:vqh", long_options,
-                            NULL)) != -1) {
-        switch (c) {
-        case 'u':
-            if (push_str(&o->urls, &o->n_urls, optarg) < 0)
-                goto oom;
-            break;
-        case 'r':
-            o->replay_path = optarg;
-            break;
-        case OPT_CA_FILE:
-            o->ca_file = optarg;
-            break;
-        case OPT_INSECURE:
-            o->insecure = 1;
-            break;
-        case OPT_PING:
-            if (parse_count(optarg, 0, 3600, 0, &v) < 0)
-                goto bad_value;
-            o->ping_interval_s = (unsigned)v;
-            break;
-        case OPT_IDLE:
-            if (parse_count(optarg, 0, 86400, 0, &v) < 0)
-                goto bad_value;
-            o->idle_timeout_s = (unsigned)v;
-            break;
-        case OPT_RECONNECT_MIN:
-            if (parse_count(optarg, 1, 3600000, 0, &v) < 0)
-                goto bad_value;
-            o->reconnect_min_ms = (unsigned)v;
-            break;
-        case OPT_RECONNECT_MAX:
-            if (parse_count(optarg, 1, 3600000, 0, &v) < 0)
-                goto bad_value;
-            o->reconnect_max_ms = (unsigned)v;
-            break;
-        case OPT_STATS_INTERVAL:
-            if (parse_count(optarg, 0, 86400, 0, &v) < 0)
-                goto bad_value;
-            o->stats_interval_s = (unsigned)v;
-            break;
-        case OPT_CT:
-            o->ct = 1;
-            break;
-        case OPT_LOG_LIST:
-            o->log_list_path = optarg;
-            break;
-        case OPT_CT_LOG:
-            if (push_str(&o->ct_logs, &o->n_ct_logs, optarg) < 0)
-                goto oom;
-            break;
-        case OPT_STATE_DIR:
-            o->state_dir = optarg;
-            break;
-        case OPT_CT_START:
-            if (strcmp(optarg, "now") == 0)
-                o->ct_start = 0;
-            else if (strcmp(optarg, "oldest") == 0)
-                o->ct_start = 1;
-            else if (parse_count(optarg, 0, UINT64_MAX, 0, &v) == 0) {
-                o->ct_start = 2;
-                o->ct_start_index = v;
-            } else
-                goto bad_value;
-            break;
-        case OPT_FROM:
-            if (parse_count(optarg, 0, UINT64_MAX, 0, &v) < 0)
-                goto bad_value;
-            o->from = v;
-            o->from_given = 1;
-            break;
-        case OPT_TO:
-            if (parse_count(optarg, 0, UINT64_MAX, 0, &v) < 0)
-                goto bad_value;
-            o->to = v;
-            o->to_given = 1;
-            break;
-        case OPT_FULL:
-            o->full = 1;
-            break;
-        case OPT_CT_PARALLEL:
-            if (parse_count(optarg, 1, 64, 0, &v) < 0)
-                goto bad_value;
-            o->ct_parallel = (unsigned)v;
-            o->ct_tuning_given = 1;
-            break;
-        case OPT_CT_RATE: {
-            char *end;
-            o->ct_rate = strtod(optarg, &end);
-            if (*end || !(o->ct_rate > 0))
-                goto bad_value;
-            o->ct_tuning_given = 1;
-            break;
-        }
-        case OPT_CT_POLL:       /* a tree head at most 10 times a second */
-            if (parse_seconds_ms(optarg, 0.1, 86400, &o->ct_poll_ms) < 0) {
-                snprintf(err, errlen, "--ct-poll '%s': seconds between tree "
-                         "heads, from 0.1 to 86400", optarg);
-                return OPTIONS_ERROR;
-            }
-            o->ct_tuning_given = 1;
-            break;
-        case OPT_CT_PARTIAL_TILE_AGE:
-            if (parse_seconds_ms(optarg, 0, 86400,
-                                 &o->ct_partial_tile_age_ms) < 0) {
-                snprintf(err, errlen, "--ct-partial-tile-age '%s': seconds, "
-                         "from 0 (read it at once) to 86400", optarg);
-                return OPTIONS_ERROR;
-            }
-            o->ct_tuning_given = 1;
-            break;
-        case OPT_CT_GIVE_UP:
-            if (parse_count(optarg, 0, 7 * 86400, 0, &v) < 0) {
-                snprintf(err, errlen, "--ct-give-up '%s': whole seconds, from "
-                         "0 (never) to 604800", optarg);
-                return OPTIONS_ERROR;
-            }
-            o->ct_give_up_s = (unsigned)v;
-            o->ct_give_up_given = 1;
-            o->ct_tuning_given = 1;
-            break;
-        case 'w':
-            if (parse_count(optarg, 1, 256, 0, &v) < 0)
-                goto bad_value;
-            o->workers = (int)v;
-            break;
-        case 'n':
-            if (parse_count(optarg, 1, UINT64_MAX, 0, &v) < 0)
-                goto bad_value;
-            o->max_messages = v;
-            break;
-        case 'o':
-            o->output_path = optarg;
-            break;
-        case 'v':
-            o->verbose = 1;
-            break;
-        case 'q':
-            o->verbose = -1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return OPTIONS_EXIT;
-        case OPT_VERSION:
-            printf("certmon %s\n", CERTMON_VERSION);
-            return OPTIONS_EXIT;
-        case OPT_CHECK:
-            o->check = 1;
-            break;
-        case OPT_QUEUE:
-            if (parse_count(optarg, 1, 1u << 24, 0, &v) < 0)
-                goto bad_value;
-            o->queue_capacity = (size_t)v;
-            break;
-        case OPT_MAX_SIZE:
-            if (parse_count(optarg, 64, 1ull << 30, 1, &v) < 0)
-                goto bad_value;
-            o->max_message_bytes = (size_t)v;
-            break;
-        case OPT_ON_FULL:
-            if (strcmp(optarg, "drop") == 0)
-                o->on_full = FULL_DROP;
-            else if (strcmp(optarg, "block") == 0)
-                o->on_full = FULL_BLOCK;
-            else
-                goto bad_value;
-            o->on_full_given = 1;
-            break;
-        case OPT_STORE_MAX:
-            if (parse_count(optarg, 4096, 1ull << 40, 1, &v) < 0)
-                goto bad_value;
-            o->store_max_bytes = (size_t)v;
-            break;
-        case OPT_TEST:
-            o->test = 1;
-            break;
-        case OPT_NO_RELOAD:
-            o->no_reload = 1;
-            break;
-        case OPT_UNSAFE:
-            o->unsafe = 1;
-            break;
-        case OPT_RULE_BUDGET:
-            if (parse_count(optarg, 1000, UINT64_MAX, 0, &v) < 0)
-                goto bad_value;
-            o->rule_budget = v;
-            break;
-        case OPT_RULE_MEMORY:
-            if (strcmp(optarg, "0") != 0 &&
-                parse_count(optarg, 1u << 20, 1ull << 40, 1, &v) < 0)
-                goto bad_value;
-            o->rule_memory_bytes = strcmp(optarg, "0") ? (size_t)v : 0;
-            break;
-        case OPT_RULE_FAIL_LIMIT:
-            if (parse_count(optarg, 0, 1u << 30, 0, &v) < 0)
-                goto bad_value;
-            o->rule_fail_limit = (unsigned)v;
-            break;
-        case ':':
-            snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);
+    while ((c = getopt_long(argc, argv, short_options, long_options,
+                            &idx)) != -1) {
+        const struct option_spec *s = NULL;
+        if (c >= 256 && c < 256 + (int)N_OPTIONS)
+            s = &option_table[c - 256];
+        else
+            for (size_t i = 0; i < N_OPTIONS && !s; i++)
+                if (option_table[i].short_name && option_table[i].short_name == c)
+                    s = &option_table[i];
+        if (c == ':') {
+            snprintf(err, errlen, "option %s needs a value",
+                     argv[optind - 1]);
             return OPTIONS_ERROR;
-        default:
+        }
+        if (!s) {
             snprintf(err, errlen, "unknown option %s (see --help)",
                      argv[optind - 1]);
             return OPTIONS_ERROR;
         }
+        if (s->type == OPT_HELP) {
+            options_help(stdout);
+            return OPTIONS_EXIT;
+        }
+        if (s->type == OPT_VERSION) {
+            printf("certmon %s\n", CERTMON_VERSION);
+            return OPTIONS_EXIT;
+        }
+        o->given[s - option_table] = 1;
+        if (apply(o, s, optarg, err, errlen) < 0)
+            return OPTIONS_ERROR;
     }
     for (int i = optind; i < argc; i++)
-        if (push_str(&o->rule_paths, &o->n_rule_paths, argv[i]) < 0)
-            goto oom;
-    if (o->rule_memory_bytes == RULE_MEMORY_AUTO) {
+        if (push_str(&o->rule_paths, &o->n_rule_paths, argv[i]) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return OPTIONS_ERROR;
+        }
+    if (!options_given(o, "rule-memory")) {
         size_t each = rule_memory_auto.total_bytes /
                       (size_t)(o->workers > 0 ? o->workers : 1);
         o->rule_memory_bytes = each > rule_memory_auto.min_bytes ?
                                each : rule_memory_auto.min_bytes;
     }
     return check_combination(o, err, errlen);
-oom:
-    snprintf(err, errlen, "out of memory");
-    return OPTIONS_ERROR;
-bad_value:
-    snprintf(err, errlen, "invalid value '%s' for %s (see --help)", optarg,
-             opt_name(c));
-    return OPTIONS_ERROR;
 }
 
 void options_free(struct options *o)

@@ -9,10 +9,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "source.h"
 
 #define OPTIONS_DEFAULT_URL "wss://certstream.calidog.io/"
+
+/* Room for the given[] flags; options.c checks the table fits. */
+#define OPTIONS_MAX 128
 
 struct options {
     /* rules */
@@ -21,11 +25,14 @@ struct options {
     const char *lua_dir;            /* the project's lua/ (found at start) */
     int check;                      /* --check */
     int test;                       /* --test */
+    const char *sample_path;        /* --sample, with --check; "none" */
     int no_reload;                  /* --no-reload */
     int unsafe;                     /* --unsafe */
     uint64_t rule_budget;           /* --rule-budget, instructions/call */
     size_t rule_memory_bytes;       /* --rule-memory, per worker state */
     unsigned rule_fail_limit;       /* --rule-fail-limit, 0 = never */
+    unsigned rule_timeout_ms;       /* --rule-timeout, 0 = never */
+    unsigned stop_grace_ms;         /* --stop-grace */
 
     /* sources */
     const char *replay_path;        /* -r FILE, "-" = stdin; NULL = none */
@@ -48,22 +55,18 @@ struct options {
     uint64_t ct_start_index;
     int backtest;                   /* --from and --to given */
     uint64_t from, to;              /* inclusive */
-    int from_given, to_given;
     int full;                       /* --full: chain and as_der */
-    unsigned ct_parallel;           /* --ct-parallel, 0 = default */
-    double ct_rate;                 /* --ct-rate requests/s per log */
+    unsigned ct_parallel;           /* --ct-parallel, default 2 */
+    double ct_rate;                 /* --ct-rate requests/s per log, 2 */
     unsigned ct_poll_ms;            /* --ct-poll, tree heads; default 10 s */
     unsigned ct_partial_tile_age_ms; /* --ct-partial-tile-age, default 300 s */
     unsigned ct_give_up_s;          /* --ct-give-up, backtest; 0 = never */
-    int ct_tuning_given;            /* any --ct-* tuning option */
-    int ct_give_up_given;
 
     /* pipeline */
     int workers;                    /* -w, default: online CPUs */
     size_t queue_capacity;          /* --queue, messages */
     size_t max_message_bytes;       /* --max-message-size, default 1 MiB */
-    enum full_policy on_full;       /* --on-full; default per source */
-    int on_full_given;
+    enum full_policy on_full;       /* --on-full; live source only */
     uint64_t max_messages;          /* -n; 0 = no limit */
     size_t store_max_bytes;         /* --store-max, default 64 MiB */
 
@@ -71,6 +74,58 @@ struct options {
     const char *output_path;        /* -o FILE (append); NULL = stdout */
     unsigned stats_interval_s;      /* --stats-interval, default 60, 0 off */
     int verbose;                    /* -v: debug logs */
+
+    unsigned char given[OPTIONS_MAX]; /* per option_table row: on the line */
+};
+
+/* Where an option is read: the help section, and the sources it applies
+** to (0 = any). */
+enum options_section {
+    OPTS_SOURCE, OPTS_WS, OPTS_CT, OPTS_RULES, OPTS_PIPELINE, OPTS_OUTPUT,
+    OPTS_N_SECTIONS
+};
+
+#define OPTS_FROM_WS     1u
+#define OPTS_FROM_CT     2u
+#define OPTS_FROM_REPLAY 4u
+
+enum option_type {
+    OPT_FLAG,           /* int field = 1 */
+    OPT_SET,            /* int field = def (-v, -q) */
+    OPT_STRING,         /* const char * into argv */
+    OPT_LIST,           /* repeatable: const char ** and a size_t count */
+    OPT_INT,            /* int in [min, max] */
+    OPT_UNSIGNED,       /* unsigned in [min, max] */
+    OPT_U64,            /* uint64_t, max 0 = no upper bound */
+    OPT_SIZE,           /* size_t, a plain count */
+    OPT_BYTES,          /* size_t with k/m/g suffixes */
+    OPT_DOUBLE,         /* double in [min, max] */
+    OPT_SECONDS_MS,     /* decimal seconds in [min, max], kept as ms */
+    OPT_CHOICE,         /* parsed by parse() */
+    OPT_HELP,
+    OPT_VERSION,
+};
+
+struct options;
+
+/* One row of the option table: everything about one option. */
+struct option_spec {
+    const char *name;               /* long name, without "--" */
+    char short_name;                /* or 0 */
+    enum option_type type;
+    size_t offset;                  /* field in struct options */
+    size_t count_offset;            /* OPT_LIST: its size_t count */
+    double min, max, def;           /* numeric range and default */
+    int zero_ok;                    /* 0 accepted below min (= off) */
+    const char *arg;                /* value's name in --help; NULL = none */
+    const char *unit;               /* what the value is, for errors */
+    const char *def_text;           /* default as --help says it */
+    enum options_section section;
+    unsigned sources;               /* OPTS_FROM_* it applies to; 0 = any */
+    const char *requires;           /* given only with one of "a|b" */
+    const char *help;
+    int (*parse)(struct options *o, const char *value, char *err,
+                 size_t errlen);    /* OPT_CHOICE */
 };
 
 enum options_result {
@@ -84,5 +139,14 @@ enum options_result {
 enum options_result options_parse(struct options *o, int argc, char **argv,
                                   char *err, size_t errlen);
 void options_free(struct options *o);
+
+/* Whether option NAME (long name) was on the command line. */
+int options_given(const struct options *o, const char *name);
+
+/* The option table (for tests and documentation checks). */
+const struct option_spec *options_table(size_t *n);
+
+/* Writes --help to out. */
+void options_help(FILE *out);
 
 #endif

@@ -150,7 +150,9 @@ enum queue_push_result queue_try_push(struct queue *q, struct msg *m)
 size_t queue_pop_batch(struct queue *q, struct msg **out, size_t max)
 {
     size_t n;
-    int was_full, room = 0;
+    int was_full;
+    void (*room_fn)(void *arg) = NULL;
+    void *room_arg = NULL;
 
     pthread_mutex_lock(&q->lock);
     while (!q->closed && q->count == 0)
@@ -169,13 +171,14 @@ size_t queue_pop_batch(struct queue *q, struct msg **out, size_t max)
     q->count -= n;
     if (was_full && n > 0)
         pthread_cond_broadcast(&q->not_full);
-    if (q->want_room && q->count <= q->capacity / 2) {
+    if (q->want_room && q->count <= q->capacity / 2 && q->on_room) {
         q->want_room = 0;
-        room = 1;
+        room_fn = q->on_room;       /* read under the lock: it may be set */
+        room_arg = q->on_room_arg;  /* while workers pop */
     }
     pthread_mutex_unlock(&q->lock);
-    if (room && q->on_room)
-        q->on_room(q->on_room_arg);
+    if (room_fn)
+        room_fn(room_arg);
     return n;
 }
 
@@ -206,8 +209,10 @@ size_t queue_capacity(struct queue *q)
 
 void queue_on_room(struct queue *q, void (*fn)(void *arg), void *arg)
 {
+    pthread_mutex_lock(&q->lock);
     q->on_room = fn;
     q->on_room_arg = arg;
+    pthread_mutex_unlock(&q->lock);
 }
 
 void queue_hold_wakeups(struct queue *q, int hold)

@@ -59,7 +59,9 @@ size_t queue_capacity(struct queue *q);
 ** full (try_push gave QUEUE_FULL, or push had to wait) and a pop has since
 ** brought it down to half its capacity or less: once per such episode. Used by sources that pause reading on a full queue
 ** (libwebsockets rx flow control) to be woken, e.g. via lws_cancel_service.
-** fn must be cheap and thread-safe. Set before any pop. */
+** fn must be cheap and thread-safe. May be set at any time, also while
+** workers pop (sources set it when they start running); a full episode
+** seen before it was set is reported to the first fn set. */
 void queue_on_room(struct queue *q, void (*fn)(void *arg), void *arg);
 
 /* While hold is 1, a push into an empty queue does not wake the waiting

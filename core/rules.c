@@ -149,6 +149,35 @@ done:
     return rc;
 }
 
+/* Removes from files every path that names the same file as an earlier
+** one (scripts/ and scripts/x.lua both give x.lua; so do a link and its
+** target), keeping the first, so one file is never a duplicate of itself.
+** A path realpath cannot resolve is kept: reading it reports why. */
+static void drop_same_files(struct strv *files)
+{
+    char **real = calloc(files->n ? files->n : 1, sizeof(*real));
+    size_t kept = 0;
+
+    if (!real)
+        return;
+    for (size_t i = 0; i < files->n; i++) {
+        int dup = 0;
+        real[kept] = realpath(files->v[i], NULL);
+        for (size_t j = 0; real[kept] && j < kept && !dup; j++)
+            dup = real[j] && strcmp(real[j], real[kept]) == 0;
+        if (dup) {
+            free(real[kept]);
+            free(files->v[i]);
+            continue;
+        }
+        files->v[kept++] = files->v[i];
+    }
+    files->n = kept;
+    for (size_t i = 0; i < kept; i++)
+        free(real[i]);
+    free(real);
+}
+
 static void ruleset_free(struct ruleset *rs);
 
 /* The folder part of path ("." if none), newly allocated. */
@@ -193,6 +222,7 @@ int ruleset_read(const char *const *paths, size_t n_paths, int allow_empty,
             goto fail;
         }
     }
+    drop_same_files(&files);
     if (files.n == 0 && !allow_empty) {
         snprintf(err, errlen, "no rule files (*.lua) in %s%s",
                  n_paths ? paths[0] : "(nothing)", n_paths > 1 ? ", ..." : "");

@@ -18,6 +18,7 @@
 
 #include "lua_api.h"
 #include "lua_modules.h"
+#include "lua_pattern.h"
 #include "mem_pool.h"
 #include "msg_table.h"
 #include "sandbox.h"
@@ -32,9 +33,14 @@
 ** in malloc. */
 #define SB_POOL_RESERVE_BYTES ((size_t)64 << 20)
 
+/* Matching steps between two charges against the budget: the same
+** granularity as the count hook. */
+#define SB_PATTERN_STEP 1000
+
 enum {
     TRIP_BUDGET = 1 << 0,
     TRIP_MEMORY = 1 << 1,
+    TRIP_TIMEOUT = 1 << 2,
 };
 
 struct sandbox {
@@ -45,6 +51,8 @@ struct sandbox {
     uint64_t budget;            /* instructions per call; 0 = none */
     uint64_t instructions;      /* counted in this call, in SB_HOOK_STEPs */
     int tripped;                /* TRIP_* seen in this call */
+    struct sandbox_interrupt *intr; /* NULL: no watchdog */
+    uint_fast64_t call_no;      /* this call's number in intr */
     const struct sandbox_config *cfg;
 };
 
@@ -100,26 +108,64 @@ size_t sandbox_memory_used(lua_State *L)
 
 /* ===== instruction budget ===== */
 
+static void sb_hook(lua_State *L, lua_Debug *ar);
+
+/* Raises the error of the limit that tripped. */
+static int raise_tripped(lua_State *L, const struct sandbox *sb)
+{
+    if (sb->tripped & TRIP_TIMEOUT)
+        return luaL_error(L, "call exceeded --rule-timeout");
+    if (sb->tripped & TRIP_BUDGET)
+        return luaL_error(L, "instruction budget exceeded");
+    return luaL_error(L, "memory limit exceeded");
+}
+
+/* Counts n instructions (or matching steps) against the budget and looks
+** for a stop request; raises if either says the call is over. */
+static void charge(lua_State *L, struct sandbox *sb, uint64_t n,
+                   const char *what)
+{
+    if (sb->tripped)
+        raise_tripped(L, sb);
+    if (sb->intr && sb->call_no &&
+        atomic_load_explicit(&sb->intr->stop,
+                             memory_order_relaxed) == sb->call_no) {
+        sb->tripped |= TRIP_TIMEOUT;
+        lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "call exceeded --rule-timeout%s", what);
+    }
+    sb->instructions += n;
+    if (sb->budget && sb->instructions > sb->budget) {
+        sb->tripped |= TRIP_BUDGET;
+        lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "instruction budget exceeded (%I instructions)%s",
+                   (lua_Integer)sb->budget, what);
+    }
+}
+
 /* Count hook. Once a limit tripped it fires on every instruction and
 ** raises again, so a rule that catches the error with pcall gets nowhere;
 ** the pcall wrappers below rethrow as well. */
 static void sb_hook(lua_State *L, lua_Debug *ar)
 {
-    struct sandbox *sb = get_sb(L);
-
     (void)ar;
-    if (sb->tripped) {
-        if (sb->tripped & TRIP_BUDGET)
-            luaL_error(L, "instruction budget exceeded");
-        luaL_error(L, "memory limit exceeded");
-    }
-    sb->instructions += SB_HOOK_STEP;
-    if (sb->budget && sb->instructions > sb->budget) {
-        sb->tripped |= TRIP_BUDGET;
-        lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
-        luaL_error(L, "instruction budget exceeded (%I instructions)",
-                   (lua_Integer)sb->budget);
-    }
+    charge(L, get_sb(L), SB_HOOK_STEP, "");
+}
+
+/* The charge function of the bounded matcher (lua_pattern.h). */
+static void sb_pattern_charge(lua_State *L, uint64_t steps)
+{
+    charge(L, get_sb(L), steps, " in a pattern match");
+}
+
+static const struct lua_pattern_limits sb_pattern_limits = {
+    .charge_steps = SB_PATTERN_STEP,
+    .charge = sb_pattern_charge,
+};
+
+void sandbox_set_interrupt(lua_State *L, struct sandbox_interrupt *intr)
+{
+    get_sb(L)->intr = intr;
 }
 
 void sandbox_begin_call(lua_State *L)
@@ -129,6 +175,8 @@ void sandbox_begin_call(lua_State *L)
     sb->instructions = 0;
     sb->tripped = 0;
     sb->enforce = 1;
+    if (sb->intr)
+        sb->call_no = atomic_fetch_add(&sb->intr->call, 1) + 1;
 }
 
 enum sandbox_failure sandbox_end_call(lua_State *L, int status)
@@ -137,7 +185,8 @@ enum sandbox_failure sandbox_end_call(lua_State *L, int status)
     enum sandbox_failure kind = SANDBOX_OK;
 
     if (status != LUA_OK)
-        kind = sb->tripped & TRIP_BUDGET ? SANDBOX_BUDGET
+        kind = sb->tripped & TRIP_TIMEOUT ? SANDBOX_TIMEOUT
+             : sb->tripped & TRIP_BUDGET ? SANDBOX_BUDGET
              : (sb->tripped & TRIP_MEMORY) || status == LUA_ERRMEM
                  ? SANDBOX_MEMORY : SANDBOX_RUNTIME;
     if (sb->tripped) {
@@ -287,6 +336,50 @@ static int rule_collectgarbage(lua_State *L)
     lua_pushnumber(L, lua_gc(L, LUA_GCCOUNT, 0) +
                       lua_gc(L, LUA_GCCOUNTB, 0) / 1024.0);
     return 1;
+}
+
+/* setmetatable(t, mt) for rules: the standard one, except that a
+** metatable with a __gc field is refused. Lua 5.4 runs finalizers with
+** hooks off, at whatever moment the collector picks: inside another
+** rule's call (with that rule's context), while the core decodes a
+** message, or in lua_close at exit. No budget, timeout or context can
+** hold there, so rules get no finalizers at all. Only the field at the
+** time of the call matters: Lua marks an object for finalization only
+** then, so adding __gc to the metatable later has no effect.
+** [-2, +1, e] */
+static int rule_setmetatable(lua_State *L)
+{
+    int t = lua_type(L, 2);
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    if (t == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "setmetatable: __gc metamethods (finalizers)"
+                              " are not allowed in rules");
+        lua_pop(L, 1);
+    }
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+/* getmetatable(v) for rules: the standard one for tables and strings;
+** nil for userdata, whose metatables belong to the C modules (writing a
+** __gc or __index into one would run rule code where no limit holds).
+** [-1, +1, -] */
+static int rule_getmetatable(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    if (lua_type(L, 1) == LUA_TUSERDATA || !lua_getmetatable(L, 1)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    luaL_getmetafield(L, 1, "__metatable");
+    return 1;       /* the __metatable field if any, else the metatable */
 }
 
 /* load(s [, name [, mode [, env]]]) for rules: text chunks only, and the
@@ -503,7 +596,7 @@ static void copy_fields(lua_State *L, int idx, const char *const *names)
 static const char *const base_names[] = {
     "assert", "error", "ipairs", "next", "pairs", "rawequal", "rawget",
     "rawlen", "rawset", "select", "tonumber", "tostring", "type",
-    "setmetatable", "getmetatable", "_VERSION", NULL
+    "_VERSION", NULL
 };
 
 static const char *const os_names[] = {
@@ -515,6 +608,8 @@ static const luaL_Reg replaced[] = {
     { "pcall", sb_pcall },
     { "xpcall", sb_xpcall },
     { "collectgarbage", rule_collectgarbage },
+    { "setmetatable", rule_setmetatable },
+    { "getmetatable", rule_getmetatable },
     { NULL, NULL }
 };
 
@@ -598,6 +693,11 @@ static int setup_state(lua_State *L)
     struct sandbox *sb = get_sb(L);
 
     luaL_openlibs(L);
+    /* bounded matchers in the string library itself, so that method
+    ** calls (s:find) and modules get them too */
+    lua_getglobal(L, "string");
+    lua_pattern_install(L, -1, &sb_pattern_limits);
+    lua_pop(L, 1);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, luaopen_certmon);
     lua_setfield(L, -2, "certmon");

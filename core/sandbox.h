@@ -12,7 +12,13 @@
 **   - one environment per rule in which reading an unknown global or
 **     creating a global after load raises an error naming it;
 **   - a per-call instruction budget and a per-state memory cap, which a
-**     pcall inside the rule cannot swallow.
+**     pcall inside the rule cannot swallow; string.find, match, gmatch
+**     and gsub count their matching steps against the same budget
+**     (lua_pattern.h), so a backtracking pattern is stopped as a loop is;
+**   - no finalizers: setmetatable refuses a metatable with __gc (Lua runs
+**     finalizers with hooks off, at any moment, under any rule), and
+**     getmetatable gives nil for userdata, whose metatables belong to C.
+**     __close handlers run with hooks on, so the budget covers them.
 ** With unsafe set, rules get the full standard library instead (limits
 ** still apply).
 */
@@ -20,6 +26,7 @@
 #define CERTMON_SANDBOX_H
 
 #include <lua.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +45,17 @@ enum sandbox_failure {
     SANDBOX_RUNTIME,                /* an error raised by the rule */
     SANDBOX_MEMORY,                 /* the memory cap (or real OOM) */
     SANDBOX_BUDGET,                 /* the instruction budget */
+    SANDBOX_TIMEOUT,                /* stopped by another thread */
+};
+
+/* How another thread (the watchdog) stops the call running in a state:
+** sandbox_begin_call numbers each call in call; storing a call's number
+** in stop makes that call fail with SANDBOX_TIMEOUT at its next count
+** hook (every 1000 instructions) or pattern-matching step. A call inside
+** some other C function sees it only when that function returns. */
+struct sandbox_interrupt {
+    atomic_uint_fast64_t call;      /* the state's current call */
+    atomic_uint_fast64_t stop;      /* the call to stop; 0 = none */
 };
 
 /* A new state ready for rules; limits are in force from here on. NULL
@@ -61,6 +79,10 @@ void sandbox_lock_env(lua_State *L, int idx);
 ** the trip so the next call starts clean. */
 void sandbox_begin_call(lua_State *L);
 enum sandbox_failure sandbox_end_call(lua_State *L, int status);
+
+/* Makes calls in L stoppable through intr (NULL: not stoppable). The
+** struct must outlive the calls. */
+void sandbox_set_interrupt(lua_State *L, struct sandbox_interrupt *intr);
 
 /* Lifts or restores the memory cap around work done for rules but not by
 ** them (decoding a message), so a near-full state still gets its input. */

@@ -10,6 +10,7 @@
 #define CERTMON_SOURCE_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,7 +27,8 @@ struct intake {
     struct queue *queue;
     enum full_policy on_full;
     size_t max_message_bytes;            /* larger messages are refused */
-    volatile sig_atomic_t *stop;         /* set by signals or by -n */
+    atomic_int *stop;                    /* set by signals, by -n (from a
+                                            worker); lock-free */
 };
 
 enum intake_result {

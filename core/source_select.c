@@ -220,9 +220,13 @@ int source_select(const struct options *o, const char *home,
 
     memset(out, 0, sizeof(*out));
     if (o->replay_path) {
+        /* "FILE line N: ..." in logs: one replay source per process */
+        static char replay_label[512];
+        snprintf(replay_label, sizeof(replay_label), "%s line",
+                 strcmp(o->replay_path, "-") ? o->replay_path : "stdin");
         out->src = replay_source_new(o->replay_path, err, errlen);
         out->on_full = FULL_BLOCK;      /* replay never drops */
-        out->seq_label = "line";
+        out->seq_label = replay_label;
     } else if (o->ct) {
         out->src = make_ct(o, home, err, errlen);
         out->on_full = FULL_BLOCK;      /* nor do CT logs: no gaps */

@@ -28,6 +28,8 @@ struct stats {
     atomic_uint_fast64_t oversize;      /* messages over the size cap */
     atomic_uint_fast64_t ct_entries;    /* entries read from CT logs */
     atomic_uint_fast64_t ct_fetch_errors; /* failed CT log requests */
+    atomic_uint_fast64_t rule_timeout_errors; /* calls over --rule-timeout
+                                                 or stuck at shutdown */
 };
 
 /* The one instance; zero-initialised at start. */

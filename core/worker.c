@@ -16,6 +16,7 @@
 #include "msg_table.h"
 #include "sandbox.h"
 #include "stats.h"
+#include "watchdog.h"
 #include "worker.h"
 
 #define WORKER_BATCH 32
@@ -30,6 +31,7 @@ struct worker {
     atomic_uint_fast64_t generation;
     struct alert_buf alerts;
     struct certmon_ctx ctx;
+    struct watchdog_slot *slot;     /* NULL = no watchdog */
 };
 
 static struct log_budget parse_log = LOG_BUDGET_INIT(5, "parse errors");
@@ -84,6 +86,7 @@ static void install(struct worker *w, struct rules_instance *ri)
 {
     w->cur = ri;
     lua_api_set_ctx(ri->L, &w->ctx);
+    sandbox_set_interrupt(ri->L, w->slot ? &w->slot->intr : NULL);
     lua_settop(ri->L, 0);
     lua_pushcfunction(ri->L, sandbox_traceback);
     atomic_store(&w->generation, ri->rs->generation);
@@ -99,6 +102,7 @@ struct worker *worker_new(int id, struct pipeline *p,
     w->id = id;
     w->p = p;
     w->ctx.alerts = &w->alerts;
+    w->slot = watchdog_slot(p->watchdog, id);
     atomic_init(&w->pending, NULL);
     install(w, ri);
     return w;
@@ -127,16 +131,20 @@ static void adopt_pending(struct worker *w)
         return;
     old = w->cur;
     install(w, next);
+    /* the watchdog may be reading a rule name of old */
+    watchdog_slot_lock(w->slot);
     if (w->p->retire)
         w->p->retire(w->p->retire_arg, old);
     else
         rules_instance_free(old);
+    watchdog_slot_unlock(w->slot);
 }
 
 static const char *const failure_names[] = {
     [SANDBOX_RUNTIME] = "runtime error",
     [SANDBOX_MEMORY] = "exceeded its memory limit",
     [SANDBOX_BUDGET] = "exceeded its instruction budget",
+    [SANDBOX_TIMEOUT] = "exceeded --rule-timeout",
 };
 
 /* Counts a failed call, logs the first of each kind per rule file, and
@@ -181,7 +189,9 @@ static void call_rule(struct worker *w, struct rule *r, int ref,
     lua_pushvalue(L, msg_idx);
     w->ctx.rule = r->name;
     sandbox_begin_call(L);
+    watchdog_enter(w->slot, r->name, handler, t0);
     status = lua_pcall(L, 1, 0, 1);
+    watchdog_leave(w->slot);
     kind = sandbox_end_call(L, status);
     w->ctx.rule = NULL;
     if (kind != SANDBOX_OK) {
@@ -225,6 +235,7 @@ static int process(struct worker *w, const struct msg *m)
     if (atomic_load(&w->p->limit_reached))
         return 0;
     adopt_pending(w);
+    watchdog_message(w->slot, m->seq);
     L = w->cur->L;
     rc = decode(L, m);
     if (rc == DECODE_NO_ROOM) {
@@ -412,7 +423,9 @@ void worker_free(struct worker *w)
         return;
     worker_join(w);
     rules_instance_free(worker_offer(w, NULL));
+    watchdog_slot_lock(w->slot);    /* it may still be reading a name */
     rules_instance_free(w->cur);
+    watchdog_slot_unlock(w->slot);
     alert_buf_free(&w->alerts);
     free(w);
 }

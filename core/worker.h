@@ -39,6 +39,9 @@ struct pipeline {
     ** commit. NULL = nobody asks. Called from worker threads. */
     void (*on_done)(void *arg, uint64_t seq);
     void *on_done_arg;
+    /* Watches the rule calls (watchdog.h); slot i is worker i's. NULL =
+    ** no watchdog. Set before worker_new. */
+    struct watchdog *watchdog;
     /* Set by the first worker_join: a worker that retries alerts it
     ** cannot write (on_done set) stops retrying. */
     atomic_int stopping;

@@ -18,12 +18,13 @@ certificate of the same name count once), with fields
 ]]
 
 local certmon = require "certmon"
+local lists = require "certmon.lists"
 
-local here = select(2, ...):match("^(.*)/") or "."
-local list_path = os.getenv("CERTMON_KEYWORDS") or (here .. "/keyword_watch.txt")
+local who = select(2, ...) or "keyword_watch.lua"
+local here = who:match("^(.*)/") or "."
 
 local keywords = {}
-for _, k in ipairs(certmon.read_lines(list_path)) do
+for _, k in ipairs(lists.from_env("CERTMON_KEYWORDS", here .. "/keyword_watch.txt", who)) do
   keywords[#keywords + 1] = k:lower()
 end
 
@@ -33,7 +34,8 @@ return {
   name = "keyword_watch",
   on_cert = function(msg)
     local data = msg.data
-    local leaf = data.leaf_cert
+    local leaf = data and data.leaf_cert
+    if not leaf or not leaf.all_domains then return end
     for _, domain in ipairs(leaf.all_domains) do
       local d = domain:lower()
       for _, k in ipairs(keywords) do
@@ -73,6 +75,12 @@ return {
                    leaf_cert = { all_domains = { "verify.example" } } } } },
       expect = { { domain = "verify.example", keyword = "verify",
                    update_type = "PrecertLogEntry" } } },
+    { name = "a message without data or names is skipped",
+      messages = { { message_type = "certificate_update" },
+                   { message_type = "certificate_update", data = {} },
+                   { message_type = "certificate_update",
+                     data = { leaf_cert = {} } } },
+      expect = {} },
     { name = "nothing on unrelated names",
       fixture = "../tests/fixtures/certstream/all.jsonl",
       expect = {} },

@@ -21,32 +21,41 @@ else brands.txt next to this rule. Lines with the same name part
 Allowlist: CERTMON_ALLOW, else allow.txt next to this rule; certspotter
 semantics (example.com = it and its subdomains, .example.com = only
 subdomains).
-Threshold: CERTMON_LOOKALIKE_MIN_SCORE (default 60). Weaker findings
-(score 50: a changed first letter of a short brand, which is more often
-another word, e.g. email for gmail) are dropped unless you lower it.
+Guard list: CERTMON_LOOKALIKE_GUARD, else lookalike_guard.txt next to this
+rule: ordinary words and popular sites one edit from a brand (phase for
+chase, finance for binance). A typo finding on a listed label is kept but
+weak (score 50); a digit for a letter (4pple), homoglyphs, TLD swaps and
+combosquats never are. A changed first letter (raypal, aypal) otherwise
+counts like any typo.
+Threshold: CERTMON_LOOKALIKE_MIN_SCORE (default 60, 0 to 100). A file that
+cannot be read or a threshold that is not a number stops the rule from
+loading, with the variable named.
 
-Alerts: one per lookalike registered domain per day (a precertificate and
-its certificate count once), with fields
+Alerts: one per brand and lookalike registered domain per day, so every
+brand a certificate imitates is reported, also when an operator puts
+many under one domain (paypal.com.x.xyz, apple.x.xyz); a precertificate
+and its certificate count once. Fields:
   domain (the name that matched), brand, technique, score (0-100),
-  reasons (every finding, in words), registrable, unicode (when IDN),
-  names (all names of the certificate on that registered domain), issuer,
-  fingerprint, not_before, not_after, update_type.
+  reasons (that brand's findings, in words), registrable, unicode (when
+  IDN), names (the certificate's names on that registered domain
+  imitating that brand), issuer, fingerprint, not_before, not_after,
+  update_type.
+Tests: certmon --test scripts/lookalike.lua (lookalike_test.lua).
 ]]
 
 local certmon = require "certmon"
-local domain = require "certmon.domain"
 local lists = require "certmon.lists"
 local lookalike = require "certmon.lookalike"
 local watchlist = require "certmon.watchlist"
 
-local here = (select(2, ...) or ""):match("^(.*)/") or "."
-local brands_path = lists.env_path("CERTMON_BRANDS", here .. "/brands.txt")
-local allow_path = lists.env_path("CERTMON_ALLOW", here .. "/allow.txt")
-local min_score = tonumber(os.getenv("CERTMON_LOOKALIKE_MIN_SCORE") or "") or 60
+local who = select(2, ...) or "lookalike.lua"
+local here = who:match("^(.*)/") or "."
+local min_score = lists.env_number("CERTMON_LOOKALIKE_MIN_SCORE", 60, 0, 100, who)
 
 local det = lookalike.new{
-  brands = lists.load(brands_path),
-  allow = watchlist.load(allow_path),
+  brands = lists.from_env("CERTMON_BRANDS", here .. "/brands.txt", who),
+  allow = watchlist.new(lists.from_env("CERTMON_ALLOW", here .. "/allow.txt", who)),
+  guard = lists.from_env("CERTMON_LOOKALIKE_GUARD", here .. "/lookalike_guard.txt", who),
 }
 
 local DAY_S = 24 * 3600
@@ -57,35 +66,18 @@ return {
     local data = msg.data
     local leaf = data and data.leaf_cert
     if not leaf or not leaf.all_domains then return end
-    -- The best finding per registered domain of this certificate.
-    local best, order, names = {}, {}, {}
-    for _, name in ipairs(leaf.all_domains) do
-      local d = domain.parse(name)
-      local r = d.registrable and det:check(d)
-      if r and r.score >= min_score then
-        local key = d.registrable
-        if not best[key] then
-          order[#order + 1] = key
-          names[key] = {}
-        end
-        table.insert(names[key], d.ascii)
-        if not best[key] or r.score > best[key].r.score then
-          best[key] = { r = r, d = d }
-        end
-      end
-    end
-    for _, key in ipairs(order) do
-      if not lists.seen("lookalike|" .. key, DAY_S) then
-        local r, d = best[key].r, best[key].d
+    for _, r in ipairs(det:check_cert(leaf.all_domains, min_score)) do
+      if not lists.seen("lookalike|" .. r.key, DAY_S) then
+        local d = r.parsed
         certmon.alert{
           domain = r.domain,
           brand = r.brand,
           technique = r.technique,
           score = r.score,
           reasons = r.reasons,
-          registrable = key,
+          registrable = r.registrable,
           unicode = d.is_idn and d.unicode or nil,
-          names = names[key],
+          names = r.names,
           issuer = leaf.issuer and leaf.issuer.O,
           fingerprint = leaf.fingerprint,
           not_before = leaf.not_before,

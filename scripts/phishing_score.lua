@@ -27,7 +27,8 @@ Levels: potential >= CERTMON_PHISH_POTENTIAL (60), likely >=
 CERTMON_PHISH_LIKELY (80), suspicious >= CERTMON_PHISH_SUSPICIOUS (100).
 Alerts for names at or above CERTMON_PHISH_MIN (default 80).
 Lists: CERTMON_PHISH_KEYWORDS (phishing_keywords.txt), CERTMON_PHISH_TLDS
-(phishing_tlds.txt), CERTMON_BRANDS (brands.txt), CERTMON_ALLOW
+(phishing_tlds.txt), CERTMON_BRANDS (brands.txt), CERTMON_LOOKALIKE_GUARD
+(lookalike_guard.txt: words a brand typo is weak on), CERTMON_ALLOW
 (allow.txt); the defaults sit next to this rule.
 
 Alerts: one per registered domain per day (a precertificate and its
@@ -41,10 +42,11 @@ local lists = require "certmon.lists"
 local lookalike = require "certmon.lookalike"
 local watchlist = require "certmon.watchlist"
 
-local here = (select(2, ...) or ""):match("^(.*)/") or "."
+local who = select(2, ...) or "phishing_score.lua"
+local here = who:match("^(.*)/") or "."
 
 local function num_env(name, default)
-  return tonumber(os.getenv(name) or "") or default
+  return lists.env_number(name, default, nil, nil, who)
 end
 
 local levels = {
@@ -55,9 +57,10 @@ local levels = {
 local min_score = num_env("CERTMON_PHISH_MIN", 80)
 
 -- "word weight" lines -> words, weights
-local function weighted(path)
+local function weighted(var, default)
   local words, weight = {}, {}
-  for _, line in ipairs(lists.load(path)) do
+  local lines, path = lists.from_env(var, default, who)
+  for _, line in ipairs(lines) do
     local w, n = line:match("^(%S+)%s+(%d+)$")
     if not w then error("phishing_score: bad line in " .. path .. ": " .. line, 0) end
     w = w:lower()
@@ -67,14 +70,14 @@ local function weighted(path)
   return words, weight
 end
 
-local kw_words, kw_weight = weighted(lists.env_path("CERTMON_PHISH_KEYWORDS",
-                                     here .. "/phishing_keywords.txt"))
-local _, tld_weight = weighted(lists.env_path("CERTMON_PHISH_TLDS",
-                               here .. "/phishing_tlds.txt"))
+local kw_words, kw_weight = weighted("CERTMON_PHISH_KEYWORDS",
+                                     here .. "/phishing_keywords.txt")
+local _, tld_weight = weighted("CERTMON_PHISH_TLDS", here .. "/phishing_tlds.txt")
 local keywords = domain.keywords(kw_words, "substring")
-local allow = watchlist.load(lists.env_path("CERTMON_ALLOW", here .. "/allow.txt"))
+local allow = watchlist.new(lists.from_env("CERTMON_ALLOW", here .. "/allow.txt", who))
 local det = lookalike.new{
-  brands = lists.load(lists.env_path("CERTMON_BRANDS", here .. "/brands.txt")),
+  brands = lists.from_env("CERTMON_BRANDS", here .. "/brands.txt", who),
+  guard = lists.from_env("CERTMON_LOOKALIKE_GUARD", here .. "/lookalike_guard.txt", who),
 }
 
 local free_ca = { ["Let's Encrypt"] = true, ["ZeroSSL"] = true,

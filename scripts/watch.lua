@@ -28,8 +28,9 @@ local certmon = require "certmon"
 local lists = require "certmon.lists"
 local watchlist = require "certmon.watchlist"
 
-local here = (select(2, ...) or ""):match("^(.*)/") or "."
-local wl = watchlist.load(lists.env_path("CERTMON_WATCH", here .. "/watch.txt"))
+local who = select(2, ...) or "watch.lua"
+local here = who:match("^(.*)/") or "."
+local wl = watchlist.new(lists.from_env("CERTMON_WATCH", here .. "/watch.txt", who))
 
 local DAY_S = 24 * 3600
 

@@ -26,9 +26,11 @@ selected() {
     return 1
 }
 
+ran=" "
 run_one() {   # name, command...
     name=$1; shift
     selected "$name" || return 0
+    ran="$ran$name "
     out="$log/$name.out"
     "$@" >"$out" 2>&1
     rc=$?
@@ -59,6 +61,14 @@ for t in "$top"/tests/integration/*.sh; do
 done
 
 rm -rf "$log"
+# a name in TESTS that matches nothing is a mistake, not a pass
+for t in $TESTS; do
+    case "$ran" in
+    *" $t "*) ;;
+    *) echo "FAIL $t: no such test (names: test_<module> or <script>.sh)"
+       failed=$((failed + 1)); failures="$failures $t" ;;
+    esac
+done
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

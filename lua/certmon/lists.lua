@@ -5,6 +5,12 @@
 --   certmon.read_lines(path) when the core provides it (sandboxed rules
 --   have no io), else io.lines. Raises "lists.load: PATH: reason" on error.
 -- lists.env_path(var, default) -> os.getenv(var) or default.
+-- lists.from_env(var, default, who) -> entries, path: load() of the file
+--   $var names, else default; an error names who (the rule), the variable
+--   and its value, or says the default file was used.
+-- lists.env_number(var, default, lo, hi, who) -> $var as a number in
+--   lo..hi, default when unset or empty; anything else raises, naming who
+--   and the variable.
 -- lists.seen(key, ttl_s) -> true when key was marked within ttl_s seconds
 --   (and marks it now). Uses certmon.store.seen when the core has a shared
 --   store; else a per-worker table bounded to max_keys entries.
@@ -45,6 +51,34 @@ function M.env_path(var, default)
   local v = os.getenv(var)
   if v and v ~= "" then return v end
   return default
+end
+
+local function prefix(who) return who and (who .. ": ") or "" end
+
+function M.from_env(var, default, who)
+  local v = os.getenv(var)
+  local path, origin = default, default .. " (the default; set " .. var ..
+                       " to read another file)"
+  if v and v ~= "" then path, origin = v, var .. "=" .. v end
+  local ok, res = pcall(M.load, path)
+  if not ok then
+    local why = tostring(res):gsub("^lists%.load: ", "")
+    if why:sub(1, #path + 2) == path .. ": " then why = why:sub(#path + 3) end
+    error(prefix(who) .. origin .. ": " .. why, 0)
+  end
+  return res, path
+end
+
+function M.env_number(var, default, lo, hi, who)
+  local v = os.getenv(var)
+  if v == nil or v == "" then return default end
+  local n = tonumber(v)
+  if not n or n ~= n or (lo and n < lo) or (hi and n > hi) then
+    local range = lo and hi and (" from %s to %s"):format(lo, hi) or ""
+    error(("%s%s=%s: must be a number%s (unset it for the default, %s)"):format(
+          prefix(who), var, v, range, tostring(default)), 0)
+  end
+  return n
 end
 
 -- The fallback store: two generations of keys, so memory stays bounded

@@ -10,7 +10,11 @@
 -- brands: registered domains, one per brand domain; lines sharing a label
 -- (paypal.com, paypal.de) are one brand with several own domains. A
 -- brand's own domains and their subdomains are never reported, nor
--- anything the allowlist matches. Findings, strongest first:
+-- anything the allowlist matches. guard: labels (finance) or registered
+-- domains (finance.com) that are ordinary words or popular sites: a typo
+-- finding whose label is guarded is kept but weak (below the rule's
+-- threshold); a digit put for a letter (4pple) is never guarded.
+-- Findings, strongest first:
 --   homoglyph      the label's skeleton equals the brand's (incl. IDN)
 --   tld-swap       the brand's label under another suffix
 --   typo classes   one edit away (dnstwist names: omission, insertion, ...)
@@ -63,11 +67,22 @@ M.weak_score = 50
 local short_ok = { transposition = true, repetition = true,
                    hyphenation = true, homoglyph = true }
 
--- new{ brands = {...}, allow = watchlist|nil, lure_words = {...}? }
+-- Typo classes the guard list can weaken (edits that can make a word;
+-- homoglyphs, TLD swaps and combosquats are not words by accident).
+local guardable = { addition = true, bitsquatting = true, insertion = true,
+  omission = true, replacement = true, repetition = true, plural = true,
+  transposition = true, ["vowel-swap"] = true, hyphenation = true,
+  ["edit-distance"] = true }
+
+-- new{ brands = {...}, allow = watchlist|nil, guard = {...}|nil,
+--      lure_words = {...}? }
 function M.new(opts)
   local self = setmetatable({ brands = {}, own = {}, by_skel = {},
                               by_len = {}, by_len_labels = {},
-                              allow = opts.allow }, Det)
+                              allow = opts.allow, guard = {} }, Det)
+  for _, g in ipairs(opts.guard or {}) do
+    self.guard[g:lower()] = true
+  end
   local labels = {}
   for _, raw in ipairs(opts.brands or {}) do
     local d = domain.parse(raw)
@@ -159,16 +174,17 @@ local function fuzzy(self, lab, sk, add)
           if not short_ok[tech] then tech, dist = nil, 3 end
         end
         if dist <= 2 and tech then
-          -- A different first letter on a short label mostly makes
-          -- another word (mail, email for gmail; cooking for booking):
-          -- kept, but weak (below the default alert threshold).
-          local weak = lab:byte(1) ~= b.label:byte(1) and
-            ((b.len <= 7 and (tech == "replacement" or
-                              tech == "bitsquatting" or
-                              tech == "vowel-swap")) or
-             (b.len <= 6 and tech == "omission"))
+          -- A changed first letter often makes another word (email for
+          -- gmail, phase for chase): kept at full score, except where
+          -- there is evidence the label is something else (the guard
+          -- list, applied in check_all). A digit for a letter is never a word.
+          local c1 = lab:sub(1, 1)
+          local first = c1 ~= b.label:sub(1, 1)
+          local digit = first and c1:find("%d") ~= nil and
+                        not b.label:sub(1, 1):find("%d")
           add(b, tech, ("%s is %s of %s (distance %d%s)"):format(lab, tech,
-              b.label, dist, weak and ", first letter" or ""), 0, weak)
+              b.label, dist, digit and ", a digit for a letter" or
+              first and ", first letter" or ""), 0, nil, digit)
         elseif dist <= 2 then
           add(b, "edit-distance", ("%s is %d edits from %s"):format(lab,
               dist, b.label))
@@ -226,27 +242,44 @@ local function glued(self, br, s, first, last, lure_elsewhere)
   return nil
 end
 
--- check(name) -> finding or nil. name: as found in a certificate, or a
--- table from domain.parse. The finding with the highest score wins; its
--- reasons list every finding.
-function Det:check(name)
+-- check_all(name) -> array of findings, one per brand the name imitates,
+-- strongest first, or nil. name: as found in a certificate, or a table
+-- from domain.parse. Each finding: domain, brand (the brand's first
+-- domain), technique and score of its strongest finding for that brand,
+-- reasons (that brand's findings, in words). A brand whose label lies
+-- inside the label of another brand found as strong (office in
+-- office365) is left out.
+function Det:check_all(name)
   local d = type(name) == "table" and name or domain.parse(name)
   if not d.registrable or not d.label then return nil end
   if self:is_own(d) then return nil end
-  if self.allow and self.allow:first(d.ascii) then return nil end
-  local best, reasons = nil, {}
-  local function add(b, tech, why, bonus, weak)
+  -- made on the first finding: most names have none
+  local per, found, reasons, guarded
+  local lab = d.label_unicode
+  local function add(b, tech, why, bonus, weak, never_guard)
+    if guarded == nil then          -- looked up on the first finding only
+      guarded = self.guard[lab] or self.guard[d.registrable] or
+                (d.registrable_icann and self.guard[d.registrable_icann]) or false
+    end
+    if guarded and guardable[tech] and not never_guard and not weak then
+      weak = true
+      why = why .. " (a listed word or site: weak)"
+    end
     local score = (weak and M.weak_score or base_score[tech] or 70) +
                   (bonus or 0)
     if score > 100 then score = 100 end
+    if not found then per, found, reasons = {}, {}, {} end
     reasons[#reasons + 1] = why
-    if not best or score > best.score or (score == best.score and
-        utf8.len(b.label) > utf8.len(self.brands[best.label].label)) then
-      best = { domain = d.ascii, brand = b.domain, technique = tech,
-               score = score, label = b.label }
+    local f = per[b.label]
+    if not f then
+      f = { domain = d.ascii, brand = b.domain, label = b.label,
+            score = -1, reasons = {}, n = #found + 1 }
+      per[b.label] = f
+      found[#found + 1] = f
     end
+    f.reasons[#f.reasons + 1] = why
+    if score > f.score then f.score, f.technique = score, tech end
   end
-  local lab = d.label_unicode
   local lure_bonus = self.lure:first(d.ascii) and 10 or 0
   local risky = self.risky[d.suffix_icann or ""] and 5 or 0
   if d.on_private_suffix then risky = 5 end
@@ -311,10 +344,84 @@ function Det:check(name)
       end
     end)
   end
-  if not best then return nil end
-  best.reasons = reasons
-  best.label = nil
+  if not found then return nil end
+  -- the allowlist last: it only matters for the few names with a finding
+  if self.allow and self.allow:first(d.ascii) then return nil end
+  local out = {}
+  for _, f in ipairs(found) do
+    local inside = false
+    for _, g in ipairs(found) do
+      if g ~= f and g.score >= f.score and #g.label > #f.label and
+         g.label:find(f.label, 1, true) then
+        inside = true
+        break
+      end
+    end
+    if not inside then out[#out + 1] = f end
+  end
+  -- strongest first; on a tie the longer brand (microsoftonline over
+  -- microsoft), then the first found
+  table.sort(out, function(x, y)
+    if x.score ~= y.score then return x.score > y.score end
+    local lx, ly = utf8.len(x.label) or #x.label, utf8.len(y.label) or #y.label
+    if lx ~= ly then return lx > ly end
+    return x.n < y.n
+  end)
+  for _, f in ipairs(out) do f.label, f.n = nil, nil end
+  out.reasons = reasons
+  return out
+end
+
+-- check(name) -> the strongest finding (as check_all's) or nil; its
+-- reasons list every finding, for every brand.
+function Det:check(name)
+  local all = self:check_all(name)
+  if not all then return nil end
+  local best = all[1]
+  best.reasons = all.reasons
   return best
+end
+
+local none = {}            -- an empty list to iterate, never written
+
+-- check_cert(names, min_score) -> array of findings for one certificate,
+-- one per (brand, registered domain) scoring at least min_score, in the
+-- order of the names: every brand the certificate imitates is reported,
+-- also when several share one operator's domain (paypal.com.x.xyz,
+-- apple.x.xyz). Each finding is check_all's strongest for that pair plus
+-- `registrable`, `names` (the certificate's names on it imitating that
+-- brand), `parsed` (domain.parse of the best name) and `key` (brand and
+-- registered domain: what a rule deduplicates on; a precertificate and
+-- its certificate have the same names, so the same keys).
+function Det:check_cert(names, min_score)
+  min_score = min_score or 0
+  local best, order = {}, {}
+  for _, name in ipairs(names) do
+    local d = domain.parse(name)
+    local all = d.registrable and self:check_all(d)
+    for _, r in ipairs(all or none) do
+      if r.score >= min_score then
+        local key = r.brand .. "|" .. d.registrable
+        local cur = best[key]
+        if not cur then
+          order[#order + 1] = key
+          r.names = {}
+          cur = r
+        elseif r.score > cur.score then
+          r.names = cur.names
+          cur = r
+        end
+        if cur == r then
+          r.parsed, r.registrable, r.key = d, d.registrable, key
+          best[key] = r
+        end
+        table.insert(cur.names, d.ascii)
+      end
+    end
+  end
+  local out = {}
+  for i, key in ipairs(order) do out[i] = best[key] end
+  return out
 end
 
 -- untwist(name): the dnstwist reverse lookup under its usual name: which

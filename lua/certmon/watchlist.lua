@@ -127,15 +127,19 @@ end
 -- building the list (the allowlist test runs for every name seen).
 function WL:first(name)
   if self.everything then return self.everything end
-  name = name:lower():gsub("%.+$", "")
-  if has_wild(name) then return self:match(name)[1] end
+  -- names from domain.parse are already lower case without a final dot
+  if name:find("[%u*?]") or name:byte(-1) == 46 then
+    name = name:lower():gsub("%.+$", "")
+    if has_wild(name) then return self:match(name)[1] end
+  end
   local k = self.exact[name]
   if k then return k end
-  local s = name:match("^[^.]*%.(.+)$")
-  while s do
+  local dot = name:find(".", 1, true)
+  while dot do
+    local s = name:sub(dot + 1)
     k = self.exact[s] or self.subs[s]
     if k then return k end
-    s = s:match("^[^.]*%.(.+)$")
+    dot = name:find(".", dot + 1, true)
   end
   return nil
 end

@@ -12,7 +12,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-bench-bins: $(BIN) $(BENCH_BIN)
+bench-bins: $(BIN) $(BENCH_BIN) $(BUILD)/tools/fake_ctlog
 
 # BENCH_ARGS: e.g. "--runs 5" or "--quick"; see tests/bench/bench.sh
 bench: deps

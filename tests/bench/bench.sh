@@ -8,6 +8,7 @@
 #   --quick    a smoke run: one run of a few hundred messages per
 #              configuration (checks the bench code, measures nothing)
 #   --out DIR  keep the raw lines there (default: a temporary folder)
+#   --only ws|ct  only the WebSocket or only the direct-CT section
 #
 # Environment: CERTMON_BIN (./certmon), BENCH_TOOLS (build/rel/bench).
 set -u
@@ -20,11 +21,13 @@ case $TOOLS in /*) ;; *) TOOLS=$ROOT/$TOOLS ;; esac
 RUNS=3
 QUICK=0
 OUT=
+ONLY=
 while [ $# -gt 0 ]; do
     case $1 in
     --runs) RUNS=$2; shift 2 ;;
     --quick) QUICK=1; RUNS=1; shift ;;
     --out) OUT=$2; shift 2 ;;
+    --only) ONLY=$2; shift 2 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -125,6 +128,7 @@ ratio() {
 
 echo "certmon bench: $RUNS run(s) each, medians; $(nproc) CPUs;" \
      "$(date -u +%Y-%m-%dT%H:%MZ)"
+if [ "$ONLY" != ct ]; then
 for feed in lite full; do
     start_loadgen "fast_$feed" "$feed"
     start_loadgen "rate_$feed" "$feed" --rate "$RATE"
@@ -190,6 +194,12 @@ done
 echo
 echo "xcjson: against bare lua-cjson decoding of the same messages on one"
 echo "core; xcount: against the frame-counting client (network ceiling)."
+fi
+
+# Direct CT backtests against the fake log (tests/bench/ct_bench.sh)
+if [ "$ONLY" != ws ]; then
+    . "$ROOT/tests/bench/ct_bench.sh"
+fi
 [ "$OUT" = "$T/out" ] || echo "raw lines: $RAW"
 if [ "$OUT" = "$T/out" ]; then
     mkdir -p "$ROOT/build/bench"

@@ -19,7 +19,7 @@
 #include "stats.h"
 #include "ws_source.h"
 
-static volatile sig_atomic_t stop_flag;
+static atomic_int stop_flag;     /* also set by the consumer thread */
 static struct source *src;
 static unsigned long long max_msgs;
 

@@ -19,7 +19,9 @@ raw=$T/out/raw.txt
 for label in decode_lite msgtable_lite count_lite countlat_lite \
         trivial_lite_w1 trivial_lite_w2 shipped_lite_w1 shipped_lite_w2 \
         trivlat_lite_w2 shiplat_full_w1 decode_full count_full \
-        trivial_full_w2 shipped_full_w2; do
+        trivial_full_w2 shipped_full_w2 ct_tiled_lite_trivial_w1 \
+        ct_tiled_full_trivial_w2 ct_tiled_lite_shipped_w2 \
+        ct_rfc_lite_trivial_w2 ct_rfc_full_trivial_w2; do
     n=$(grep "^$label " "$raw" 2>/dev/null | tr ' ' '\n' \
         | sed -n 's/^msgs=//p' | head -1)
     check "bench: $label ran and counted messages" test "${n:-0}" -gt 0
@@ -27,6 +29,10 @@ done
 # certmon counted exactly what -n asked for: nothing lost or repeated
 n=$(grep "^trivial_full_w2 " "$raw" | tr ' ' '\n' | sed -n 's/^msgs=//p')
 expect_eq "bench: certmon measured every message" "$n" 300
+n=$(grep "^ct_rfc_lite_trivial_w2 " "$raw" | tr ' ' '\n' | sed -n 's/^msgs=//p')
+expect_eq "bench: a CT backtest measured every entry of its range" "$n" 300
 check "bench: report has both feeds" grep -q "== full feed" "$T/report"
+check "bench: report has the CT section with ratios" \
+    grep -q "^tiled lite_trivial_w2 .* [0-9]*\.[0-9][0-9]\$" "$T/report"
 check "bench: ratios computed" grep -q "^trivial w=1 .*[0-9]\.[0-9][0-9]" \
     "$T/report"

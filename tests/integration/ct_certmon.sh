@@ -683,7 +683,8 @@ usage "--to before --from" 2 "needs --from N --to M" \
 usage "--on-full drop with --ct" 2 "never drops" --ct --on-full drop
 usage "a missing log list" 1 "$T/nope.json" --ct --log-list "$T/nope.json"
 usage "a bad --ct-start" 2 "ct-start" --ct --ct-start later
-usage "--from without --ct" 2 "go with --ct" -r /dev/null --from 1 --to 2
+usage "--from without --ct" 2 "--from goes with --ct, not --replay" \
+    -r /dev/null --from 1 --to 2
 usage "a missing --ca-file" 1 "ca-file $T/nope.pem" \
     --ct --ct-log "$RFCURL" --from 1 --to 2 --ca-file "$T/nope.pem"
 usage "--ct-poll 0" 2 "ct-poll '0': seconds between tree heads, from 0.1" \
@@ -691,7 +692,8 @@ usage "--ct-poll 0" 2 "ct-poll '0': seconds between tree heads, from 0.1" \
 usage "--ct-poll not a number" 2 "ct-poll '1s'" --ct --ct-poll 1s
 usage "--ct-partial-tile-age negative" 2 "ct-partial-tile-age '-1': seconds" \
     --ct --ct-partial-tile-age -1
-usage "--ct-poll without --ct" 2 "go with --ct" -r /dev/null --ct-poll 5
+usage "--ct-poll without --ct" 2 "--ct-poll goes with --ct, not --replay" \
+    -r /dev/null --ct-poll 5
 usage "--ct-give-up without a backtest" 2 "applies to a backtest" \
     --ct --ct-give-up 5
 usage "--ct-give-up not whole seconds" 2 "ct-give-up '2.5': whole seconds" \
@@ -703,7 +705,7 @@ check "--help shows the CT tuning options" sh -c \
 check "the environment knobs are gone" sh -c \
     "CERTMON_CT_POLL_S=0 '$CERTMON' --ct --ct-log '$RFCURL' --from 0 --to 3 \
      --ct-rate 200 --stats-interval 0 -o '$T/noenv' '$T/each.lua' 2>/dev/null"
-usage "a --ct-log that is not http(s)" 1 "ftp://x" \
+usage "a --ct-log that is not http(s)" 2 "ftp://x" \
     --ct --ct-log ftp://x/ --from 1 --to 2
 
 stop "$a_pid"

@@ -93,6 +93,47 @@ CERTMON_BRANDS=$T/nonexistent run look_bad -r "$T/synth.jsonl" "$S/lookalike.lua
 check "lookalike: a missing brands file is an error naming it" \
     grep -q "$T/nonexistent" "$T/look_bad.err"
 
+expect_eq "lookalike: a missing brands file exits 1" "$(cat "$T/look_bad.rc")" 1
+check "lookalike: a missing brands file names the variable and the rule" \
+    grep -q "lookalike.lua: CERTMON_BRANDS=$T/nonexistent: cannot read" "$T/look_bad.err"
+CERTMON_LOOKALIKE_MIN_SCORE=abc run look_num -r "$T/synth.jsonl" "$S/lookalike.lua"
+expect_eq "lookalike: a non-numeric CERTMON_LOOKALIKE_MIN_SCORE exits 1" "$(cat "$T/look_num.rc")" 1
+check "lookalike: a non-numeric threshold names the variable" \
+    grep -q "lookalike.lua: CERTMON_LOOKALIKE_MIN_SCORE=abc: must be a number from 0 to 100" "$T/look_num.err"
+CERTMON_PHISH_MIN=8o $CERTMON --check "$S" >"$T/check_num.out" 2>&1
+expect_eq "--check: a non-numeric CERTMON_PHISH_MIN fails" "$?" 1
+check "--check: the error names the rule and the variable" \
+    grep -q "phishing_score.lua: CERTMON_PHISH_MIN=8o: must be a number" "$T/check_num.out"
+
+# one operator domain, three brands, a certificate each: three alerts; a
+# certificate imitating two brands: two; its final certificate: none
+{
+    synth '"paypal.com.verify-account.xyz"' 0D01 PrecertLogEntry
+    synth '"apple.verify-account.xyz"' 0D02 PrecertLogEntry
+    synth '"google.verify-account.xyz"' 0D03 PrecertLogEntry
+    synth '"netflix.renew-plan.vip","spotify.renew-plan.vip"' 0D04 PrecertLogEntry
+    synth '"netflix.renew-plan.vip","spotify.renew-plan.vip"' 0D04 X509LogEntry
+    synth '"raypal.com"' 0D05 PrecertLogEntry
+    synth '"phase.com"' 0D06 PrecertLogEntry
+} >"$T/multi.jsonl"
+run multi -r "$T/multi.jsonl" "$S/lookalike.lua"
+expect_eq "lookalike: one alert per brand and registered domain" \
+    "$(grep -o '"brand":"[^"]*","domain":"[^"]*"' "$T/multi" | tr '\n' ' ')" \
+    '"brand":"paypal.com","domain":"paypal.com.verify-account.xyz" "brand":"apple.com","domain":"apple.verify-account.xyz" "brand":"google.com","domain":"google.verify-account.xyz" "brand":"netflix.com","domain":"netflix.renew-plan.vip" "brand":"spotify.com","domain":"spotify.renew-plan.vip" "brand":"paypal.com","domain":"raypal.com" '
+printf 'raypal\n' >"$T/guard"
+CERTMON_LOOKALIKE_GUARD=$T/guard run multi_g -r "$T/multi.jsonl" "$S/lookalike.lua"
+expect_eq "lookalike: CERTMON_LOOKALIKE_GUARD replaces the guard list" \
+    "$(grep -o '"domain":"[a-z]*\.com"' "$T/multi_g" | tr '\n' ' ')" '"domain":"phase.com" '
+
+# --- keyword_watch.lua: a message without data is skipped ---------------------
+printf '%s\n' '{"message_type":"certificate_update"}' \
+    '{"message_type":"certificate_update","data":{}}' >"$T/nodata.jsonl"
+synth '"secure-login.example.net"' 0E01 X509LogEntry >>"$T/nodata.jsonl"
+run kw -r "$T/nodata.jsonl" "$S/keyword_watch.lua"
+expect_eq "keyword_watch: a message without data is no rule error" \
+    "$(summary_field "$T/kw.err" rule_errors)" 0
+expect_eq "keyword_watch: and the next message alerts" "$(grep -c '"keyword":"login"' "$T/kw")" 1
+
 # --- phishing_score.lua ----------------------------------------------------
 {
     synth '"login.xn--80ak6aa92e.com"' 0B01 PrecertLogEntry
@@ -127,6 +168,39 @@ expect_file "watch: synthetic wildcard certificate, precert and final alert once
 {"rule":"watch","cert_index":712420366,"domains":["*.example.com"],"fingerprint":"27:58:3D:01:3D:71:B8:D3:A6:6E:2C:7A:86:3A:E9:1F:DB:F0:1B:5D","issuer":"Let's Encrypt","issuer_cn":"R3","log":"DigiCert Yeti2022-2 Log","not_after":1667028404,"not_before":1659252405,"precert":true,"sans":["*.example.com","example.com"],"serial_number":"0C01","update_type":"PrecertLogEntry","validity_days":90,"watch_items":["www.example.com"]}
 WANT
 
+# --- the demo feed (scripts/demo/): alerts with the shipped rules ------
+DEMO=$TOP/scripts/demo/demo.jsonl
+run demo -r "$DEMO" "$S"
+expect_eq "demo feed: exit 0" "$(cat "$T/demo.rc")" 0
+expect_eq "demo feed: alerts per rule" \
+    "$(grep -o '"rule":"[a-z_]*"' "$T/demo" | sort | uniq -c | awk '{printf "%s %s ", $2, $1}')" \
+    '"rule":"keyword_watch" 10 "rule":"lookalike" 7 "rule":"phishing_score" 5 '
+expect_eq "demo feed: no alert on its 11 real messages" \
+    "$(grep -c '"log":"SYNTHETIC\|"fingerprint":"00:00' "$T/demo")" 22
+expect_eq "demo feed: phase.com is no lookalike" \
+    "$(grep '"rule":"lookalike"' "$T/demo" | grep -c phase.com)" 0
+# the README's summary line for the demo feed: every field it shows
+# (but the elapsed time) is what the run printed
+want=$(grep '^certmon: certs=18 ' "$TOP/README.md" | head -1)
+check "README: a summary line for the demo feed" test -n "$want"
+bad=
+for kv in $want; do
+    case $kv in certmon:|elapsed_s=*) continue ;; esac
+    got=$(summary_field "$T/demo.err" "${kv%%=*}")
+    [ "$got" = "${kv#*=}" ] || bad="$bad $kv(got $got)"
+done
+expect_eq "README: the demo summary line is true" "$bad" ""
+# the README's first rule (paypal_watch.lua), copied from the README
+sed -n '/^-- scripts\/paypal_watch.lua/,/^```/p' "$TOP/README.md" | sed '$d' \
+    >"$T/paypal_watch.lua"
+run pw -r "$DEMO" "$T/paypal_watch.lua"
+expect_eq "README: paypal_watch.lua on the demo feed, three alerts" \
+    "$(grep -o '"domain":"[^"]*"' "$T/pw" | tr '\n' ' ')" \
+    '"domain":"paypal-login-verify.com" "domain":"www.paypal-login-verify.com" "domain":"paypal.com.verify-account.xyz" '
+
 # the shipped folder loads with all three rules and no error
 $CERTMON --check "$S" >"$T/check.out" 2>&1
 expect_eq "scripts/: --check passes" "$?" 0
+check "scripts/: --check ran every handler on the demo feed" \
+    grep -q "rule files OK; every handler ran on .*scripts/demo/demo.jsonl" \
+    "$T/check.out"

@@ -26,7 +26,7 @@ expect_eq "mixed: exit 0" "$?" 0
 expect_eq "mixed: 4 good messages processed" "$(summary_field "$T/err" messages)" 4
 expect_eq "mixed: 4 alerts" "$(wc -l <"$T/out")" 4
 expect_eq "mixed: 5 parse errors" "$(summary_field "$T/err" parse_errors)" 5
-check "mixed: invalid JSON reported with its line" grep -q "line 3: invalid message" "$T/err"
+check "mixed: invalid JSON reported with its file and line" grep -q "$T/mixed line 3: invalid message" "$T/err"
 check "mixed: array reported as not an object" grep -q "line 4: invalid message: not a JSON object" "$T/err"
 check "mixed: oversized line reported with its line" grep -q "mixed:7: line longer than --max-message-size" "$T/err"
 check "mixed: truncated JSON reported" grep -q "line 8: invalid message" "$T/err"
@@ -55,7 +55,8 @@ check "missing file: named" grep -q "cannot open $T/nope.jsonl" "$T/err4"
 # usage errors exit 2 and say what is wrong
 $CERTMON --workers zero "$RULE" 2>"$T/err5"
 expect_eq "bad -w value: exit 2" "$?" 2
-check "bad -w value: named" grep -q "invalid value 'zero' for --workers" "$T/err5"
+check "bad -w value: named, with what is accepted" \
+    grep -q -- "--workers 'zero': a whole number, from 1 to 256" "$T/err5"
 $CERTMON --bogus 2>"$T/err6"
 expect_eq "unknown option: exit 2" "$?" 2
 $CERTMON --help >"$T/help"

@@ -56,11 +56,11 @@ check "--check: runtime error at load" grep -q "^$T/broken/raises.lua:1: refusin
 check "--check: counts" grep -q "5 of 6 rule files have problems" "$T/err3"
 check "--check: nothing on stdout" test ! -s "$T/out3"
 
-$CERTMON --check "$T/rules" 2>"$T/err4"
+$CERTMON --check --sample none "$T/rules" 2>"$T/err4"
 expect_eq "--check: exit 0 when all load" "$?" 0
 check "--check: says OK" grep -q "2 rule files OK" "$T/err4"
 # --check reads no source: no -r needed, and a given one is not read
-$CERTMON --check -r /nonexistent "$T/rules" 2>/dev/null
+$CERTMON --check --sample none -r /nonexistent "$T/rules" 2>/dev/null
 expect_eq "--check: does not read the source" "$?" 0
 
 # starting with a broken rule refuses to run and says why
@@ -68,11 +68,52 @@ $CERTMON -r "$ALL" "$T/broken/syntax.lua" >/dev/null 2>"$T/err5"
 expect_eq "broken rule at start: exit 1" "$?" 1
 check "broken rule at start: file:line" grep -q "syntax.lua:3:" "$T/err5"
 
+# --check --sample runs every handler on real messages: a misspelled field
+# or API call, which loading cannot see, fails with file:line
+$CERTMON --check --sample "$ALL" "$T/rules" >"$T/out4s" 2>"$T/err4s"
+expect_eq "--check --sample: a handler that raises fails the check" "$?" 1
+check "--check --sample: file:line, the nil field, handler and message" \
+    grep -q "^$T/rules/a_raises.lua:3: attempt to index a nil value (field 'no_such_field') (on_cert on $ALL line 1)\$" \
+    "$T/err4s"
+check "--check --sample: reported once per file" \
+    test "$(grep -c a_raises "$T/err4s")" -eq 1
+check "--check --sample: the count" \
+    grep -q "^certmon: 1 of 2 rule files has problems" "$T/err4s"
+mkdir -p "$T/typos"
+cat >"$T/typos/alrt.lua" <<'LUA'
+local certmon = require "certmon"
+return { on_message = function(msg)
+  if msg.message_type == "heartbeat" then certmon.alrt{ t = 1 } end
+end }
+LUA
+$CERTMON --check --sample "$ALL" "$T/typos" 2>"$T/err4t"
+expect_eq "--check --sample: a misspelled API call fails" "$?" 1
+check "--check --sample: the call is named, on the message that reached it" \
+    grep -q "alrt.lua:3: attempt to call a nil value (field 'alrt') (on_message on $ALL line 10)" \
+    "$T/err4t"
+$CERTMON --check --sample "$ALL" "$T/broken/ok.lua" 2>"$T/err4o"
+expect_eq "--check --sample: handlers that cope pass" "$?" 0
+check "--check --sample: says the handlers ran" \
+    grep -q "1 rule file OK; every handler ran on $ALL" "$T/err4o"
+$CERTMON --check --sample "$T/nope.jsonl" "$T/rules" 2>"$T/err4n"
+expect_eq "--check --sample: a missing sample is an error" "$?" 1
+check "--check --sample: named" grep -q "sample $T/nope.jsonl: No such file" \
+    "$T/err4n"
+
 # duplicate names are refused
 printf 'return { name = "b_counts", on_cert = function() end }\n' >"$T/rules/c_dup.lua"
-$CERTMON --check "$T/rules" 2>"$T/err6"
+$CERTMON --check --sample none "$T/rules" 2>"$T/err6"
 check "duplicate rule name refused" grep -q "duplicate rule name 'b_counts'" "$T/err6"
 rm "$T/rules/c_dup.lua"
+
+# Regression: one file named twice (its folder and itself, or through a
+# link) was refused as a duplicate of itself; it is loaded once.
+ln -s "$T/rules" "$T/rules_link"
+$CERTMON --check --sample none "$T/rules/" "$T/rules/b_counts.lua" "$T/rules_link" \
+    "$T/rules//a_raises.lua" 2>"$T/err6b"
+expect_eq "the same file named twice: accepted" "$?" 0
+check "the same file named twice: loaded once" \
+    grep -q "^certmon: .*2 rule files OK" "$T/err6b"
 
 # require finds modules next to the rule and in lua/
 mkdir -p "$T/withmod"

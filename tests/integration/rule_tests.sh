@@ -30,6 +30,10 @@ return {
     { name = "raises", domains = { "boom.example" }, expect = {} },
     { name = "expected error", domains = { "boom.example" },
       expect_error = "boom on", expect = {} },
+    { name = "expect_error alone", domains = { "boom.example" },
+      expect_error = "boom on" },
+    { name = "another error on purpose", domains = { "boom.example" },
+      expect_error = "no such text" },
   },
 }
 LUA
@@ -46,10 +50,12 @@ cp "$FIX/certstream/all.jsonl" "$T/r/msgs.jsonl"
 
 $CERTMON --test "$T/r/tagger.lua" >"$T/out" 2>"$T/err"
 expect_eq "failures: exit 1" "$?" 1
-for c in "domains shorthand" "no alert" "json input" "expected error" "real messages"; do
+for c in "domains shorthand" "no alert" "json input" "expected error" \
+         "expect_error alone" "real messages"; do
     check "passes: $c" grep -q "^PASS tagger: $c\$" "$T/out"
 done
-for c in "wrong field on purpose" "wrong count on purpose" "raises" "two inputs at once"; do
+for c in "wrong field on purpose" "wrong count on purpose" "raises" \
+         "another error on purpose" "two inputs at once"; do
     check "fails: $c" grep -q "^FAIL tagger: $c\$" "$T/out"
 done
 check "field difference shown" grep -q "alert 1.tags.2: expected 99, got 12" "$T/out"
@@ -57,7 +63,16 @@ check "count difference shown" grep -q "expected 1 alert(s), got 2" "$T/out"
 check "the alerts written are listed" grep -q '^      {"rule":"tagger","time":.*"domain":"shop2.x"' "$T/out"
 check "raised error shown with its line" grep -q "the rule raised: .*tagger.lua:9: boom on boom.example" "$T/out"
 check "bad case explained" grep -q "needs exactly one of message, messages, json, fixture, domains" "$T/out"
-check "summary" grep -q "^certmon --test: 5 cases passed, 4 failed (1 rules)" "$T/out"
+# Regression: a case with expect_error alone was refused for lacking
+# expect, and an unexpected error was shown escaped, harness frames and
+# all. Now the rule's own traceback lines are shown as they are.
+check "an unexpected error: shown unescaped" \
+    grep -q "^    expected an error containing \"no such text\", got: .*tagger.lua:9: boom on boom.example\$" "$T/out"
+check "an error's traceback: the rule's lines are shown" \
+    grep -q "^    	.*tagger.lua:9: in function <.*tagger.lua:3>" "$T/out"
+check "an error's traceback: no harness frames" \
+    sh -c "! grep -q 'test-harness\|in field .call.' '$T/out'"
+check "summary" grep -q "^certmon --test: 6 cases passed, 5 failed (1 rule)\$" "$T/out"
 
 # all passing: exit 0
 cat >"$T/ok.lua" <<'LUA'

@@ -202,6 +202,7 @@ else
 fi
 
 # --- usage errors ----------------------------------------------------------
+# a malformed --url is bad usage (exit 2), caught before anything starts
 "$CERTMON" -u "http://127.0.0.1/" "$T/seq.lua" >/dev/null 2>"$T/err9"
-expect_eq "a non-WebSocket URL is refused" "$?" 1
+expect_eq "a non-WebSocket URL is refused as bad usage" "$?" 2
 check "... with the reason" grep -q "not a ws:// or wss:// URL" "$T/err9"

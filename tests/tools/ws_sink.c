@@ -25,7 +25,7 @@
 #include "stats.h"
 #include "ws_source.h"
 
-static volatile sig_atomic_t stop_flag;
+static atomic_int stop_flag;     /* also set by the consumer thread */
 static struct source *volatile src;   /* NULL once destroyed */
 static unsigned consume_delay_ms;
 static unsigned long long max_msgs;

@@ -3,6 +3,7 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "ct_loglist.h"
@@ -158,7 +159,18 @@ static void test_malformed(void)
     CHECK(by_desc(&l, "ok") && ct_log_selected(by_desc(&l, "ok")));
     ct_loglist_free(&l);
     CHECK(ct_loglist_load("/nonexistent/list.json", &l, err, sizeof err) < 0);
-    CHECK(strstr(err, "cannot open") != NULL);
+    CHECK(strstr(err, "cannot open: No such file or directory") != NULL);
+    /* a file that is not a log list is named in the error */
+    {
+        char path[] = "/tmp/certmon-loglist-XXXXXX";
+        int fd = mkstemp(path);
+        CHECK(fd >= 0 && write(fd, "{}", 2) == 2);
+        close(fd);
+        CHECK(ct_loglist_load(path, &l, err, sizeof err) < 0);
+        CHECK(strncmp(err, path, strlen(path)) == 0 &&
+              strstr(err, ": log list: no \"operators\" array"));
+        unlink(path);
+    }
 }
 
 static void test_urls(void)

@@ -151,7 +151,7 @@ static int run_logs(struct ct_source_config *cfg, struct consumer *c,
 {
     static struct watchdog w;
     pthread_t wt;
-    volatile sig_atomic_t stop = 0;
+    atomic_int stop = 0;
     struct intake in;
     char err[512];
     int rc;
@@ -557,7 +557,7 @@ static void test_tls(void)
     cfg.backoff_min_ms = 200;
     d.src = NULL;
     {
-        volatile sig_atomic_t stop = 0;
+        atomic_int stop = 0;
         struct intake in;
         struct ct_loglist ll;
         char err[256];

@@ -143,11 +143,39 @@ static void test_threads(void)
     queue_free(s.q);
 }
 
+/* queue_on_room may be set after pops began (sources set it when they
+** start, workers already popping): an episode of fullness seen before is
+** reported to the callback set later, not lost. */
+static void test_on_room_set_late(void)
+{
+    static struct shared s;
+    struct queue *q = queue_new(4);
+    struct msg *out[4], *m;
+    size_t n;
+
+    for (int i = 0; i < 4; i++)
+        CHECK(queue_try_push(q, num_msg((uint64_t)i)) == QUEUE_OK);
+    m = num_msg(4);
+    CHECK(queue_try_push(q, m) == QUEUE_FULL);
+    msg_free(m);
+    n = queue_pop_batch(q, out, 4);     /* down to half, nobody to tell */
+    CHECK(n == 2);
+    for (size_t i = 0; i < n; i++)
+        msg_free(out[i]);
+    queue_on_room(q, on_room, &s);
+    n = queue_pop_batch(q, out, 4);
+    for (size_t i = 0; i < n; i++)
+        msg_free(out[i]);
+    CHECK(atomic_load(&s.rooms) == 1);
+    queue_free(q);
+}
+
 int main(void)
 {
     test_fifo_and_bounds();
     test_closed_push_keeps_ownership();
     test_free_with_messages();
     test_threads();
+    test_on_room_set_late();
     return check_done();
 }

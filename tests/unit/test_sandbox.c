@@ -4,6 +4,7 @@
 */
 #include <lauxlib.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "sandbox.h"
@@ -192,11 +193,86 @@ static void test_error_objects(void)
     FAILS(e, "error('with trace')", SANDBOX_RUNTIME, "stack traceback");
 }
 
+/* Backtracking inside one C call (issue 17 item 2): the matcher's steps
+** count against the budget, which a pcall cannot swallow. */
+static void test_patterns(void)
+{
+    int e = new_env(1);
+
+    FAILS(e, "local r = ('a'):rep(40):find(('a*'):rep(12) .. 'b')",
+          SANDBOX_BUDGET, "instruction budget exceeded");
+    FAILS(e, "local s = ('a'):rep(30) "
+             "pcall(string.match, s, ('a*'):rep(10) .. 'b') ok = true",
+          SANDBOX_BUDGET, "in a pattern match");
+    FAILS(e, "for w in (('a'):rep(30)):gmatch(('a*'):rep(10) .. 'b') do end",
+          SANDBOX_BUDGET, "in a pattern match");
+    FAILS(e, "string.gsub(('a'):rep(30), ('a*'):rep(10) .. 'b', '')",
+          SANDBOX_BUDGET, "in a pattern match");
+    /* the next call starts with a full budget */
+    RUNS(e, "assert(('www.example.com'):match('^(.-)%.') == 'www' and "
+            "select(2, ('a.b.c'):gsub('%.', '/')) == 2 and "
+            "('x'):find('x', 1, true) == 1)");
+}
+
+/* Finalizers run with hooks off (issue 17 items 1 and 11): rules get
+** none, and what __close does stays under the budget. */
+static void test_finalizers(void)
+{
+    int e = new_env(1);
+
+    FAILS(e, "setmetatable({}, {__gc = function() while true do end end})",
+          SANDBOX_RUNTIME, "__gc metamethods (finalizers) are not allowed");
+    FAILS(e, "setmetatable({}, {__gc = false})", SANDBOX_RUNTIME,
+          "not allowed");
+    FAILS(e, "pcall(setmetatable, {}, {__gc = print}) "
+             "setmetatable({}, {__gc = print})", SANDBOX_RUNTIME,
+          "not allowed");
+    /* a __gc added to the metatable later does not mark the object */
+    RUNS(e, "local mt = {} local keep = setmetatable({}, mt) "
+            "mt.__gc = function() while true do end end keep = nil "
+            "for i = 1, 20000 do local t = {i} end");
+    lua_gc(L, LUA_GCCOLLECT, 0);        /* must return */
+    CHECK(lua_gc(L, LUA_GCCOLLECT, 0) == 0);
+    RUNS(e, "local mt = {__index = {x = 1}} "
+            "assert(setmetatable({}, mt).x == 1 and "
+            "getmetatable(setmetatable({}, mt)) == mt)");
+    RUNS(e, "assert(getmetatable(setmetatable({}, {__metatable = 'no'})) "
+            "== 'no')");
+    /* __close runs with hooks on: a looping one trips the budget, also
+    ** while an error unwinds */
+    FAILS(e, "do local x <close> = setmetatable({}, {__close = function() "
+             "while true do end end}) end", SANDBOX_BUDGET,
+          "instruction budget");
+    FAILS(e, "local x <close> = setmetatable({}, {__close = function() "
+             "while true do end end}) error('first')", SANDBOX_BUDGET,
+          "instruction budget");
+    RUNS(e, "local closed do local x <close> = setmetatable({}, "
+            "{__close = function() closed = true end}) end assert(closed)");
+    /* userdata metatables belong to C: a rule cannot reach them */
+    {
+        int top = lua_gettop(L);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, e);
+        lua_pushliteral(L, "some_ud");
+        lua_newuserdatauv(L, 1, 0);
+        lua_createtable(L, 0, 1);
+        lua_pushcfunction(L, sandbox_traceback);
+        lua_setfield(L, -2, "__gc");
+        lua_setmetatable(L, -2);
+        lua_rawset(L, -3);      /* the environment is locked */
+        lua_settop(L, top);
+    }
+    RUNS(e, "assert(getmetatable(some_ud) == nil)");
+    FAILS(e, "getmetatable(some_ud).__gc = function() end", SANDBOX_RUNTIME,
+          "index a nil value");
+    FAILS(e, "setmetatable(some_ud, {})", SANDBOX_RUNTIME, "table expected");
+}
+
 int main(void)
 {
     char err[256];
     int top;
 
+    alarm(120);     /* a hang regression fails instead of stalling */
     L = sandbox_new_state(&cfg, err, sizeof(err));
     CHECK(L != NULL);
     if (!L) {
@@ -210,6 +286,8 @@ int main(void)
     test_budget();
     test_memory();
     test_error_objects();
+    test_finalizers();
+    test_patterns();
     CHECK(lua_gettop(L) == top);
     sandbox_close(L);
     return check_done();

@@ -1,0 +1,83 @@
+# Direct-CT section of make bench, sourced by bench.sh (uses its record,
+# median, ratio, RAW, T, TOOLS, QUICK and RUNS).
+#
+# certmon backtests (--ct --from 0 --to N-1) against tests/tools/fake_ctlog
+# on 127.0.0.1, which serves the three RFC 6962 fixture files repeated
+# (7 real entries a repeat, precertificates and certificates) through
+# both APIs: static-ct tiles (gzip) and get-entries. Figures per
+# configuration: entries/s over the span from the first entry queued to
+# the last one's rules done, CPU per entry (the process's user+system
+# time over that span: ms per 1,000 = µs per entry) and peak RSS, each the
+# median of the runs; the ratio is against the WebSocket lite feed's
+# trivial-rule rate with 2 workers measured in the same run, when that
+# section ran.
+
+CT_TOOLS=$(dirname "$TOOLS")/tools
+if [ "$QUICK" = 1 ]; then CT_N=300; CT_REPEAT=50; else CT_N=20000; CT_REPEAT=3000; fi
+CT_FIX=$ROOT/tests/fixtures/ct/rfc6962
+rm -f "$T/ctlog.port"
+"$CT_TOOLS/fake_ctlog" --port-file "$T/ctlog.port" --repeat "$CT_REPEAT" \
+    --gzip "$CT_FIX/calidog-certstream-server-standard_entry.get-entries.json" \
+    "$CT_FIX/ctgo-logclient-TestGetEntries.get-entries.json" \
+    "$CT_FIX/ctgo-scanner-FourEntries.get-entries.json" \
+    > "$T/ctlog.log" 2>&1 &
+LG_PIDS="$LG_PIDS $!"
+i=0
+while [ ! -s "$T/ctlog.port" ]; do
+    i=$((i + 1))
+    [ $i -gt 1200 ] && { echo "bench.sh: fake_ctlog did not start" >&2; exit 1; }
+    sleep 0.05
+done
+CT_PORT=$(cat "$T/ctlog.port")
+
+# run_ct LABEL API WORKERS RULES [ARGS...]: one backtest of CT_N entries
+run_ct() {
+    label=$1 api=$2 w=$3 rules=$4
+    shift 4
+    out=$(CERTMON_BENCH=1 "$CERTMON" --ct \
+          --ct-log "http://127.0.0.1:$CT_PORT/$api/" --from 0 \
+          --to $((CT_N - 1)) --ct-rate 1000 --ct-parallel 4 \
+          --state-dir "$T/ct-state" -w "$w" --no-reload -q -o /dev/null \
+          "$@" "$rules" 2>&1 | grep 'certmon: bench:')
+    if [ -z "$out" ]; then
+        echo "bench.sh: certmon CT run $label gave no bench line" >&2
+        exit 1
+    fi
+    record "$label" "$out"
+}
+
+# name, workers, rules, extra options
+CT_CONFIGS="lite_trivial_w1:1:$TRIVIAL:
+lite_trivial_w2:2:$TRIVIAL:
+full_trivial_w2:2:$TRIVIAL:--full
+lite_shipped_w2:2:$SHIPPED:"
+
+r=1
+while [ $r -le "$RUNS" ]; do
+    for api in tiled rfc; do
+        printf '%s\n' "$CT_CONFIGS" | while IFS=: read -r name w rules extra; do
+            # shellcheck disable=SC2086
+            run_ct "ct_${api}_$name" "$api" "$w" "$rules" $extra
+        done || exit 1
+    done
+    r=$((r + 1))
+done
+
+ws=$(median trivial_lite_w2 msgs_per_s)
+echo
+echo "== direct CT backtests ($CT_N entries a run, fake log on 127.0.0.1," \
+     "--ct-parallel 4)"
+printf '%-22s %10s %10s %8s %9s\n' config "entries/s" "us CPU/e" "RSS MB" \
+    "x ws lite"
+for api in tiled rfc; do
+    printf '%s\n' "$CT_CONFIGS" | while IFS=: read -r name w rules extra; do
+        l=ct_${api}_$name
+        m=$(median "$l" msgs_per_s)
+        printf '%-22s %10s %10s %8s %9s\n' "$api $name" "$m" \
+            "$(median "$l" cpu_ms_per_1k)" \
+            "$(awk -v k="$(median "$l" peak_rss_kb)" 'BEGIN { printf "%.1f", k / 1024 }')" \
+            "$(ratio "$m" "$ws")"
+    done
+done
+echo "x ws lite: against the WebSocket lite feed, trivial rule, 2 workers,"
+echo "in this run (- when that section did not run)."
