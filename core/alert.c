@@ -181,17 +181,35 @@ int alert_put_string(struct alert_buf *b, const char *str, size_t len)
 
 /* ===== Lua value → JSON ===== */
 
+/*
+** The encoder runs as a protected call (enc_protected): converting a
+** number key to a string, growing the key array or the stack allocates Lua
+** memory, and under the rule's memory cap any of those may raise. Its only
+** allocation outside Lua is the output buffer (malloc), whose length is
+** put back on any failure, so a failed alert leaves no half line and
+** nothing leaks. The key arrays are Lua userdata for the same reason.
+*/
+
 struct enc {
     lua_State *L;
     struct alert_buf *b;
     char *err;
     size_t errlen;
-    const char *top_rule;   /* skip these keys at depth 0 */
+    const char *rule;
+    double time_s;
+    int rc;                 /* result of the protected body */
 };
 
 static int enc_value(struct enc *e, int idx, int depth, const char *field);
 
-static int enc_number(struct enc *e, int idx)
+static int fail(struct enc *e, const char *field, const char *what)
+{
+    snprintf(e->err, e->errlen, "alert field '%s': %s",
+             field ? field : "?", what);
+    return -1;
+}
+
+static int enc_number(struct enc *e, int idx, const char *field)
 {
     char tmp[64];
     int n;
@@ -201,14 +219,16 @@ static int enc_number(struct enc *e, int idx)
                      lua_tointeger(e->L, idx));
     } else {
         double d = lua_tonumber(e->L, idx);
+        /* JSON has no NaN or infinity; null would pass for "no value" */
         if (!isfinite(d))
-            return buf_lit(e->b, "null");
+            return fail(e, field, "NaN or infinity has no JSON form");
         /* Shortest of %.15g / %.17g that reads back exactly. */
         n = snprintf(tmp, sizeof(tmp), "%.15g", d);
         if (strtod(tmp, NULL) != d)
             n = snprintf(tmp, sizeof(tmp), "%.17g", d);
     }
-    return buf_put(e->b, tmp, (size_t)n);
+    return buf_put(e->b, tmp, (size_t)n) < 0 ?
+           fail(e, field, "out of memory") : 0;
 }
 
 /* Is the table at idx a sequence 1..n (n >= 0)? Sets *n. */
@@ -246,33 +266,39 @@ static int key_cmp(const void *a, const void *b)
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-static int fail(struct enc *e, const char *field, const char *what)
+static int utf8_valid(const char *str, size_t len)
 {
-    snprintf(e->err, e->errlen, "alert field '%s': %s",
-             field ? field : "?", what);
-    return -1;
+    const unsigned char *s = (const unsigned char *)str;
+
+    for (size_t i = 0, n; i < len; i += n)
+        if ((n = utf8_valid_len(s + i, len - i)) == 0)
+            return 0;
+    return 1;
 }
 
 /* Encodes the object at idx: pushes key-string/value pairs for every entry,
-** sorts the keys, writes them. The stack is restored on return. */
+** sorts the keys, writes them. Two keys with the same text (1 and "1")
+** and keys that are not valid UTF-8 (distinct ones would all read
+** "\ufffd") are errors: an object must not carry a key twice. May raise
+** (memory); the stack is restored on a normal return. */
 static int enc_object(struct enc *e, int idx, int depth, int skip_core)
 {
     lua_State *L = e->L;
-    int base = lua_gettop(L), rc = 0, first = 1;
-    size_t n = 0, cap = 0;
-    struct key_ref *keys = NULL;
+    int base = lua_gettop(L), rc = 0, first = 1, keys_slot;
+    size_t n = 0, cap = 16;
+    struct key_ref *keys;
 
+    keys = lua_newuserdatauv(L, cap * sizeof(*keys), 0);
+    keys_slot = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         /* stack: ... key value → keep a string copy of key and value */
         if (!lua_checkstack(L, 4)) {
-            lua_pop(L, 2);
-            rc = fail(e, NULL, "too many fields");
+            rc = fail(e, NULL, "out of memory (or too many fields)");
             goto done;
         }
         int kt = lua_type(L, -2);
         if (kt != LUA_TSTRING && kt != LUA_TNUMBER) {
-            lua_pop(L, 2);
             rc = fail(e, NULL, "keys must be strings or numbers");
             goto done;
         }
@@ -282,22 +308,28 @@ static int enc_object(struct enc *e, int idx, int depth, int skip_core)
         lua_insert(L, -2);                 /* ... key kstr value */
         lua_rotate(L, -3, -1);             /* ... kstr value key */
         if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct key_ref *k = realloc(keys, ncap * sizeof(*k));
-            if (!k) {
-                lua_pop(L, 1);
-                rc = fail(e, NULL, "out of memory");
-                goto done;
-            }
+            struct key_ref *k = lua_newuserdatauv(L, 2 * cap * sizeof(*k), 0);
+            memcpy(k, keys, n * sizeof(*k));
+            lua_replace(L, keys_slot);      /* the old array is garbage */
             keys = k;
-            cap = ncap;
+            cap *= 2;
         }
         keys[n].s = lua_tolstring(L, -3, &keys[n].len);
         keys[n].slot = lua_gettop(L) - 1;
+        if (!utf8_valid(keys[n].s, keys[n].len)) {
+            rc = fail(e, NULL, "key is not valid UTF-8");
+            goto done;
+        }
         n++;
     }
     if (n > 1)
         qsort(keys, n, sizeof(*keys), key_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (key_cmp(&keys[i - 1], &keys[i]) == 0) {
+            rc = fail(e, keys[i].s, "duplicate key (a number key and a "
+                      "string key with the same text)");
+            goto done;
+        }
     for (size_t i = 0; i < n; i++) {
         if (skip_core && ((keys[i].len == 4 && !memcmp(keys[i].s, "rule", 4))
                        || (keys[i].len == 4 && !memcmp(keys[i].s, "time", 4))))
@@ -316,7 +348,6 @@ static int enc_object(struct enc *e, int idx, int depth, int skip_core)
 oom:
     rc = fail(e, NULL, "out of memory");
 done:
-    free(keys);
     lua_settop(L, base);
     return rc;
 }
@@ -329,7 +360,7 @@ static int enc_table(struct enc *e, int idx, int depth, const char *field)
     if (depth > ALERT_MAX_DEPTH)
         return fail(e, field, "nested too deep (a cycle?)");
     if (!lua_checkstack(L, 6))
-        return fail(e, field, "nested too deep");
+        return fail(e, field, "out of memory (or nested too deep)");
     if (is_array(L, idx, &n)) {
         if (buf_lit(e->b, "[") < 0)
             return fail(e, field, "out of memory");
@@ -344,7 +375,9 @@ static int enc_table(struct enc *e, int idx, int depth, const char *field)
         }
         return buf_lit(e->b, "]") < 0 ? fail(e, field, "out of memory") : 0;
     }
-    if (buf_lit(e->b, "{") < 0 || enc_object(e, idx, depth, 0) < 0)
+    if (buf_lit(e->b, "{") < 0)
+        return fail(e, field, "out of memory");
+    if (enc_object(e, idx, depth, 0) < 0)
         return -1;
     return buf_lit(e->b, "}") < 0 ? fail(e, field, "out of memory") : 0;
 }
@@ -365,8 +398,7 @@ static int enc_value(struct enc *e, int idx, int depth, const char *field)
                                    : buf_lit(e->b, "false");
         break;
     case LUA_TNUMBER:
-        rc = enc_number(e, idx);
-        break;
+        return enc_number(e, idx, field);
     case LUA_TSTRING:
         s = lua_tolstring(L, idx, &len);
         rc = alert_put_string(e->b, s, len);
@@ -380,14 +412,41 @@ static int enc_value(struct enc *e, int idx, int depth, const char *field)
     return rc < 0 ? fail(e, field, "out of memory") : 0;
 }
 
+/* The body of alert_encode, run protected. Stack: 1 = the struct enc as
+** a light userdata, 2 = the table. Sets e->rc. [-0, +0, m] */
+static int enc_protected(lua_State *L)
+{
+    struct enc *e = lua_touserdata(L, 1);
+    char tmp[64];
+    int n = snprintf(tmp, sizeof(tmp), ",\"time\":%.3f", e->time_s);
+    size_t before;
+
+    e->L = L;
+    e->rc = -1;
+    if (buf_lit(e->b, "{\"rule\":") < 0 ||
+        alert_put_string(e->b, e->rule, strlen(e->rule)) < 0 ||
+        buf_put(e->b, tmp, (size_t)n) < 0)
+        return fail(e, "rule", "out of memory"), 0;
+    before = e->b->len;
+    if (buf_lit(e->b, ",") < 0)
+        return fail(e, NULL, "out of memory"), 0;
+    if (enc_object(e, 2, 0, 1) < 0)
+        return 0;
+    if (e->b->len == before + 1)    /* no fields: drop the comma */
+        e->b->len = before;
+    if (buf_lit(e->b, "}\n") < 0)
+        return fail(e, NULL, "out of memory"), 0;
+    e->rc = 0;
+    return 0;
+}
+
 int alert_encode(lua_State *L, int idx, const char *rule, double time_s,
                  struct alert_buf *b, char *err, size_t errlen)
 {
-    struct enc e = { .L = L, .b = b, .err = err, .errlen = errlen };
+    struct enc e = { .L = L, .b = b, .err = err, .errlen = errlen,
+                     .rule = rule, .time_s = time_s, .rc = -1 };
     size_t start = b->len;
-    int base = lua_gettop(L);
-    char tmp[64];
-    int n;
+    int base = lua_gettop(L), status;
 
     idx = lua_absindex(L, idx);
     if (!lua_istable(L, idx)) {
@@ -395,30 +454,24 @@ int alert_encode(lua_State *L, int idx, const char *rule, double time_s,
                  luaL_typename(L, idx));
         return -1;
     }
-    n = snprintf(tmp, sizeof(tmp), ",\"time\":%.3f", time_s);
-    if (buf_lit(b, "{\"rule\":") < 0 ||
-        alert_put_string(b, rule, strlen(rule)) < 0 ||
-        buf_put(b, tmp, (size_t)n) < 0)
-        goto oom;
-    {
-        size_t before = b->len;
-        if (buf_lit(b, ",") < 0)
-            goto oom;
-        if (enc_object(&e, idx, 0, 1) < 0)
-            goto fail;
-        if (b->len == before + 1)   /* no fields: drop the comma */
-            b->len = before;
+    if (!lua_checkstack(L, 3)) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
     }
-    if (buf_lit(b, "}\n") < 0)
-        goto oom;
+    /* pushing a light C function and a light userdata allocates nothing */
+    lua_pushcfunction(L, enc_protected);
+    lua_pushlightuserdata(L, &e);
+    lua_pushvalue(L, idx);
+    status = lua_pcall(L, 2, 0, 0);
+    if (status != LUA_OK) {
+        snprintf(err, errlen, "%s", status == LUA_ERRMEM ? "out of memory"
+                 : lua_isstring(L, -1) ? lua_tostring(L, -1) : "error");
+        e.rc = -1;
+    }
+    if (e.rc < 0)
+        b->len = start;         /* no half line */
     lua_settop(L, base);
-    return 0;
-oom:
-    snprintf(err, errlen, "out of memory");
-fail:
-    b->len = start;
-    lua_settop(L, base);
-    return -1;
+    return e.rc;
 }
 
 int alert_flush(struct alert_buf *b)
@@ -444,6 +497,8 @@ int alert_flush(struct alert_buf *b)
         off += (size_t)w;
     }
     pthread_mutex_unlock(&output_lock);
-    b->len = 0;
+    /* on failure keep what was not written, for a caller that retries */
+    memmove(b->data, b->data + off, b->len - off);
+    b->len -= off;
     return rc;
 }

@@ -26,16 +26,21 @@ void alert_output_close(void);
 /* Appends one line {"rule":RULE,"time":TIME,<fields of the table at idx>}
 ** to b. Fields named rule or time in the table are ignored: the core's
 ** values win. Keys are written in byte order; a table whose keys are
-** 1..n is an array, an empty table is []; strings are escaped and
-** invalid UTF-8 is replaced by U+FFFD, so the line is always valid JSON.
-** Returns 0, or -1 with a reason in err (a function or userdata value, a
-** cycle or nesting deeper than 32, a non-string non-number key) and b
-** unchanged. Does not raise. [-0, +0, m] */
+** 1..n is an array, an empty table is []; string values are escaped and
+** invalid UTF-8 in them is replaced by U+FFFD, so the line is always
+** valid JSON with no key twice in an object. Returns 0, or -1 with a
+** reason in err and b unchanged: a function or userdata value, NaN or
+** infinity, a cycle or nesting deeper than 32, a key that is neither
+** string nor number or is not valid UTF-8, two keys with the same text
+** (1 and "1"), or running out of memory (the rule state's cap) anywhere
+** in between. Does not raise: the work runs under lua_pcall.
+** [-0, +0, -] */
 int alert_encode(lua_State *L, int idx, const char *rule, double time_s,
                  struct alert_buf *b, char *err, size_t errlen);
 
 /* Writes b's whole lines to the output under the output lock and empties
-** b. Returns 0, or -1 if the write failed (logged once). */
+** b. Returns 0, or -1 if the write failed (logged once); then b holds
+** the bytes not written, for the caller to retry or drop. */
 int alert_flush(struct alert_buf *b);
 
 void alert_buf_free(struct alert_buf *b);

@@ -4,6 +4,13 @@
 ** Every function takes and returns plain strings, numbers and tables; the
 ** keyword automaton is a full userdata freed by __gc. No function keeps a
 ** pointer into a Lua string after it returns.
+**
+** Rules reach this module (require "certmon.domain_c"), so it holds only
+** functions of their arguments: nothing here changes process-wide state.
+** Loading another public suffix list (domain_psl_load) was one; it swapped
+** the list under every rule, leaked the old one each call and read any
+** file, so it is not bound: a different list is the operator's choice,
+** made once at start, never a rule's.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -118,19 +125,6 @@ static int l_psl_parts(lua_State *L)
     push_part(L, pp.registrable);
     push_part(L, pp.registrable_icann);
     return 4;
-}
-
-/* psl_load(path) -> true | nil, err   [-1, +1|2, m] */
-static int l_psl_load(lua_State *L)
-{
-    char err[256];
-    if (domain_psl_load(luaL_checkstring(L, 1), err, sizeof err) < 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
-    lua_pushboolean(L, 1);
-    return 1;
 }
 
 static int distance(lua_State *L, int (*fn)(const char *, const char *, int))
@@ -383,7 +377,6 @@ static const luaL_Reg functions[] = {
     { "suffix", l_suffix },
     { "psl_parts", l_psl_parts },
     { "dlev_near", l_dlev_near },
-    { "psl_load", l_psl_load },
     { "lev", l_lev },
     { "dlev", l_dlev },
     { "skeleton", l_skeleton },

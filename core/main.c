@@ -15,6 +15,7 @@
 
 #include "alert.h"
 #include "log.h"
+#include "lua_api.h"
 #include "mono_clock.h"
 #include "options.h"
 #include "queue.h"
@@ -290,6 +291,8 @@ int main(int argc, char **argv)
         .budget_instructions = o.rule_budget,
         .memory_bytes = o.rule_memory_bytes,
     };
+    lua_api_confine_reads(!o.unsafe, lua_dir, sc.rule_dirs, sc.n_rule_dirs,
+                          argc, argv);
     if (o.unsafe)
         log_warn("--unsafe: rules get the full Lua standard library "
                  "(files, processes, C modules)");
@@ -454,6 +457,7 @@ done:
     alert_output_close();
     ruleset_unref(rs);
     store_reset();
+    lua_api_confine_reset();
     options_free(&o);
     return status;
 }

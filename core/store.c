@@ -6,10 +6,17 @@
 ** workers; shard the table if profiles ever say otherwise. Entries sit on
 ** a doubly linked list in order of last write; eviction takes from the
 ** old end. Expired entries are dropped when met and when evicting.
+**
+** Keys are certificate names, which anyone can choose, so chains are
+** indexed by SipHash-2-4 under a key drawn at start (as Redis and Lua seed
+** theirs): a crafted stream cannot pile its names into one chain.
 */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "mono_clock.h"
 #include "store.h"
@@ -51,17 +58,79 @@ void store_test_advance_s(double dt)
     pthread_mutex_unlock(&lock);
 }
 
-/* FNV-1a, 64-bit: short keys, no adversary able to choose collisions that
-** matter more than a slower lookup. */
+/* ===== keyed hash ===== */
+
+static uint64_t sip_key[2];
+static pthread_once_t sip_once = PTHREAD_ONCE_INIT;
+
+/* Draws the hash key. getrandom can only fail on a kernel without it;
+** then time and pid still make the key differ between runs. */
+static void sip_seed(void)
+{
+    struct timespec ts;
+
+    if (getrandom(sip_key, sizeof(sip_key), 0) == (ssize_t)sizeof(sip_key))
+        return;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    sip_key[0] = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^
+                 (uint64_t)ts.tv_sec;
+    sip_key[1] = (uint64_t)getpid() * 0xC2B2AE3D27D4EB4Full ^
+                 (uint64_t)(uintptr_t)&ts;
+}
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+    } while (0)
+
+/* SipHash-2-4 of in[0..len) under k (the reference algorithm of Aumasson
+** and Bernstein, little-endian words). */
+static uint64_t siphash24(const uint64_t k[2], const unsigned char *in,
+                          size_t len)
+{
+    uint64_t v0 = 0x736f6d6570736575ull ^ k[0];
+    uint64_t v1 = 0x646f72616e646f6dull ^ k[1];
+    uint64_t v2 = 0x6c7967656e657261ull ^ k[0];
+    uint64_t v3 = 0x7465646279746573ull ^ k[1];
+    uint64_t b = (uint64_t)len << 56, m;
+    size_t i, tail = len & 7;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        m = 0;
+        for (int j = 7; j >= 0; j--)
+            m = m << 8 | in[i + (size_t)j];
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    for (size_t j = 0; j < tail; j++)
+        b |= (uint64_t)in[i + j] << (8 * j);
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t store_test_siphash(const uint64_t key[2], const void *in,
+                            size_t len)
+{
+    return siphash24(key, in, len);
+}
+
 static uint64_t hash_key(const char *k, size_t len)
 {
-    uint64_t h = 1469598103934665603ull;
-
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)k[i];
-        h *= 1099511628211ull;
-    }
-    return h;
+    pthread_once(&sip_once, sip_seed);
+    return siphash24(sip_key, (const unsigned char *)k, len);
 }
 
 static size_t entry_bytes(const struct entry *e)
@@ -153,8 +222,11 @@ static struct entry *find(const char *key, size_t klen, uint64_t h,
     return e;
 }
 
-/* Evicts oldest entries until the store fits its cap, keeping keep. */
-static void evict(struct entry *keep)
+/* Evicts oldest entries until the store fits its cap, keeping keep if it
+** can stay: when keep alone (with the bucket array) is over the cap, it
+** goes too, and the result is STORE_ERR_TOO_BIG; else 0. The cap is hard:
+** on return the store is within it. */
+static int evict(struct entry *keep)
 {
     while (used_bytes > max_bytes && oldest) {
         struct entry *victim = oldest == keep ? keep->newer : oldest;
@@ -163,6 +235,22 @@ static void evict(struct entry *keep)
         remove_entry(victim);
         evictions++;
     }
+    if (keep && used_bytes > max_bytes) {
+        remove_entry(keep);
+        return STORE_ERR_TOO_BIG;
+    }
+    return 0;
+}
+
+/* Would an entry with a klen-byte key and a vlen-byte value be over the
+** cap on its own? Checked before anything changes, so a refused write
+** leaves the old value in place. */
+static int too_big(size_t klen, size_t vlen)
+{
+    size_t fixed = sizeof(struct entry) + sizeof(struct entry *);
+
+    return klen > max_bytes || vlen > max_bytes ||
+           fixed + klen + vlen > max_bytes;
 }
 
 /* A new entry for key, linked as newest. NULL on OOM. */
@@ -214,15 +302,20 @@ int store_seen(const char *key, size_t klen, double ttl_s)
     e = find(key, klen, h, now);
     if (!e) {
         rc = 0;
+        if (too_big(klen, 0)) {
+            rc = STORE_ERR_TOO_BIG;
+            goto done;
+        }
         e = insert(key, klen, h);
         if (!e) {
-            rc = -1;
+            rc = STORE_ERR_NOMEM;
             goto done;
         }
         e->type = STORE_MARK;
     }
     touch(e, ttl_s, now);
-    evict(e);
+    if (evict(e) < 0)
+        rc = STORE_ERR_TOO_BIG;
 done:
     pthread_mutex_unlock(&lock);
     return rc;
@@ -232,6 +325,7 @@ int store_incr(const char *key, size_t klen, int64_t by, double ttl_s,
                int64_t *out)
 {
     uint64_t h = hash_key(key, klen);
+    int64_t sum;
     int rc = 0;
     struct entry *e;
     double now;
@@ -240,24 +334,31 @@ int store_incr(const char *key, size_t klen, int64_t by, double ttl_s,
     now = store_now_s();
     e = find(key, klen, h, now);
     if (!e) {
+        if (too_big(klen, 0)) {
+            rc = STORE_ERR_TOO_BIG;
+            goto done;
+        }
         e = insert(key, klen, h);
         if (!e) {
-            rc = -1;
+            rc = STORE_ERR_NOMEM;
             goto done;
         }
         e->type = STORE_INT;
         touch(e, ttl_s, now);
     } else if (e->type != STORE_INT) {
-        rc = -1;
+        rc = STORE_ERR_TYPE;
+        goto done;
+    } else if (__builtin_add_overflow(e->i, by, &sum)) {
+        rc = STORE_ERR_OVERFLOW;        /* the counter keeps its value */
         goto done;
     } else {
         double expires = e->expires;    /* a fixed window */
         touch(e, 0, now);
         e->expires = expires;
     }
-    e->i += by;
+    e->i += by;         /* a new counter is 0; an old one was checked */
     *out = e->i;
-    evict(e);
+    rc = evict(e);
 done:
     pthread_mutex_unlock(&lock);
     return rc;
@@ -279,8 +380,12 @@ int store_set(const char *key, size_t klen, const struct store_value *v,
             remove_entry(e);
         goto done;
     }
+    if (too_big(klen, v->type == STORE_STR ? v->len : 0)) {
+        rc = STORE_ERR_TOO_BIG;         /* the old value stays */
+        goto done;
+    }
     if (!e && !(e = insert(key, klen, h))) {
-        rc = -1;
+        rc = STORE_ERR_NOMEM;
         goto done;
     }
     clear_value(e);
@@ -291,7 +396,7 @@ int store_set(const char *key, size_t klen, const struct store_value *v,
         e->s = malloc(v->len + 1);
         if (!e->s) {
             remove_entry(e);
-            rc = -1;
+            rc = STORE_ERR_NOMEM;
             goto done;
         }
         memcpy(e->s, v->s, v->len);
@@ -300,7 +405,7 @@ int store_set(const char *key, size_t klen, const struct store_value *v,
         used_bytes += v->len;
     }
     touch(e, ttl_s, now);
-    evict(e);
+    rc = evict(e);
 done:
     pthread_mutex_unlock(&lock);
     return rc;
@@ -359,4 +464,20 @@ struct store_usage store_usage(void)
     u.evictions = evictions;
     pthread_mutex_unlock(&lock);
     return u;
+}
+
+size_t store_test_longest_chain(void)
+{
+    size_t longest = 0;
+
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n_buckets; i++) {
+        size_t n = 0;
+        for (struct entry *e = buckets[i]; e; e = e->next)
+            n++;
+        if (n > longest)
+            longest = n;
+    }
+    pthread_mutex_unlock(&lock);
+    return longest;
 }

@@ -35,21 +35,34 @@ void store_set_max_bytes(size_t max_bytes);
 /* Frees every entry (at exit; tests). */
 void store_reset(void);
 
-/* ttl_s <= 0 means no expiry. Keys are byte strings. */
+/* ttl_s <= 0 means no expiry. Keys are byte strings. The memory cap is
+** hard: an entry that would not fit on its own (a 100 MB value under an
+** 8 MiB cap) is refused with STORE_ERR_TOO_BIG rather than kept. */
+
+/* Why an operation failed (all negative). */
+enum store_error {
+    STORE_ERR_NOMEM = -1,       /* malloc failed */
+    STORE_ERR_TYPE = -2,        /* incr on a key that is not a counter */
+    STORE_ERR_TOO_BIG = -3,     /* the entry alone exceeds the cap */
+    STORE_ERR_OVERFLOW = -4,    /* incr would leave int64 range */
+};
 
 /* Returns 1 if key holds a live entry, else 0; either way marks it now
 ** with ttl_s (a new window each time it was absent). Atomic: of two
-** workers asking at once, exactly one gets 0. -1 on OOM. */
+** workers asking at once, exactly one gets 0. A store_error on failure. */
 int store_seen(const char *key, size_t klen, double ttl_s);
 
 /* Adds by to the counter at key (created at 0 with ttl_s; the window is
 ** not extended by later increments) and returns the new value in *out.
-** -1 if key holds a non-counter value or on OOM. */
+** STORE_ERR_TYPE if key holds a non-counter value; STORE_ERR_OVERFLOW,
+** the counter unchanged, if the sum would leave int64 range (an error
+** rather than saturation: a counter that stops counting would mislead a
+** threshold silently); STORE_ERR_NOMEM, STORE_ERR_TOO_BIG. */
 int store_incr(const char *key, size_t klen, int64_t by, double ttl_s,
                int64_t *out);
 
 /* Stores a copy of v (MARK/INT/NUM/STR) with ttl_s; STORE_NONE deletes.
-** -1 on OOM. */
+** STORE_ERR_TOO_BIG (the old value kept) or STORE_ERR_NOMEM on failure. */
 int store_set(const char *key, size_t klen, const struct store_value *v,
               double ttl_s);
 
@@ -66,6 +79,14 @@ struct store_usage {
 };
 
 struct store_usage store_usage(void);
+
+/* SipHash-2-4 of in[0..len) under key, as the store hashes keys (under a
+** random key of its own). Exposed for tests. */
+uint64_t store_test_siphash(const uint64_t key[2], const void *in,
+                            size_t len);
+
+/* Length of the longest hash chain (tests: keys crafted to collide). */
+size_t store_test_longest_chain(void);
 
 /* The clock the store uses, in seconds; tests may advance it. */
 double store_now_s(void);

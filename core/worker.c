@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alert.h"
+#include "backoff.h"
 #include "log.h"
 #include "lua_api.h"
 #include "mono_clock.h"
@@ -33,6 +35,50 @@ struct worker {
 };
 
 static struct log_budget parse_log = LOG_BUDGET_INIT(5, "parse errors");
+static struct log_budget decode_mem_log =
+    LOG_BUDGET_INIT(1, "messages without room to decode");
+
+static struct log_budget unwritten_log =
+    LOG_BUDGET_INIT(1, "workers stopping with alerts unwritten");
+
+enum { DECODE_OK = 0, DECODE_BAD = -1, DECODE_NO_ROOM = -2 };
+
+/* Pushes the table of message m: DECODE_OK; or DECODE_BAD with the reason
+** pushed instead; or DECODE_NO_ROOM with nothing pushed.
+**
+** The table lives in the rules' state, so it counts against their cap
+** like everything else there: with the cap lifted, a finalizer the
+** collector ran meanwhile could allocate without bound. When the rules
+** left too little room the decoder fails in various ways (a failed stack
+** check reads "message too large"), so a failure is told apart from a bad
+** message by decoding once more with the cap lifted and the collector
+** stopped (no finalizer can run; the table is dropped at once; bounded by
+** the message's size): a message that fails there too is bad, one that
+** decodes there gets one more capped try after a full collection. No
+** collection for bad messages: a hostile feed of them costs two decodes
+** each, not a full GC. */
+static int decode(lua_State *L, const struct msg *m)
+{
+    int rc;
+
+    if (msg_table_push(L, m->data, m->len) == 0)
+        return DECODE_OK;
+    lua_pop(L, 1);
+    lua_gc(L, LUA_GCSTOP, 0);
+    sandbox_enforce_memory(L, 0);
+    rc = msg_table_push(L, m->data, m->len);
+    sandbox_enforce_memory(L, 1);
+    lua_gc(L, LUA_GCRESTART, 0);
+    if (rc < 0)
+        return DECODE_BAD;      /* its reason is on top */
+    lua_pop(L, 1);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    if (msg_table_push(L, m->data, m->len) == 0)
+        return DECODE_OK;
+    lua_pop(L, 1);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    return DECODE_NO_ROOM;
+}
 
 /* Makes ri the instance this worker runs: context pointer, and the
 ** traceback handler at stack index 1 for every call. */
@@ -191,10 +237,16 @@ static int process(struct worker *w, const struct msg *m)
     adopt_pending(w);
     watchdog_message(w->slot, m->seq);
     L = w->cur->L;
-    /* Decoding is done for the rules, not by them: outside their cap. */
-    sandbox_enforce_memory(L, 0);
-    rc = msg_table_push(L, m->data, m->len);
-    sandbox_enforce_memory(L, 1);
+    rc = decode(L, m);
+    if (rc == DECODE_NO_ROOM) {
+        stats_add(&stats.rule_memory_errors, 1);
+        log_limited(&decode_mem_log, LOG_WARN, "%s %llu: no room to decode "
+                    "it in the rules' state (%zu bytes in use, see "
+                    "--rule-memory); skipped for every rule", w->p->seq_label,
+                    (unsigned long long)m->seq, sandbox_memory_used(L));
+        lua_settop(L, 1);
+        return 1;
+    }
     if (rc < 0) {
         stats_add(&stats.parse_errors, 1);
         log_limited(&parse_log, LOG_WARN, "%s %llu: invalid message: %s",
@@ -234,15 +286,86 @@ static int process(struct worker *w, const struct msg *m)
     return 1;
 }
 
-/* Writes this worker's pending alerts and counts them. Returns -1 if
-** the write failed. */
+/* How a worker retries alerts it could not write while positions wait
+** for them (--ct): soon at first, then every few seconds. */
+static const struct backoff_policy flush_retry_policy = {
+    .min_ms = 100,
+    .max_ms = 5000,
+    .jitter_pct = 20,
+    .stable_ms = 0,
+};
+
+/* One "failing" line when the output starts failing, one "recovered"
+** line when it works again, whichever worker meets it first. */
+static atomic_int output_failing;
+
+/* Sleeps ms, in slices, unless the pipeline is stopping. Returns 0 if it
+** is stopping. */
+static int sleep_unless_stopping(struct pipeline *p, unsigned ms)
+{
+    while (ms > 0 && !atomic_load(&p->stopping)) {
+        unsigned step = ms < 100 ? ms : 100;
+        struct timespec ts = { 0, (long)step * 1000000L };
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+    return !atomic_load(&p->stopping);
+}
+
+/* Writes this worker's pending alerts and counts them. Returns 0 once
+** they are written, -1 if they are not.
+**
+** Without on_done (replay, live stream) a failed write loses them (the
+** writer logs it). With on_done, positions are committed only past
+** written alerts, so dropping them would freeze the position and, after
+** the source's window of outstanding entries, stop fetching for good
+** without a word. Instead the worker keeps what is unwritten and tries
+** again with backoff until the output takes it or the pipeline stops;
+** meanwhile the queue fills and the source waits: a stall, but one that
+** is logged when it starts and when it ends. */
 static int flush_alerts(struct worker *w)
 {
+    struct backoff bo;
+    unsigned tries = 0;
+    int64_t t0;
+
     if (w->ctx.alerts_made) {
         stats_add(&stats.alerts, w->ctx.alerts_made);
         w->ctx.alerts_made = 0;
     }
-    return alert_flush(&w->alerts);
+    if (alert_flush(&w->alerts) == 0)
+        return 0;
+    if (!w->p->on_done) {
+        w->alerts.len = 0;
+        return -1;
+    }
+    if (!atomic_exchange(&output_failing, 1))
+        log_error("alert output failing: %zu bytes of alerts held; log "
+                  "positions are not committed past them, and they are "
+                  "retried until written (fetching waits meanwhile)",
+                  w->alerts.len);
+    backoff_init(&bo, &flush_retry_policy, (uint64_t)(uintptr_t)w);
+    t0 = mono_ns();
+    for (;;) {
+        unsigned ms = backoff_next_ms(&bo, mono_ns() / 1000000);
+        int go_on = sleep_unless_stopping(w->p, ms);
+
+        tries++;        /* stopping: one last try, at once */
+        if (alert_flush(&w->alerts) == 0) {
+            if (atomic_exchange(&output_failing, 0))
+                log_info("alert output recovered after %u retries "
+                         "(%.1f s); held alerts written",
+                         tries, (double)(mono_ns() - t0) / 1e9);
+            return 0;
+        }
+        if (!go_on)
+            break;
+    }
+    log_limited(&unwritten_log, LOG_ERROR, "stopping with %zu bytes of "
+                "alerts unwritten; their log positions were not committed, "
+                "so the next run reads those entries again", w->alerts.len);
+    w->alerts.len = 0;
+    return -1;
 }
 
 static void *worker_main(void *arg)
@@ -286,6 +409,8 @@ int worker_start(struct worker *w)
 
 void worker_join(struct worker *w)
 {
+    /* from here on a worker holding alerts it cannot write gives up */
+    atomic_store(&w->p->stopping, 1);
     if (w->started) {
         pthread_join(w->thread, NULL);
         w->started = 0;

@@ -42,6 +42,9 @@ struct pipeline {
     /* Watches the rule calls (watchdog.h); slot i is worker i's. NULL =
     ** no watchdog. Set before worker_new. */
     struct watchdog *watchdog;
+    /* Set by the first worker_join: a worker that retries alerts it
+    ** cannot write (on_done set) stops retrying. */
+    atomic_int stopping;
 };
 
 struct worker;

@@ -13,7 +13,7 @@
 --   d.problem      nil, or why the name is not a valid host name
 --
 -- Also: normalise, to_unicode, to_ascii, registrable(name [, "icann"]),
--- suffix(name [, "icann"]), psl_load(path), lev/dlev(a, b [, max]),
+-- suffix(name [, "icann"]), lev/dlev(a, b [, max]),
 -- skeleton(s [, "strict"|"loose"]), confusable(a, b), scripts(s),
 -- mixed_script(name), entropy(s), features(name), keywords(list [, mode]).
 local C = require "certmon.domain_c"

@@ -126,6 +126,85 @@ static void test_writer_lines_whole(void)
     CHECK(bad == 0);
 }
 
+/* An allocator that refuses growth past used + room once armed: the rule
+** state's cap, to make each allocation inside the encoder fail in turn. */
+struct cap_alloc {
+    size_t used, limit;
+    int armed;
+};
+
+static void *cap_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    struct cap_alloc *c = ud;
+
+    if (!ptr)
+        osize = 0;
+    if (nsize == 0) {
+        free(ptr);
+        c->used -= osize;
+        return NULL;
+    }
+    if (nsize > osize && c->armed && c->used + (nsize - osize) > c->limit)
+        return NULL;
+    ptr = realloc(ptr, nsize);
+    if (ptr)
+        c->used += nsize - osize;
+    return ptr;
+}
+
+/* Regression (sandbox_alert_partial_line.lua): a memory error inside the
+** encoder (number keys made strings, key arrays, stack) leaked the key
+** array and left a half line in the buffer, so the next alert was glued
+** on. Every room from 0 bytes up: either a whole valid line or nothing,
+** the buffer as it was, the stack balanced (ASan reports any leak). */
+static void test_memory_error_mid_encode(void)
+{
+    struct cap_alloc c = { 0 };
+    lua_State *S = lua_newstate(cap_alloc, &c);
+    struct alert_buf b = { 0 };
+    char err[256];
+    int failed = 0, whole = 0, bad = 0;
+
+    CHECK(luaL_dostring(S, "local inner = {} "
+                        "for i = 1, 40 do inner[100000 + i * 2] = i end "
+                        "return { a = 'first', b = { c = inner }, "
+                        "[7] = 'seven', [8.5] = 'x' }") == LUA_OK);
+    lua_gc(S, LUA_GCSTOP);
+    for (size_t room = 0; room < 16384; room += 16) {
+        int top = lua_gettop(S), rc;
+        size_t len0;
+
+        b.len = 0;
+        if (alert_put_string(&b, "prev", 4) < 0)
+            break;
+        len0 = b.len;
+        lua_gc(S, LUA_GCCOLLECT);
+        lua_gc(S, LUA_GCSTOP);
+        c.limit = c.used + room;
+        c.armed = 1;
+        rc = alert_encode(S, -1, "r", 1.5, &b, err, sizeof(err));
+        c.armed = 0;
+        if (lua_gettop(S) != top)
+            bad++;
+        if (rc < 0) {
+            failed++;
+            if (b.len != len0 || !strstr(err, "memory")) {
+                printf("#   room %zu: %s\n", room, err);
+                bad++;
+            }
+        } else {
+            whole++;
+            if (b.len < len0 + 2 || memcmp(b.data + b.len - 2, "}\n", 2))
+                bad++;
+        }
+    }
+    CHECK(failed > 0);
+    CHECK(whole > 0);
+    CHECK(bad == 0);
+    alert_buf_free(&b);
+    lua_close(S);
+}
+
 int main(void)
 {
     char err[256];
@@ -146,10 +225,21 @@ int main(void)
               "\"o\":{\"k\":true,\"n\":false}}");
     CHECK_ENC("{m={[1]='a',[3]='c'}}",
               "{\"rule\":\"r\",\"time\":1.500,\"m\":{\"1\":\"a\",\"3\":\"c\"}}");
-    /* numbers: integers exact, floats shortest round-trip, no NaN */
-    CHECK_ENC("{i=9007199254740993, f=0.1, g=2.5, h=1e300, n=0/0, p=1/0}",
+    /* numbers: integers exact, floats shortest round-trip */
+    CHECK_ENC("{i=9007199254740993, f=0.1, g=2.5, h=1e300}",
               "{\"rule\":\"r\",\"time\":1.500,\"f\":0.1,\"g\":2.5,"
-              "\"h\":1e+300,\"i\":9007199254740993,\"n\":null,\"p\":null}");
+              "\"h\":1e+300,\"i\":9007199254740993}");
+    /* regression (alert_dup_keys.lua): NaN and infinity were written as
+    ** null; they are errors naming the field */
+    CHECK_ENC_FAILS("{n=0/0}", "'n': NaN or infinity");
+    CHECK_ENC_FAILS("{p=1/0}", "'p': NaN or infinity");
+    CHECK_ENC_FAILS("{l={1, -1/0}}", "'l': NaN or infinity");
+    /* ... two keys with the same text gave {"1":"int","1":"str"} */
+    CHECK_ENC_FAILS("{[1]='int', ['1']='str'}", "duplicate key");
+    CHECK_ENC_FAILS("{o={[2]='int', ['2']='str'}}", "duplicate key");
+    CHECK_ENC_FAILS("{[0.5]='f', ['0.5']='s'}", "duplicate key");
+    /* ... and distinct invalid keys all became "\ufffd" */
+    CHECK_ENC_FAILS("{['\\xff']=1, ['\\xfe']=2}", "not valid UTF-8");
     /* escapes */
     CHECK_ENC("{s='q\"b\\\\n\\n\\t\\1\\127'}",
               "{\"rule\":\"r\",\"time\":1.500,\"s\":\"q\\\"b\\\\n\\n\\t\\u0001\x7f\"}");
@@ -162,7 +252,9 @@ int main(void)
     CHECK_ENC("{s='\\xe2\\x82'}",       /* truncated sequence at the end */
               "{\"rule\":\"r\",\"time\":1.500,\"s\":\"\xef\xbf\xbd\xef\xbf\xbd\"}");
     CHECK(valid_json("{s='\\xff\\xfe\\x00\\x1f', t={'\\x80'}}"));
-    CHECK(valid_json("{['\\xff']=1}"));
+    CHECK_ENC_FAILS("{['\\xff']=1}", "not valid UTF-8");
+    CHECK_ENC("{['\\xd0\\xb0']=1}",          /* valid UTF-8 keys are fine */
+              "{\"rule\":\"r\",\"time\":1.500,\"\xd0\xb0\":1}");
     /* what cannot be encoded is an error naming the field */
     CHECK_ENC_FAILS("{f=print}", "'f'");
     CHECK_ENC_FAILS("{f=print}", "function");
@@ -171,6 +263,7 @@ int main(void)
     CHECK_ENC_FAILS("{[true]=1}", "keys");
     CHECK_ENC_FAILS("'not a table'", "needs a table");
 
+    test_memory_error_mid_encode();
     test_writer_lines_whole();
     lua_close(L);
     return check_done();

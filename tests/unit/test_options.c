@@ -109,7 +109,11 @@ static void test_defaults(void)
     CHECK(o.queue_capacity == 1024 && o.max_message_bytes == 1u << 20);
     CHECK(o.on_full == FULL_DROP && o.stats_interval_s == 60);
     CHECK(o.store_max_bytes == 64u << 20 && o.rule_budget == 100000000);
-    CHECK(o.rule_memory_bytes == 256u << 20 && o.rule_fail_limit == 100);
+    /* --rule-memory: 256 MiB shared by the workers, 32 MiB at least */
+    CHECK(o.rule_memory_bytes == ((256u << 20) / (size_t)o.workers > 32u << 20
+                                  ? (256u << 20) / (size_t)o.workers
+                                  : 32u << 20));
+    CHECK(o.rule_fail_limit == 100);
     CHECK(o.ct_poll_ms == 10000 && o.ct_partial_tile_age_ms == 300000);
     CHECK(o.ct_give_up_s == 600 && o.ct_parallel == 2 && o.ct_rate == 2.0);
     CHECK(o.workers >= 1 && o.verbose == 0);
