@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alert.h"
@@ -46,11 +47,17 @@ static void on_hup_signal(int sig)
     reload_request(running_reloader);
 }
 
+/* Set by a stop signal after the first: do not finish the queue. */
+static atomic_int stop_now;
+static atomic_int stop_signals;
+
 static void on_stop_signal(int sig)
 {
     struct source *s = running_source;  /* read once: main may clear it */
 
     (void)sig;
+    if (atomic_fetch_add(&stop_signals, 1) > 0)
+        atomic_store(&stop_now, 1);
     atomic_store(&stop_requested, 1);
     if (s && s->wake)
         s->wake(s);
@@ -95,6 +102,27 @@ static void on_stuck_worker(void *arg)
     log_error("exiting with a worker still stuck in a rule call");
     stats_print_summary(stderr, mono_s() - start_s);
     _exit(1);
+}
+
+/* Waits while the workers finish the closed queue. A stop signal during
+** the wait is answered with how much is left, and a second one ends the
+** wait (the workers then drop the rest: pipeline.abandon). Polls: the
+** main thread only waits here, and signals must reach it. */
+static void wait_for_drain(struct queue *q, int n_workers)
+{
+    const struct timespec tick = { 0, 50 * 1000 * 1000 };
+    int announced = 0;
+    size_t left;
+
+    while (q && n_workers > 0 && (left = queue_len(q)) > 0 &&
+           !atomic_load(&stop_now)) {
+        if (atomic_load(&stop_signals) && !announced) {
+            log_info("finishing %zu queued messages; press Ctrl-C again (or "
+                     "send the signal again) to stop now", left);
+            announced = 1;
+        }
+        nanosleep(&tick, NULL);
+    }
 }
 
 /* No SIGHUP handler from here on: the reloader it would touch is about to
@@ -355,6 +383,7 @@ int main(int argc, char **argv)
         p.on_done_arg = src;
     }
     p.fail_limit = o.rule_fail_limit;
+    p.abandon = &stop_now;
     /* Workers and the reload thread must not take the signals: the
     ** source's blocking calls on the main thread are what a signal has to
     ** interrupt. */
@@ -440,10 +469,16 @@ stop:
     reload_stop(running_reloader);
     watchdog_leave(watchdog_main_slot(wd));
     queue_close(q);
+    atomic_store(&p.stopping, 1);   /* alerts that cannot be written: no
+                                       more retries (worker.h) */
+    wait_for_drain(q, n_workers);
     for (int i = 0; i < n_workers; i++)
         worker_free(workers[i]);
     watchdog_free(wd);      /* after the states that point into it */
     running_source = NULL;
+    if (stats_get(&stats.abandoned))
+        log_warn("stopped at once: %llu queued messages were not processed",
+                 (unsigned long long)stats_get(&stats.abandoned));
     log_rule_summary(running_reloader ? reload_current(running_reloader) : rs);
     reload_free(running_reloader);
     running_reloader = NULL;

@@ -36,6 +36,7 @@ static const struct {
     { "ct_fetch_errors", COUNTER(ct_fetch_errors) },
     { "timeout_errors", COUNTER(rule_timeout_errors) },
     { "net_faults", COUNTER(net_faults) },
+    { "abandoned", COUNTER(abandoned) },
 };
 
 void stats_print_summary(FILE *out, double elapsed_s)

@@ -30,6 +30,8 @@ struct stats {
     atomic_uint_fast64_t ct_fetch_errors; /* failed CT log requests */
     atomic_uint_fast64_t rule_timeout_errors; /* calls over --rule-timeout
                                                  or stuck at shutdown */
+    atomic_uint_fast64_t abandoned;     /* queued, not processed: stopped
+                                           at once by a second signal */
     atomic_uint_fast64_t net_faults;    /* a server broke the protocol or a
                                            bound: connection failed, answer
                                            refused */

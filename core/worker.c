@@ -381,6 +381,12 @@ static void *worker_main(void *arg)
         written = 1;
         n_done = 0;
         for (size_t i = 0; i < n; i++) {
+            if (p->abandon && atomic_load_explicit(p->abandon,
+                                                   memory_order_relaxed)) {
+                stats_add(&stats.abandoned, 1);
+                msg_free(batch[i]);
+                continue;
+            }
             if (process(w, batch[i]))
                 done[n_done++] = batch[i]->seq;
             msg_free(batch[i]);

@@ -45,6 +45,10 @@ struct pipeline {
     /* Set by the first worker_join: a worker that retries alerts it
     ** cannot write (on_done set) stops retrying. */
     atomic_int stopping;
+    /* Set (by a second SIGINT) to stop at once: workers finish the call
+    ** they are in and free the messages still queued unprocessed, counted
+    ** in stats.abandoned and never reported done. NULL = never. */
+    const atomic_int *abandon;
 };
 
 struct worker;
