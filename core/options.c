@@ -27,6 +27,10 @@ static const struct options option_defaults = {
     .ct_poll_ms = 10000,
     .ct_partial_tile_age_ms = 300000,
     .ct_give_up_s = 600,
+    .alert_queue = 1000,
+    .alert_timeout_ms = 10000,
+    .alert_retries = 5,
+    .alert_exec_jobs = 4,
 };
 
 static const char usage_text[] =
@@ -87,7 +91,7 @@ static const char usage_text[] =
 "      --test                 run the test cases of the rules, exit 0 if\n"
 "                             all pass\n"
 "      --no-reload            do not reload rules when their files change\n"
-"                             (and ignore SIGHUP)\n"
+"                             (and on SIGHUP; SIGHUP still reopens -o)\n"
 "      --rule-budget N        instructions a rule may run per call\n"
 "                             (default 100000000)\n"
 "      --rule-memory B        memory of each worker's Lua state (default\n"
@@ -117,11 +121,39 @@ static const char usage_text[] =
 "  -h, --help                 this text\n"
 "      --version              the version\n"
 "\n"
+"Alert delivery (besides -o/stdout; any number of sinks, each with its own\n"
+"queue and thread; SIGHUP reopens the -o file):\n"
+"      --alert-webhook URL    POST each alert to URL (http:// or https://,\n"
+"                             verified as for --url; repeatable)\n"
+"      --alert-exec CMD       run CMD per alert, no shell (split on blanks),\n"
+"                             alert JSON on stdin and CERTMON_RULE,\n"
+"                             CERTMON_DOMAIN, CERTMON_ALERT_JSON, ... in the\n"
+"                             environment (repeatable)\n"
+"      --alert-format F       webhook body: json (the alert, default) or\n"
+"                             slack ({\"text\": ...}, Slack/Mattermost)\n"
+"      --alert-header H       add header 'Name: value' to webhook requests\n"
+"                             (repeatable; never logged)\n"
+"      --alert-header-file F  the same, one header a line, from file F\n"
+"      --alert-spool DIR      alerts a sink cannot deliver (after retries,\n"
+"                             or with its queue full) go to DIR/SINK.jsonl\n"
+"                             and are sent again later; without it they\n"
+"                             are lost (counted, exit status 1)\n"
+"      --alert-queue N        alerts buffered per sink (default 1000)\n"
+"      --alert-timeout S      per delivery attempt, webhook or program, and\n"
+"                             the grace to drain at exit (default 10)\n"
+"      --alert-retries N      attempts after the first, with backoff, on\n"
+"                             5xx, 429, network errors and failed programs\n"
+"                             (default 5; other 4xx are never retried)\n"
+"      --alert-exec-jobs N    programs of one --alert-exec at once\n"
+"                             (default 4)\n"
+"\n"
 "At exit certmon prints one line to stderr:\n"
 "  certmon: certs=N messages=N alerts=N parse_errors=N rule_errors=N\n"
 "           dropped=N reconnects=N errors=N bytes=N elapsed_s=S\n"
+"           ... alerts_lost=N alerts_failed=N alerts_spooled=N\n"
+"  (alerts= counts the alerts written to -o/stdout)\n"
 "Exit status: 0 done, 1 a rule or source failed to start or a backtest\n"
-"gave up on a log, 2 bad usage.\n";
+"gave up on a log or alerts were lost, 2 bad usage.\n";
 
 enum {
     OPT_CHECK = 256,
@@ -156,6 +188,16 @@ enum {
     OPT_CT_POLL,
     OPT_CT_PARTIAL_TILE_AGE,
     OPT_CT_GIVE_UP,
+    OPT_ALERT_WEBHOOK,
+    OPT_ALERT_EXEC,
+    OPT_ALERT_QUEUE,
+    OPT_ALERT_FORMAT,
+    OPT_ALERT_HEADER,
+    OPT_ALERT_HEADER_FILE,
+    OPT_ALERT_SPOOL,
+    OPT_ALERT_TIMEOUT,
+    OPT_ALERT_RETRIES,
+    OPT_ALERT_EXEC_JOBS,
 };
 
 static const struct option long_options[] = {
@@ -200,6 +242,16 @@ static const struct option long_options[] = {
     { "rule-budget", required_argument, NULL, OPT_RULE_BUDGET },
     { "rule-memory", required_argument, NULL, OPT_RULE_MEMORY },
     { "rule-fail-limit", required_argument, NULL, OPT_RULE_FAIL_LIMIT },
+    { "alert-webhook", required_argument, NULL, OPT_ALERT_WEBHOOK },
+    { "alert-exec", required_argument, NULL, OPT_ALERT_EXEC },
+    { "alert-queue", required_argument, NULL, OPT_ALERT_QUEUE },
+    { "alert-format", required_argument, NULL, OPT_ALERT_FORMAT },
+    { "alert-header", required_argument, NULL, OPT_ALERT_HEADER },
+    { "alert-header-file", required_argument, NULL, OPT_ALERT_HEADER_FILE },
+    { "alert-spool", required_argument, NULL, OPT_ALERT_SPOOL },
+    { "alert-timeout", required_argument, NULL, OPT_ALERT_TIMEOUT },
+    { "alert-retries", required_argument, NULL, OPT_ALERT_RETRIES },
+    { "alert-exec-jobs", required_argument, NULL, OPT_ALERT_EXEC_JOBS },
     { NULL, 0, NULL, 0 }
 };
 
@@ -530,6 +582,56 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
                 goto bad_value;
             o->rule_fail_limit = (unsigned)v;
             break;
+        case OPT_ALERT_WEBHOOK:
+            if (push_str(&o->alert_webhooks, &o->n_alert_webhooks,
+                         optarg) < 0)
+                goto oom;
+            break;
+        case OPT_ALERT_EXEC:
+            if (push_str(&o->alert_execs, &o->n_alert_execs, optarg) < 0)
+                goto oom;
+            break;
+        case OPT_ALERT_QUEUE:
+            if (parse_count(optarg, 1, 1u << 24, 0, &v) < 0)
+                goto bad_value;
+            o->alert_queue = (size_t)v;
+            break;
+        case OPT_ALERT_FORMAT:
+            if (strcmp(optarg, "json") == 0)
+                o->alert_format_slack = 0;
+            else if (strcmp(optarg, "slack") == 0)
+                o->alert_format_slack = 1;
+            else
+                goto bad_value;
+            break;
+        case OPT_ALERT_HEADER:
+            if (push_str(&o->alert_headers, &o->n_alert_headers, optarg) < 0)
+                goto oom;
+            break;
+        case OPT_ALERT_HEADER_FILE:
+            o->alert_header_file = optarg;
+            break;
+        case OPT_ALERT_SPOOL:
+            o->alert_spool_dir = optarg;
+            break;
+        case OPT_ALERT_TIMEOUT:
+            if (parse_seconds_ms(optarg, 0.1, 3600,
+                                 &o->alert_timeout_ms) < 0) {
+                snprintf(err, errlen, "--alert-timeout '%s': seconds, from "
+                         "0.1 to 3600", optarg);
+                return OPTIONS_ERROR;
+            }
+            break;
+        case OPT_ALERT_RETRIES:
+            if (parse_count(optarg, 0, 100, 0, &v) < 0)
+                goto bad_value;
+            o->alert_retries = (unsigned)v;
+            break;
+        case OPT_ALERT_EXEC_JOBS:
+            if (parse_count(optarg, 1, 64, 0, &v) < 0)
+                goto bad_value;
+            o->alert_exec_jobs = (unsigned)v;
+            break;
         case ':':
             snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);
             return OPTIONS_ERROR;
@@ -558,5 +660,10 @@ void options_free(struct options *o)
     free(o->urls);
     free(o->ct_logs);
     o->rule_paths = o->urls = o->ct_logs = NULL;
+    free(o->alert_webhooks);
+    free(o->alert_execs);
+    free(o->alert_headers);
+    o->alert_webhooks = o->alert_execs = o->alert_headers = NULL;
+    o->n_alert_webhooks = o->n_alert_execs = o->n_alert_headers = 0;
     o->n_rule_paths = o->n_urls = o->n_ct_logs = 0;
 }

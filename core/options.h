@@ -71,6 +71,21 @@ struct options {
     const char *output_path;        /* -o FILE (append); NULL = stdout */
     unsigned stats_interval_s;      /* --stats-interval, default 60, 0 off */
     int verbose;                    /* -v: debug logs */
+
+    /* alert delivery (alert_sink.h) */
+    const char **alert_webhooks;    /* --alert-webhook URL, repeatable */
+    size_t n_alert_webhooks;
+    const char **alert_execs;       /* --alert-exec CMD, repeatable */
+    size_t n_alert_execs;
+    size_t alert_queue;             /* --alert-queue, per sink */
+    int alert_format_slack;         /* --alert-format slack */
+    const char **alert_headers;     /* --alert-header, repeatable */
+    size_t n_alert_headers;
+    const char *alert_header_file;  /* --alert-header-file */
+    const char *alert_spool_dir;    /* --alert-spool */
+    unsigned alert_timeout_ms;      /* --alert-timeout, default 10 s */
+    unsigned alert_retries;         /* --alert-retries, default 5 */
+    unsigned alert_exec_jobs;       /* --alert-exec-jobs, default 4 */
 };
 
 enum options_result {

@@ -17,16 +17,18 @@ void stats_print_summary(FILE *out, double elapsed_s)
             " memory_errors=%" PRIu64 " dropped=%" PRIu64
             " reconnects=%" PRIu64 " reloads=%" PRIu64 " errors=%" PRIu64
             " bytes=%" PRIu64 " elapsed_s=%.3f ct_entries=%" PRIu64
-            " ct_fetch_errors=%" PRIu64 "\n",
+            " ct_fetch_errors=%" PRIu64 " alerts_lost=%" PRIu64
+            " alerts_failed=%" PRIu64 " alerts_spooled=%" PRIu64 "\n",
             stats_get(&stats.certs), stats_get(&stats.messages),
-            stats_get(&stats.alerts), stats_get(&stats.parse_errors),
+            stats_get(&stats.alerts_written), stats_get(&stats.parse_errors),
             stats_get(&stats.rule_errors),
             stats_get(&stats.rule_budget_errors),
             stats_get(&stats.rule_memory_errors), stats_get(&stats.dropped),
             stats_get(&stats.reconnects), stats_get(&stats.reloads),
             stats_get(&stats.parse_errors) + stats_get(&stats.rule_errors),
             stats_get(&stats.bytes), elapsed_s, stats_get(&stats.ct_entries),
-            stats_get(&stats.ct_fetch_errors));
+            stats_get(&stats.ct_fetch_errors), stats_get(&stats.alerts_lost),
+            stats_get(&stats.alerts_failed), stats_get(&stats.alerts_spooled));
     fflush(out);
 }
 
