@@ -368,6 +368,18 @@ static enum options_result check_combination(struct options *o, char *err,
                  "--reconnect-max-ms");
         return OPTIONS_ERROR;
     }
+    if (!o->n_alert_webhooks && (o->n_alert_headers || o->alert_header_file ||
+                                 o->alert_format_given)) {
+        snprintf(err, errlen, "--alert-header, --alert-header-file and "
+                 "--alert-format go with --alert-webhook");
+        return OPTIONS_ERROR;
+    }
+    if (!o->n_alert_webhooks && !o->n_alert_execs && o->alert_tuning_given) {
+        snprintf(err, errlen, "--alert-spool, --alert-queue, --alert-timeout, "
+                 "--alert-retries and --alert-exec-jobs go with "
+                 "--alert-webhook or --alert-exec");
+        return OPTIONS_ERROR;
+    }
     return OPTIONS_OK;
 }
 
@@ -595,6 +607,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
             if (parse_count(optarg, 1, 1u << 24, 0, &v) < 0)
                 goto bad_value;
             o->alert_queue = (size_t)v;
+            o->alert_tuning_given = 1;
             break;
         case OPT_ALERT_FORMAT:
             if (strcmp(optarg, "json") == 0)
@@ -603,6 +616,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
                 o->alert_format_slack = 1;
             else
                 goto bad_value;
+            o->alert_format_given = 1;
             break;
         case OPT_ALERT_HEADER:
             if (push_str(&o->alert_headers, &o->n_alert_headers, optarg) < 0)
@@ -613,6 +627,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
             break;
         case OPT_ALERT_SPOOL:
             o->alert_spool_dir = optarg;
+            o->alert_tuning_given = 1;
             break;
         case OPT_ALERT_TIMEOUT:
             if (parse_seconds_ms(optarg, 0.1, 3600,
@@ -621,16 +636,19 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
                          "0.1 to 3600", optarg);
                 return OPTIONS_ERROR;
             }
+            o->alert_tuning_given = 1;
             break;
         case OPT_ALERT_RETRIES:
             if (parse_count(optarg, 0, 100, 0, &v) < 0)
                 goto bad_value;
             o->alert_retries = (unsigned)v;
+            o->alert_tuning_given = 1;
             break;
         case OPT_ALERT_EXEC_JOBS:
             if (parse_count(optarg, 1, 64, 0, &v) < 0)
                 goto bad_value;
             o->alert_exec_jobs = (unsigned)v;
+            o->alert_tuning_given = 1;
             break;
         case ':':
             snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);

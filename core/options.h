@@ -86,6 +86,8 @@ struct options {
     unsigned alert_timeout_ms;      /* --alert-timeout, default 10 s */
     unsigned alert_retries;         /* --alert-retries, default 5 */
     unsigned alert_exec_jobs;       /* --alert-exec-jobs, default 4 */
+    int alert_format_given;
+    int alert_tuning_given;         /* spool, queue, timeout, retries, jobs */
 };
 
 enum options_result {

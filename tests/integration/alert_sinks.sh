@@ -213,6 +213,28 @@ check "slack: the text names rule, domain, brand, technique and issuer" \
     "$T/s/accepted.jsonl"
 stop $s_pid
 
+# --- HTTPS: verified with --ca-file; refused without -----------------------
+if openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1; then
+    recv t --tls-cert "$T/cert.pem" --tls-key "$T/key.pem"
+    "$CERTMON" -w 1 -r "$ALL" -o "$T/t.out" --ca-file "$T/cert.pem" \
+        --alert-webhook "https://127.0.0.1:$t_port/" "$T/every.lua" 2>"$T/t.log"
+    expect_eq "https with --ca-file: exit 0" "$?" 0
+    check "https with --ca-file: every alert arrived" all_arrived "$T/t.out" "$T/t"
+    "$CERTMON" -w 1 -r "$ALL" -o /dev/null --alert-retries 0 \
+        --alert-spool "$T/spool_t" \
+        --alert-webhook "https://localhost:$t_port/" "$T/every.lua" 2>"$T/t2.log"
+    check "https without --ca-file: the certificate is not trusted" \
+        grep -q "certificate of localhost not trusted: self-signed certificate" "$T/t2.log"
+    expect_eq "https without --ca-file: nothing accepted beyond the first run" \
+        "$(lines "$T/t/accepted.jsonl")" 11
+    expect_eq "https without --ca-file: spooled" "$(lines "$T/spool_t/webhook-1.jsonl")" 11
+    stop $t_pid
+else
+    ok "https: skipped, openssl cannot make a test certificate"
+fi
+
 # --- bad configuration is refused before anything runs ---------------------
 "$CERTMON" -r "$ALL" --alert-webhook "ftp://127.0.0.1/" "$T/every.lua" \
     >/dev/null 2>"$T/bad1.log"
@@ -225,6 +247,10 @@ check "bad header: the value is not echoed" sh -c "! grep -q secret '$T/bad2.log
 "$CERTMON" -r "$ALL" --alert-webhook "http://127.0.0.1:1/" \
     --alert-spool /proc/nope "$T/every.lua" >/dev/null 2>"$T/bad3.log"
 check "bad spool: refused" test $? -ne 0
+"$CERTMON" -r "$ALL" --alert-header "X: y" "$T/every.lua" >/dev/null 2>"$T/bad4.log"
+expect_eq "--alert-header without a webhook: bad usage" "$?" 2
+"$CERTMON" -r "$ALL" --alert-spool "$T/sp" "$T/every.lua" >/dev/null 2>"$T/bad5.log"
+expect_eq "--alert-spool without a sink: bad usage" "$?" 2
 
 # ===== exec =================================================================
 cat >"$T/hook.sh" <<'EOF'

@@ -2,14 +2,15 @@
 """webhook_receiver.py: a real HTTP webhook receiver for certmon's tests.
 
     webhook_receiver.py serve --port-file F --dir D [--expect-header 'N: v']
-                              [--format json|slack]
+                              [--format json|slack] [--port P]
+                              [--tls-cert PEM --tls-key PEM]
     webhook_receiver.py control PORT PLAN [DEFAULT]
 
 serve listens on 127.0.0.1 (a free port, written to F) and checks every
 request: POST, Content-Type application/json, a Content-Length that matches
 the body, a body that is one JSON object (json: with "rule" and "time";
 slack: with a string "text"), and each --expect-header present with its
-exact value. A request that fails a check is answered 400 and described in
+exact value. With --tls-cert/--tls-key it speaks HTTPS. A request that fails a check is answered 400 and described in
 D/bad.txt, so a test asserts that file is empty.
 
 How it answers is scripted: PLAN is a comma-separated list of behaviours
@@ -28,6 +29,7 @@ import argparse
 import json
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -152,6 +154,10 @@ def serve(args):
     srv.dir = args.dir
     srv.expect_headers = args.expect_header or []
     srv.format = args.format
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     os.makedirs(args.dir, exist_ok=True)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
@@ -178,6 +184,8 @@ def main():
     s.add_argument("--dir", required=True)
     s.add_argument("--expect-header", action="append")
     s.add_argument("--format", default="json")
+    s.add_argument("--tls-cert")
+    s.add_argument("--tls-key")
     c = sub.add_parser("control")
     c.add_argument("port", type=int)
     c.add_argument("plan")
