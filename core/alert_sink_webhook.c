@@ -564,38 +564,59 @@ static const char *field_text(const struct json_value *a, const char *key,
     return NULL;
 }
 
+/* Appends s to text[*n..cap) with Slack's three escapes (&, <, >): a
+** certificate's names are the attacker's text, and "<!channel>" or
+** "<https://evil|bank>" must arrive as text, not as a mention or a link.
+** Truncates at cap. */
+static void put_escaped(char *text, size_t cap, size_t *n, const char *s)
+{
+    for (; *s && *n + 6 < cap; s++) {
+        const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;"
+                      : *s == '>' ? "&gt;" : NULL;
+        if (e) {
+            memcpy(text + *n, e, strlen(e));
+            *n += strlen(e);
+        } else {
+            text[(*n)++] = *s;
+        }
+    }
+}
+
 /* Slack/Mattermost: {"text":"certmon RULE: DOMAIN (brand B, technique T,
 ** score S, issuer I)"} from the alert's fields, those present. */
 static int slack_body(const char *line, size_t len, struct alert_buf *b)
 {
     static const char *const extra[] = { "brand", "technique", "score",
                                          "issuer" };
-    char err[128], tmp[4][64], text[2048];
+    char err[128], tmp[64], text[2048];
     struct json_value *a = json_parse(line, len, err, sizeof(err));
-    const char *rule, *domain;
-    int n, any = 0;
+    const char *v;
+    size_t n = 0;
+    int any = 0;
 
     if (!a)
         return -1;
-    rule = field_text(a, "rule", tmp[0], sizeof(tmp[0]));
-    domain = field_text(a, "domain", tmp[1], sizeof(tmp[1]));
-    n = snprintf(text, sizeof(text), "certmon %s: %s", rule ? rule : "alert",
-                 domain ? domain : "(no domain)");
+    put_escaped(text, sizeof(text), &n, "certmon ");
+    v = field_text(a, "rule", tmp, sizeof(tmp));
+    put_escaped(text, sizeof(text), &n, v ? v : "alert");
+    put_escaped(text, sizeof(text), &n, ": ");
+    v = field_text(a, "domain", tmp, sizeof(tmp));
+    put_escaped(text, sizeof(text), &n, v ? v : "(no domain)");
     for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
-        const char *v = field_text(a, extra[i], tmp[i % 4], sizeof(tmp[0]));
-        if (!v || n >= (int)sizeof(text))
+        v = field_text(a, extra[i], tmp, sizeof(tmp));
+        if (!v)
             continue;
-        n += snprintf(text + n, sizeof(text) - (size_t)n, "%s%s %s",
-                      any ? ", " : " (", extra[i], v);
+        put_escaped(text, sizeof(text), &n, any ? ", " : " (");
+        put_escaped(text, sizeof(text), &n, extra[i]);
+        put_escaped(text, sizeof(text), &n, " ");
+        put_escaped(text, sizeof(text), &n, v);
         any = 1;
     }
-    if (any && n < (int)sizeof(text) - 1)
-        n += snprintf(text + n, sizeof(text) - (size_t)n, ")");
-    if (n >= (int)sizeof(text))
-        n = (int)sizeof(text) - 1;
+    if (any)
+        put_escaped(text, sizeof(text), &n, ")");
     json_free(a);
     if (put_lit(b, "{\"text\":") < 0 ||
-        alert_put_string(b, text, (size_t)n) < 0 || put_lit(b, "}") < 0)
+        alert_put_string(b, text, n) < 0 || put_lit(b, "}") < 0)
         return -1;
     return 0;
 }

@@ -211,6 +211,19 @@ check "slack: bodies are {\"text\": ...}" no_bad "$T/s"
 check "slack: the text names rule, domain, brand, technique and issuer" \
     grep -q '"certmon every: paypal-login.example (brand paypal, technique keyword, issuer Test CA)"' \
     "$T/s/accepted.jsonl"
+# a certificate's names are attacker text: no mention, no link in Slack
+cat >"$T/evil.lua" <<'LUA'
+local certmon = require "certmon"
+return { name = "evil", on_message = function(msg)
+  certmon.alert{ domain = "<!channel>", issuer = "<https://x.example|Bank> & Co" }
+end }
+LUA
+rm -f "$T/s/accepted.jsonl"
+"$CERTMON" -w 1 -r "$ALL" -o /dev/null --alert-webhook "http://127.0.0.1:$s_port/" \
+    --alert-format slack "$T/evil.lua" 2>"$T/s2.log"
+check "slack: <, > and & are escaped (no @channel, no disguised link)" \
+    grep -q '"certmon evil: &lt;!channel&gt; (issuer &lt;https://x.example|Bank&gt; &amp; Co)"' \
+    "$T/s/accepted.jsonl"
 stop $s_pid
 
 # --- HTTPS: verified with --ca-file; refused without -----------------------
