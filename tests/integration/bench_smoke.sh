@@ -19,7 +19,7 @@ raw=$T/out/raw.txt
 for label in decode_lite msgtable_lite count_lite countlat_lite \
         trivial_lite_w1 trivial_lite_w2 shipped_lite_w1 shipped_lite_w2 \
         trivlat_lite_w2 shiplat_full_w1 decode_full count_full \
-        trivial_full_w2 shipped_full_w2; do
+        trivial_full_w2 shipped_full_w2 sink_none sink_webhook; do
     n=$(grep "^$label " "$raw" 2>/dev/null | tr ' ' '\n' \
         | sed -n 's/^msgs=//p' | head -1)
     check "bench: $label ran and counted messages" test "${n:-0}" -gt 0
