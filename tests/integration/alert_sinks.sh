@@ -184,6 +184,34 @@ check "slow: something was spooled" test "$(summary_field "$T/f.log" alerts_spoo
 expect_eq "slow: alerts_lost=0" "$(summary_field "$T/f.log" alerts_lost)" 0
 stop $f_pid
 
+# --- a stuck sink blocks neither the rules, nor -o, nor another sink --------
+recv k
+control "$k_port" "" slow:120          # every answer takes 2 minutes
+recv m
+rm -f "$T/feed"; mkfifo "$T/feed"
+"$CERTMON" -w 1 -r "$T/feed" -o "$T/km.out" --alert-timeout 60 --alert-retries 0 \
+    --alert-webhook "http://127.0.0.1:$k_port/" \
+    --alert-webhook "http://127.0.0.1:$m_port/" \
+    --alert-spool "$T/spool_km" "$T/every.lua" 2>"$T/km.log" &
+cm=$!
+exec 3>"$T/feed"
+cat "$ALL" >&3
+check "stuck sink: -o has every alert meanwhile" \
+    wait_for "[ \$(lines '$T/km.out') -ge 11 ]" 50
+check "stuck sink: the other sink delivered every alert meanwhile" \
+    wait_for "all_arrived '$T/km.out' '$T/m'" 50
+expect_eq "stuck sink: ... while the stuck one has delivered nothing" \
+    "$(lines "$T/k/accepted.jsonl")" 0
+stop $k_pid                             # its attempt fails now: spooled
+exec 3>&-
+wait $cm
+expect_eq "stuck sink: exit 0" "$?" 0
+expect_eq "stuck sink: its alerts are in its spool" \
+    "$(lines "$T/spool_km/webhook-1.jsonl")" 11
+expect_eq "stuck sink: the other sink's spool is empty" \
+    "$(lines "$T/spool_km/webhook-2.jsonl")" 0
+stop $m_pid
+
 # --- queue full without a spool: lost, counted, exit 1 ---------------------
 recv g
 control "$g_port" "slow:3" ok
@@ -311,6 +339,23 @@ expect_eq "exec failing: status and first stderr line logged once" \
 check "exec failing: only the first stderr line" sh -c "! grep -q 'second line' '$T/xf.log'"
 expect_eq "exec failing: alerts_failed=11" "$(summary_field "$T/xf.log" alerts_failed)" 11
 expect_eq "exec failing: all spooled" "$(lines "$T/spool_x/exec-1.jsonl")" 11
+
+# the concurrency limit: never more than --alert-exec-jobs hooks at once
+cat >"$T/conc.sh" <<'EOF'
+#!/bin/sh
+cat >/dev/null
+mkdir "$1/run.$$"
+ls -d "$1"/run.* | wc -l >>"$1/concurrency"
+sleep 0.2
+rmdir "$1/run.$$"
+EOF
+chmod +x "$T/conc.sh"
+mkdir -p "$T/cc"
+"$CERTMON" -w 2 -r "$ALL" -o /dev/null --alert-exec "$T/conc.sh $T/cc" \
+    --alert-exec-jobs 2 "$T/every.lua" 2>"$T/cc.log"
+expect_eq "exec jobs: every hook ran" "$(lines "$T/cc/concurrency")" 11
+expect_eq "exec jobs: at most 2 at once" \
+    "$(sort -n "$T/cc/concurrency" | tail -n 1 | awk '{ print ($1 <= 2) }')" 1
 
 "$CERTMON" -w 1 -r "$ALL" -o /dev/null --alert-exec "$T/hang.sh $T/x" \
     --alert-spool "$T/spool_h" --alert-retries 0 --alert-timeout 1 \
