@@ -5,7 +5,9 @@
 ** shell, so no quoting, globbing or expansion (a program name without a
 ** '/' is looked up in PATH). The program gets the alert JSON on stdin and
 ** certspotter-style environment variables:
-**   CERTMON_ALERT_JSON   the whole alert line
+**   CERTMON_ALERT_JSON   the whole alert line, when it is under
+**                        EXEC_MAX_ENV_JSON bytes (Linux refuses longer
+**                        variables; stdin always has the line)
 **   CERTMON_RULE, CERTMON_DOMAIN, CERTMON_FINGERPRINT, CERTMON_BRAND,
 **   CERTMON_TECHNIQUE, CERTMON_ISSUER, CERTMON_SCORE, CERTMON_TIME
 **                        the alert's fields of these names, when they are
@@ -38,6 +40,7 @@
 
 #define EXEC_MAX_ARGS 64
 #define EXEC_STDERR_LINE 200
+#define EXEC_MAX_ENV_JSON (64 * 1024)
 
 extern char **environ;
 
@@ -120,9 +123,11 @@ static char **make_env(const char *line, size_t len, char ***own,
     mine = calloc(N_ENV_FIELDS + 1, sizeof(*mine));
     if (!env || !mine)
         goto oom;
-    if (asprintf(&mine[n], "CERTMON_ALERT_JSON=%.*s", (int)len, line) < 0)
-        goto oom;
-    env[k++] = mine[n++];
+    if (len < EXEC_MAX_ENV_JSON) {
+        if (asprintf(&mine[n], "CERTMON_ALERT_JSON=%.*s", (int)len, line) < 0)
+            goto oom;
+        env[k++] = mine[n++];
+    }
     for (size_t i = 0; a && i < N_ENV_FIELDS; i++) {
         const struct json_value *v = json_get(a, env_fields[i][0]);
         int r = -1;

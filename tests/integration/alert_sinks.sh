@@ -340,6 +340,28 @@ check "exec failing: only the first stderr line" sh -c "! grep -q 'second line' 
 expect_eq "exec failing: alerts_failed=11" "$(summary_field "$T/xf.log" alerts_failed)" 11
 expect_eq "exec failing: all spooled" "$(lines "$T/spool_x/exec-1.jsonl")" 11
 
+# an alert too big for an environment variable: on stdin only
+cat >"$T/big.lua" <<'LUA'
+local certmon = require "certmon"
+return { name = "big", on_message = function(msg)
+  certmon.alert{ domain = "big.example", pad = ("x"):rep(200000) }
+end }
+LUA
+cat >"$T/bighook.sh" <<'EOF'
+#!/bin/sh
+n=$(wc -c)
+[ -z "${CERTMON_ALERT_JSON+set}" ] || { echo "CERTMON_ALERT_JSON set" >&2; exit 3; }
+[ "$CERTMON_DOMAIN" = big.example ] || { echo "CERTMON_DOMAIN" >&2; exit 4; }
+echo "$n" >>"$1/big.sizes"
+EOF
+chmod +x "$T/bighook.sh"
+"$CERTMON" -w 1 -r "$ALL" -o /dev/null --alert-exec "$T/bighook.sh $T/x" \
+    --alert-retries 0 "$T/big.lua" 2>"$T/big.log"
+expect_eq "exec, 200 KB alert: delivered on stdin, not in the environment" \
+    "$(lines "$T/x/big.sizes"):$(summary_field "$T/big.log" alerts_failed)" "11:0"
+check "exec, 200 KB alert: the whole line on stdin" \
+    test "$(head -n 1 "$T/x/big.sizes")" -gt 200000
+
 # the concurrency limit: never more than --alert-exec-jobs hooks at once
 cat >"$T/conc.sh" <<'EOF'
 #!/bin/sh
