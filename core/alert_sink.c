@@ -348,17 +348,50 @@ static enum outcome deliver_item(struct sink *s, const char *line,
     return spool_or_lose(s, line, len) ? OUT_SPOOLED : OUT_LOST;
 }
 
-/* Sends the spool file's alerts once each. The first that fails, and all
-** after it, go back to the spool. Lines found in a replay file left by a
-** run that stopped mid-replay are sent first (so may arrive twice). */
+/* Appends line (adding its '\n') and then the rest of f to the spool
+** file, streaming (a spool can be larger than memory), with one fsync.
+** Sets *lines to the number of lines written. Returns 0 or -1. */
+static int spool_put_back(struct sink *s, const char *line, size_t len,
+                          FILE *f, uint64_t *lines)
+{
+    char buf[65536];
+    size_t n;
+    int fd, rc = 0;
+
+    *lines = 1;
+    pthread_mutex_lock(&s->spool_lock);
+    fd = open(s->spool_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = -1;
+        goto done;
+    }
+    if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+        rc = -1;
+    while (rc == 0 && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+        for (size_t i = 0; i < n; i++)
+            *lines += buf[i] == '\n';
+        if (write(fd, buf, n) != (ssize_t)n)
+            rc = -1;
+    }
+    if (rc == 0 && (ferror(f) || fsync(fd) < 0))
+        rc = -1;
+    close(fd);
+done:
+    pthread_mutex_unlock(&s->spool_lock);
+    return rc;
+}
+
+/* Sends the spool file's alerts once each. The first that fails goes
+** back to the spool with all after it. Lines found in a replay file left
+** by a run that stopped mid-replay are sent first (so may arrive twice). */
 static void replay_spool(struct sink *s)
 {
     FILE *f;
-    char *line = NULL, *rest = NULL, why[512];
-    size_t cap = 0, rest_len = 0, rest_cap = 0;
+    char *line = NULL, why[512];
+    size_t cap = 0;
     ssize_t n;
     uint64_t sent = 0, kept = 0;
-    int failed = 0, ok = 1;
+    int ok = 1;
     unsigned retry_after_ms;
 
     if (!s->spool_path || atomic_exchange(&s->replaying, 1))
@@ -381,55 +414,42 @@ static void replay_spool(struct sink *s)
     }
     while ((n = getline(&line, &cap, f)) > 0) {
         size_t len = (size_t)n;
+        enum sink_result r = SINK_RETRY;
         if (line[len - 1] == '\n')
             len--;
         if (len == 0)
             continue;
-        if (!failed && !past_stop_deadline()) {
-            enum sink_result r;
-            why[0] = '\0';
+        why[0] = '\0';
+        if (!past_stop_deadline()) {
             r = s->kind->deliver(s->impl, line, len, g.timeout_ms, why,
                                  sizeof(why), &retry_after_ms);
-            if (r == SINK_DELIVERED) {
-                note_delivered(s);
-                atomic_fetch_add(&s->replayed, 1);
-                sent++;
-                continue;
-            }
-            note_failure(s, why[0] ? why : "delivery failed");
-            if (r == SINK_REJECTED &&
-                spool_line(s, s->rejected_path, line, len) == 0)
-                continue;
-            failed = 1;
         }
-        if (rest_len + len + 1 > rest_cap) {
-            size_t nc = (rest_len + len + 1) * 2;
-            char *p = realloc(rest, nc);
-            if (!p) {
-                ok = 0;
-                break;
-            }
-            rest = p;
-            rest_cap = nc;
+        if (r == SINK_DELIVERED) {
+            note_delivered(s);
+            atomic_fetch_add(&s->replayed, 1);
+            sent++;
+            continue;
         }
-        memcpy(rest + rest_len, line, len);
-        rest[rest_len + len] = '\n';
-        rest_len += len + 1;
-        kept++;
+        if (why[0])
+            note_failure(s, why);
+        if (r == SINK_REJECTED &&
+            spool_line(s, s->rejected_path, line, len) == 0)
+            continue;
+        /* failed again: this one and the rest wait for the next time */
+        if (spool_put_back(s, line, len, f, &kept) < 0)
+            ok = 0;
+        else
+            atomic_store(&s->spool_pending, 1);
+        break;
     }
     fclose(f);
     free(line);
-    if (ok && rest_len && spool_append(s, s->spool_path, rest, rest_len) < 0)
-        ok = 0;
-    if (rest_len && ok)
-        atomic_store(&s->spool_pending, 1);
     if (ok)
         unlink(s->replay_path);
     else
-        log_error("%s: could not put unsent alerts back into %s; %s keeps "
-                  "them and is sent again (some twice) next time", s->name,
-                  s->spool_path, s->replay_path);
-    free(rest);
+        log_error("%s: could not put unsent alerts back into %s (%s); %s "
+                  "keeps them and is sent again (some twice) next time",
+                  s->name, s->spool_path, strerror(errno), s->replay_path);
     if (sent || kept)
         log_info("%s: replayed %llu spooled alerts, %llu still spooled",
                  s->name, (unsigned long long)sent, (unsigned long long)kept);

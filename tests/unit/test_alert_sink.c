@@ -133,6 +133,16 @@ static void test_spool_and_replay(void)
     CHECK(stats_get(&stats.alerts_failed) - failed0 == 2);
     CHECK(file_lines(path) == 2);
 
+    /* still failing: the replay at start puts both back, in one file */
+    {
+        char replay[640];
+        snprintf(replay, sizeof(replay), "%s/exec-1.replay.jsonl", spool);
+        CHECK(alert_sinks_start(&c, err, sizeof(err)) == 0);
+        alert_sinks_stop();     /* joins: the start-up replay has run */
+        CHECK(file_lines(path) == 2);
+        CHECK(access(replay, F_OK) != 0);
+    }
+
     c.execs = ok;
     CHECK(alert_sinks_start(&c, err, sizeof(err)) == 0);
     WAIT_FOR(alert_sink_info(0, &info) == 0 && info.replayed == 2, 30);
