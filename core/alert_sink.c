@@ -49,6 +49,15 @@ static const struct backoff_policy sink_backoff = {
     .stable_ms = 0,
 };
 
+/* An idle sink with spooled alerts tries the first of them this often:
+** alerts may be rare, so recovery cannot wait for the next one. */
+static const struct backoff_policy probe_backoff = {
+    .min_ms = 1000,
+    .max_ms = 300000,
+    .jitter_pct = 20,
+    .stable_ms = 0,
+};
+
 struct item {
     char *line;         /* without its '\n'; owned */
     size_t len;
@@ -557,6 +566,35 @@ struct job_arg {
     unsigned job;
 };
 
+/* Waits with s->lock held until an alert is queued (returns 1), certmon
+** stops with the queue empty (0), or, for job 0 of a sink with spooled
+** alerts, the next probe is due (2). */
+static int wait_work(struct sink *s, unsigned job, struct backoff *probe,
+                     int64_t *next_probe_ms)
+{
+    struct timespec ts;
+
+    while (s->count == 0 && !atomic_load(&g.stopping)) {
+        if (job != 0 || !atomic_load(&s->spool_pending) || !s->spool_path) {
+            pthread_cond_wait(&s->cond, &s->lock);
+            continue;
+        }
+        if (*next_probe_ms < 0)
+            *next_probe_ms = now_ms() + backoff_next_ms(probe, now_ms());
+        if (now_ms() >= *next_probe_ms) {
+            *next_probe_ms = -1;
+            return 2;
+        }
+        {
+            int64_t ns = mono_ns() + (*next_probe_ms - now_ms()) * 1000000;
+            ts.tv_sec = ns / 1000000000;
+            ts.tv_nsec = ns % 1000000000;
+            pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+        }
+    }
+    return s->count > 0;
+}
+
 static void *sink_main(void *arg)
 {
     struct job_arg *ja = arg;
@@ -564,17 +602,25 @@ static void *sink_main(void *arg)
     unsigned job = ja->job;
     struct item it;
     enum outcome out;
+    struct backoff probe;
+    int64_t next_probe_ms = -1;
+    int work;
 
     free(ja);
+    backoff_init(&probe, &probe_backoff, (uint64_t)mono_ns() ^ (uintptr_t)s);
     if (job == 0)
         replay_spool(s);
     for (;;) {
         pthread_mutex_lock(&s->lock);
-        while (s->count == 0 && !atomic_load(&g.stopping))
-            pthread_cond_wait(&s->cond, &s->lock);
-        if (s->count == 0) {
+        work = wait_work(s, job, &probe, &next_probe_ms);
+        if (work != 1) {
             pthread_mutex_unlock(&s->lock);
-            break;
+            if (work == 0)
+                break;
+            replay_spool(s);            /* the probe */
+            if (!atomic_load(&s->spool_pending))
+                backoff_reset(&probe);
+            continue;
         }
         it = s->ring[s->head];
         s->head = (s->head + 1) % s->cap;
@@ -592,9 +638,12 @@ static void *sink_main(void *arg)
         pthread_mutex_unlock(&s->lock);
         free(it.line);
         release_pending();
-        if (out == OUT_DELIVERED && atomic_load(&s->spool_pending) &&
-            !atomic_load(&g.stopping))
-            replay_spool(s);
+        if (out == OUT_DELIVERED) {
+            backoff_reset(&probe);
+            next_probe_ms = -1;
+            if (atomic_load(&s->spool_pending) && !atomic_load(&g.stopping))
+                replay_spool(s);
+        }
     }
     return NULL;
 }

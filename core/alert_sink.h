@@ -10,7 +10,8 @@
 ** Never silent loss: an alert a sink cannot deliver after its retries, or
 ** that finds the sink's queue full, is appended to the sink's spool file
 ** (DIR/NAME.jsonl, fsync'd) when --alert-spool DIR is given, and replayed
-** when the sink starts and whenever it delivers again after a failure.
+** when the sink starts, whenever it delivers again after a failure, and
+** by an idle sink as a probe (1 s doubling to 5 min).
 ** Without a spool such an alert is lost, logged and counted
 ** (alerts_lost). Delivery is at least once: a crash during a replay can
 ** send some alerts twice.

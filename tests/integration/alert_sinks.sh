@@ -164,6 +164,25 @@ check "recovery: every alert arrived" all_arrived "$T/e.out" "$T/e"
 check "recovery: replay logged" grep -q "replayed 11 spooled alerts" "$T/e.log"
 stop $e_pid
 
+# --- back with no new alert: the idle sink probes its spool ---------------
+recv p
+control "$p_port" "" 500
+rm -f "$T/feed"; mkfifo "$T/feed"
+"$CERTMON" -w 1 -r "$T/feed" -o "$T/p.out" --alert-webhook "http://127.0.0.1:$p_port/" \
+    --alert-spool "$T/spool_p" --alert-retries 0 "$T/every.lua" 2>"$T/p.log" &
+cm=$!
+exec 3>"$T/feed"
+cat "$ALL" >&3
+wait_for "[ \$(lines '$T/spool_p/webhook-1.jsonl') -ge 11 ]" 60
+control "$p_port" "" ok                 # no further alert is sent
+check "probe: the spool reaches the receiver without a new alert" \
+    wait_for "all_arrived '$T/p.out' '$T/p'" 90
+exec 3>&-
+wait $cm
+expect_eq "probe: exit 0" "$?" 0
+check "probe: the spool is empty" test "$(lines "$T/spool_p/webhook-1.jsonl")" -eq 0
+stop $p_pid
+
 # --- slow receiver, queue of 1: overflow is spooled and replayed ----------
 recv f
 control "$f_port" "slow:30" ok
