@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -101,6 +102,7 @@ static struct {
     struct sink *sinks[ALERT_SINK_MAX];
     size_t n;
     unsigned timeout_ms, retries;
+    int spool_lock_fd;              /* flock on DIR/.lock; -1 none */
     atomic_int stopping;
     _Atomic int64_t stop_deadline_ms;
 
@@ -112,6 +114,7 @@ static struct {
 } g = {
     .done_lock = PTHREAD_MUTEX_INITIALIZER,
     .pending_tail = &g.pending,
+    .spool_lock_fd = -1,
 };
 
 static _Thread_local uint64_t tl_ticket[ALERT_SINK_MAX];
@@ -810,12 +813,15 @@ oom:
     return NULL;
 }
 
-/* The spool folder must exist (it is created if missing) and be
-** writable: checked at start so a wrong path fails now, not when an
-** alert needs it. */
-static int check_spool_dir(const char *dir, char *err, size_t errlen)
+/* The spool folder must exist (it is created if missing), be writable,
+** and belong to this process alone: two certmons replaying one spool
+** would send every alert twice. Checked at start, so a wrong path fails
+** now, not when an alert needs it. Keeps the lock in g.spool_lock_fd. */
+static int open_spool_dir(const char *dir, char *err, size_t errlen)
 {
     struct stat st;
+    char *lock;
+    int fd;
 
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "--alert-spool %s: %s", dir, strerror(errno));
@@ -827,6 +833,23 @@ static int check_spool_dir(const char *dir, char *err, size_t errlen)
                  dir);
         return -1;
     }
+    lock = path_join(dir, ".lock", "");
+    if (!lock) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(lock);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "--alert-spool %s: %s", dir,
+                 e == EWOULDBLOCK ? "in use by another certmon"
+                                  : strerror(e));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    g.spool_lock_fd = fd;
     return 0;
 }
 
@@ -842,7 +865,7 @@ int alert_sinks_start(const struct alert_sinks_config *c, char *err,
         snprintf(err, errlen, "at most %d alert sinks", ALERT_SINK_MAX);
         return -1;
     }
-    if (c->spool_dir && check_spool_dir(c->spool_dir, err, errlen) < 0)
+    if (c->spool_dir && open_spool_dir(c->spool_dir, err, errlen) < 0)
         return -1;
     g.timeout_ms = c->timeout_ms ? c->timeout_ms : 10000;
     g.retries = c->retries;
@@ -893,6 +916,9 @@ fail:
     for (size_t i = 0; i < g.n; i++)
         sink_free(g.sinks[i]);
     g.n = 0;
+    if (g.spool_lock_fd >= 0)
+        close(g.spool_lock_fd);
+    g.spool_lock_fd = -1;
     return -1;
 }
 
@@ -925,6 +951,9 @@ void alert_sinks_stop(void)
         g.sinks[i] = NULL;
     }
     g.n = 0;
+    if (g.spool_lock_fd >= 0)
+        close(g.spool_lock_fd);
+    g.spool_lock_fd = -1;
 }
 
 size_t alert_sinks_count(void)

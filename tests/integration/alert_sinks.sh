@@ -307,6 +307,18 @@ check "bad header: the value is not echoed" sh -c "! grep -q secret '$T/bad2.log
 "$CERTMON" -r "$ALL" --alert-webhook "http://127.0.0.1:1/" \
     --alert-spool /proc/nope "$T/every.lua" >/dev/null 2>"$T/bad3.log"
 check "bad spool: refused" test $? -ne 0
+rm -f "$T/feed"; mkfifo "$T/feed"
+"$CERTMON" -r "$T/feed" -o /dev/null --alert-webhook "http://127.0.0.1:1/" \
+    --alert-spool "$T/spool_lock" "$T/every.lua" 2>"$T/lock1.log" &
+cm=$!
+exec 3>"$T/feed"
+wait_for "grep -q 'alerts also go to' '$T/lock1.log'" 30
+"$CERTMON" -r "$ALL" --alert-webhook "http://127.0.0.1:1/" \
+    --alert-spool "$T/spool_lock" "$T/every.lua" >/dev/null 2>"$T/lock2.log"
+check "spool in use: a second certmon is refused" test $? -ne 0
+check "spool in use: says so" grep -q "in use by another certmon" "$T/lock2.log"
+exec 3>&-
+wait $cm
 "$CERTMON" -r "$ALL" --alert-header "X: y" "$T/every.lua" >/dev/null 2>"$T/bad4.log"
 expect_eq "--alert-header without a webhook: bad usage" "$?" 2
 "$CERTMON" -r "$ALL" --alert-spool "$T/sp" "$T/every.lua" >/dev/null 2>"$T/bad5.log"
