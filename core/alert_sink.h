@@ -72,7 +72,9 @@ void alert_sinks_set_done(void (*on_done)(void *arg, uint64_t seq),
                           void *arg);
 void alert_sinks_done(void *unused, uint64_t seq);
 
-/* How many sinks run, and per-sink figures (for metrics). */
+/* How many sinks run, and per-sink figures (for metrics): any thread,
+** between alert_sinks_start and alert_sinks_stop (not during the stop).
+** alert_sink_info returns 0, or -1 if i is out of range. */
 struct alert_sink_info {
     const char *name;               /* "webhook-1" */
     uint64_t delivered, failed, spooled, lost, replayed;

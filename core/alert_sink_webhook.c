@@ -336,7 +336,8 @@ static void ssl_why(char *why, size_t whylen, const char *what)
     ERR_clear_error();
 }
 
-/* Connects to w within the conn's deadline. Returns 0 or -1 with why. */
+/* Connects to w within the conn's deadline (the DNS lookup is bounded
+** by the resolver's own timeouts, not by it). Returns 0 or -1 with why. */
 static int conn_open(struct webhook *w, struct conn *c, char *why,
                      size_t whylen)
 {
