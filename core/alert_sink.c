@@ -1,6 +1,7 @@
 /*
 ** alert_sink.c: alert delivery: per-sink queues and threads, retries,
-** the spool, and what the CT source may commit.
+** replaying the spool (its files: alert_spool.c), and what the CT source
+** may commit.
 **
 ** Each sink has a ring of alert lines (copies) under its own lock and one
 ** thread (an exec sink: --alert-exec-jobs threads) that takes them in
@@ -26,14 +27,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "alert_sink.h"
 #include "alert_sink_kind.h"
+#include "alert_spool.h"
 #include "backoff.h"
 #include "log.h"
 #include "mono_clock.h"
@@ -84,8 +83,7 @@ struct sink {
     unsigned n_logged;
     int failing, full_logged, lost_logged;
 
-    pthread_mutex_t spool_lock;     /* the spool files */
-    char *spool_path, *replay_path, *rejected_path;
+    struct alert_spool *spool;      /* NULL = no --alert-spool */
     atomic_int spool_pending;       /* the spool file may have lines */
     atomic_int replaying;
 
@@ -129,62 +127,7 @@ static int past_stop_deadline(void)
     return atomic_load(&g.stopping) && now_ms() >= atomic_load(&g.stop_deadline_ms);
 }
 
-/* ===== the spool ===== */
-
-/* Appends data[0..len) (whole lines) to path and fsyncs it. Returns 0,
-** or -1 with errno set. */
-static int spool_append(struct sink *s, const char *path, const char *data,
-                        size_t len)
-{
-    int fd, rc = 0, saved = 0;
-    size_t off = 0;
-
-    pthread_mutex_lock(&s->spool_lock);
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        saved = errno;
-        rc = -1;
-        goto done;
-    }
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            saved = w < 0 ? errno : ENOSPC;
-            rc = -1;
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (rc == 0 && fsync(fd) < 0) {
-        saved = errno;
-        rc = -1;
-    }
-    close(fd);
-done:
-    pthread_mutex_unlock(&s->spool_lock);
-    errno = saved;
-    return rc;
-}
-
-/* Spools one line (adds the '\n'). */
-static int spool_line(struct sink *s, const char *path, const char *line,
-                      size_t len)
-{
-    char *buf = malloc(len + 1);
-    int rc;
-
-    if (!buf) {
-        errno = ENOMEM;
-        return -1;
-    }
-    memcpy(buf, line, len);
-    buf[len] = '\n';
-    rc = spool_append(s, path, buf, len + 1);
-    free(buf);
-    return rc;
-}
+/* ===== giving up: the spool ===== */
 
 /* n alerts could be neither delivered nor spooled: count, log once. */
 static void count_lost(struct sink *s, uint64_t n, const char *why)
@@ -199,7 +142,7 @@ static void count_lost(struct sink *s, uint64_t n, const char *why)
     pthread_mutex_unlock(&s->lock);
     if (first)
         log_error("%s: alerts lost (%s)%s; counted as alerts_lost", s->name,
-                  why, s->spool_path ? "" : ": give --alert-spool DIR to "
+                  why, s->spool ? "" : ": give --alert-spool DIR to "
                   "keep them");
 }
 
@@ -209,13 +152,14 @@ static int spool_or_lose(struct sink *s, const char *line, size_t len)
 {
     char why[300];
 
-    if (!s->spool_path) {
+    if (!s->spool) {
         count_lost(s, 1, "not delivered, no spool");
         return 0;
     }
-    if (spool_line(s, s->spool_path, line, len) < 0) {
-        snprintf(why, sizeof(why), "cannot write %s: %s", s->spool_path,
-                 strerror(errno));
+    if (alert_spool_append_line(s->spool, ALERT_SPOOL_PENDING, line,
+                                len) < 0) {
+        snprintf(why, sizeof(why), "cannot write %s: %s",
+                 alert_spool_path(s->spool), strerror(errno));
         count_lost(s, 1, why);
         return 0;
     }
@@ -327,11 +271,12 @@ static enum outcome deliver_item(struct sink *s, const char *line,
         if (r == SINK_REJECTED) {
             atomic_fetch_add(&s->failed, 1);
             stats_add(&stats.alerts_failed, 1);
-            if (!s->rejected_path) {
+            if (!s->spool) {
                 count_lost(s, 1, "rejected by the receiver, no spool");
                 return OUT_LOST;
             }
-            if (spool_line(s, s->rejected_path, line, len) < 0) {
+            if (alert_spool_append_line(s->spool, ALERT_SPOOL_REJECTED, line,
+                                        len) < 0) {
                 count_lost(s, 1, "cannot write the rejected spool");
                 return OUT_LOST;
             }
@@ -360,39 +305,6 @@ static enum outcome deliver_item(struct sink *s, const char *line,
     return spool_or_lose(s, line, len) ? OUT_SPOOLED : OUT_LOST;
 }
 
-/* Appends line (adding its '\n') and then the rest of f to the spool
-** file, streaming (a spool can be larger than memory), with one fsync.
-** Sets *lines to the number of lines written. Returns 0 or -1. */
-static int spool_put_back(struct sink *s, const char *line, size_t len,
-                          FILE *f, uint64_t *lines)
-{
-    char buf[65536];
-    size_t n;
-    int fd, rc = 0;
-
-    *lines = 1;
-    pthread_mutex_lock(&s->spool_lock);
-    fd = open(s->spool_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = -1;
-        goto done;
-    }
-    if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
-        rc = -1;
-    while (rc == 0 && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
-        for (size_t i = 0; i < n; i++)
-            *lines += buf[i] == '\n';
-        if (write(fd, buf, n) != (ssize_t)n)
-            rc = -1;
-    }
-    if (rc == 0 && (ferror(f) || fsync(fd) < 0))
-        rc = -1;
-    close(fd);
-done:
-    pthread_mutex_unlock(&s->spool_lock);
-    return rc;
-}
-
 /* Sends the spool file's alerts once each. The first that fails goes
 ** back to the spool with all after it. Lines found in a replay file left
 ** by a run that stopped mid-replay are sent first (so may arrive twice). */
@@ -403,24 +315,17 @@ static void replay_spool(struct sink *s)
     size_t cap = 0;
     ssize_t n;
     uint64_t sent = 0, kept = 0;
-    int ok = 1;
+    int keep = 0;
     unsigned retry_after_ms;
 
-    if (!s->spool_path || atomic_exchange(&s->replaying, 1))
+    if (!s->spool || atomic_exchange(&s->replaying, 1))
         return;
     atomic_store(&s->spool_pending, 0);
-    pthread_mutex_lock(&s->spool_lock);
-    if (access(s->replay_path, F_OK) != 0 &&
-        rename(s->spool_path, s->replay_path) != 0) {
-        pthread_mutex_unlock(&s->spool_lock);
-        atomic_store(&s->replaying, 0);
-        return;                 /* nothing spooled */
-    }
-    pthread_mutex_unlock(&s->spool_lock);
-    f = fopen(s->replay_path, "re");
+    f = alert_spool_take(s->spool);
     if (!f) {
-        log_error("%s: cannot read %s: %s", s->name, s->replay_path,
-                  strerror(errno));
+        if (errno)
+            log_error("%s: cannot read its spool: %s", s->name,
+                      strerror(errno));
         atomic_store(&s->replaying, 0);
         return;
     }
@@ -432,10 +337,9 @@ static void replay_spool(struct sink *s)
         if (len == 0)
             continue;
         why[0] = '\0';
-        if (!past_stop_deadline()) {
+        if (!past_stop_deadline())
             r = s->kind->deliver(s->impl, line, len, g.timeout_ms, why,
                                  sizeof(why), &retry_after_ms);
-        }
         if (r == SINK_DELIVERED) {
             note_delivered(s);
             atomic_fetch_add(&s->replayed, 1);
@@ -445,23 +349,21 @@ static void replay_spool(struct sink *s)
         if (why[0])
             note_failure(s, why);
         if (r == SINK_REJECTED &&
-            spool_line(s, s->rejected_path, line, len) == 0)
+            alert_spool_append_line(s->spool, ALERT_SPOOL_REJECTED, line,
+                                    len) == 0)
             continue;
         /* failed again: this one and the rest wait for the next time */
-        if (spool_put_back(s, line, len, f, &kept) < 0)
-            ok = 0;
-        else
-            atomic_store(&s->spool_pending, 1);
+        if (alert_spool_put_back(s->spool, line, len, f, &kept) < 0) {
+            log_error("%s: could not put unsent alerts back into %s (%s); "
+                      "they are sent again (some twice) next time", s->name,
+                      alert_spool_path(s->spool), strerror(errno));
+            keep = 1;
+        }
+        atomic_store(&s->spool_pending, 1);
         break;
     }
-    fclose(f);
+    alert_spool_finish(s->spool, f, keep);
     free(line);
-    if (ok)
-        unlink(s->replay_path);
-    else
-        log_error("%s: could not put unsent alerts back into %s (%s); %s "
-                  "keeps them and is sent again (some twice) next time",
-                  s->name, s->spool_path, strerror(errno), s->replay_path);
     if (sent || kept)
         log_info("%s: replayed %llu spooled alerts, %llu still spooled",
                  s->name, (unsigned long long)sent, (unsigned long long)kept);
@@ -578,7 +480,7 @@ static int wait_work(struct sink *s, unsigned job, struct backoff *probe,
     struct timespec ts;
 
     while (s->count == 0 && !atomic_load(&g.stopping)) {
-        if (job != 0 || !atomic_load(&s->spool_pending) || !s->spool_path) {
+        if (job != 0 || !atomic_load(&s->spool_pending) || !s->spool) {
             pthread_cond_wait(&s->cond, &s->lock);
             continue;
         }
@@ -706,14 +608,15 @@ void alert_sinks_dispatch(const char *lines, size_t len)
         if (first_full)
             log_warn("%s: queue full (--alert-queue %zu): alerts go to %s "
                      "until it has room", s->name, s->cap,
-                     s->spool_path ? "the spool" : "nowhere (lost)");
-        if (s->spool_path && over &&
-            spool_append(s, s->spool_path, over, over_len) == 0) {
+                     s->spool ? "the spool" : "nowhere (lost)");
+        if (s->spool && over &&
+            alert_spool_append(s->spool, ALERT_SPOOL_PENDING, over,
+                               over_len) == 0) {
             atomic_store(&s->spool_pending, 1);
             atomic_fetch_add(&s->spooled, n_over);
             stats_add(&stats.alerts_spooled, n_over);
         } else {
-            count_lost(s, n_over, s->spool_path ? "queue full and the spool "
+            count_lost(s, n_over, s->spool ? "queue full and the spool "
                        "cannot be written" : "queue full, no spool");
             pthread_mutex_lock(&s->lock);
             if (s->pushed + 1 < s->lost_at)
@@ -736,23 +639,10 @@ static void sink_free(struct sink *s)
     for (size_t k = 0; k < s->count; k++)
         free(s->ring[(s->head + k) % s->cap].line);
     free(s->ring);
-    free(s->spool_path);
-    free(s->replay_path);
-    free(s->rejected_path);
+    alert_spool_free(s->spool);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
-    pthread_mutex_destroy(&s->spool_lock);
     free(s);
-}
-
-static char *path_join(const char *dir, const char *name, const char *ext)
-{
-    size_t n = strlen(dir) + strlen(name) + strlen(ext) + 2;
-    char *p = malloc(n);
-
-    if (p)
-        snprintf(p, n, "%s/%s%s", dir, name, ext);
-    return p;
 }
 
 static struct sink *sink_new(const struct sink_kind *kind, unsigned number,
@@ -778,7 +668,6 @@ static struct sink *sink_new(const struct sink_kind *kind, unsigned number,
     s->cap = c->queue_len ? c->queue_len : 1;
     s->lost_at = UINT64_MAX;
     pthread_mutex_init(&s->lock, NULL);
-    pthread_mutex_init(&s->spool_lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->cond, &ca);
@@ -788,14 +677,9 @@ static struct sink *sink_new(const struct sink_kind *kind, unsigned number,
     s->ring = calloc(s->cap, sizeof(*s->ring));
     if (!s->ring)
         goto oom;
-    if (c->spool_dir) {
-        s->spool_path = path_join(c->spool_dir, s->name, ".jsonl");
-        s->replay_path = path_join(c->spool_dir, s->name, ".replay.jsonl");
-        s->rejected_path = path_join(c->spool_dir, s->name,
-                                     ".rejected.jsonl");
-        if (!s->spool_path || !s->replay_path || !s->rejected_path)
-            goto oom;
-    }
+    if (c->spool_dir && !(s->spool = alert_spool_new(c->spool_dir,
+                                                      s->name)))
+        goto oom;
     s->impl = kind == &webhook_sink_kind
                   ? webhook_sink_new(target, c, why, sizeof(why))
                   : exec_sink_new(target, c, why, sizeof(why));
@@ -813,46 +697,6 @@ oom:
     return NULL;
 }
 
-/* The spool folder must exist (it is created if missing), be writable,
-** and belong to this process alone: two certmons replaying one spool
-** would send every alert twice. Checked at start, so a wrong path fails
-** now, not when an alert needs it. Keeps the lock in g.spool_lock_fd. */
-static int open_spool_dir(const char *dir, char *err, size_t errlen)
-{
-    struct stat st;
-    char *lock;
-    int fd;
-
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "--alert-spool %s: %s", dir, strerror(errno));
-        return -1;
-    }
-    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
-        access(dir, W_OK | X_OK) < 0) {
-        snprintf(err, errlen, "--alert-spool %s: not a writable folder",
-                 dir);
-        return -1;
-    }
-    lock = path_join(dir, ".lock", "");
-    if (!lock) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    free(lock);
-    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        int e = errno;
-        snprintf(err, errlen, "--alert-spool %s: %s", dir,
-                 e == EWOULDBLOCK ? "in use by another certmon"
-                                  : strerror(e));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    g.spool_lock_fd = fd;
-    return 0;
-}
-
 int alert_sinks_start(const struct alert_sinks_config *c, char *err,
                       size_t errlen)
 {
@@ -865,7 +709,9 @@ int alert_sinks_start(const struct alert_sinks_config *c, char *err,
         snprintf(err, errlen, "at most %d alert sinks", ALERT_SINK_MAX);
         return -1;
     }
-    if (c->spool_dir && open_spool_dir(c->spool_dir, err, errlen) < 0)
+    if (c->spool_dir &&
+        (g.spool_lock_fd = alert_spool_lock_dir(c->spool_dir, err,
+                                                errlen)) < 0)
         return -1;
     g.timeout_ms = c->timeout_ms ? c->timeout_ms : 10000;
     g.retries = c->retries;
