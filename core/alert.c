@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "alert.h"
-#include "alert_sink.h"
 #include "log.h"
 #include "stats.h"
 
@@ -488,7 +487,6 @@ int alert_flush(struct alert_buf *b)
 {
     size_t off = 0;
     int rc = 0, err_no = 0;
-    uint64_t lost;
 
     if (b->len == 0)
         return 0;
@@ -506,21 +504,36 @@ int alert_flush(struct alert_buf *b)
         }
         off += (size_t)w;
     }
+    /* a line cut short is counted when its end is written */
     stats_add(&stats.alerts_written, count_lines(b->data, off));
     if (rc < 0) {
-        /* a line cut short counts as lost with the ones after it */
-        lost = count_lines(b->data + off, b->len - off);
-        stats_add(&stats.alerts_lost, lost);
         if (!output_failed)
-            log_error("writing alerts: %s; alerts are being lost (counted "
-                      "as alerts_lost)", strerror(err_no));
+            log_error("writing alerts to %s: %s", output_path ? output_path
+                      : "stdout", strerror(err_no));
         output_failed = 1;
     } else if (output_failed) {
         log_info("writing alerts works again");
         output_failed = 0;
     }
     pthread_mutex_unlock(&output_lock);
-    alert_sinks_dispatch(b->data, b->len);
-    b->len = 0;
+    /* on failure keep what was not written, for a caller that retries */
+    memmove(b->data, b->data + off, b->len - off);
+    b->len -= off;
     return rc;
+}
+
+void alert_buf_drop(struct alert_buf *b)
+{
+    static atomic_int logged;
+    uint64_t n = count_lines(b->data, b->len);
+
+    /* a partial line's start went out; its end, and so the alert, did not */
+    if (b->len && b->data[b->len - 1] != '\n')
+        n++;
+    if (n) {
+        stats_add(&stats.alerts_lost, n);
+        if (!atomic_exchange(&logged, 1))
+            log_error("alerts are being lost (counted as alerts_lost)");
+    }
+    b->len = 0;
 }

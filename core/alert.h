@@ -38,11 +38,15 @@ void alert_output_request_reopen(void);
 int alert_encode(lua_State *L, int idx, const char *rule, double time_s,
                  struct alert_buf *b, char *err, size_t errlen);
 
-/* Writes b's whole lines to the output under the output lock, hands
-** them to the alert sinks (alert_sink.h) and empties b. Returns 0, or -1
-** if the write to the output failed (logged once; the alerts not written
-** are counted in stats.alerts_lost). */
+/* Writes b's whole lines to the output under the output lock and empties
+** b; counts the alerts written (stats.alerts_written). Returns 0, or -1 if
+** the write failed (logged once); then b holds the bytes not written, for
+** the caller to retry or to drop with alert_buf_drop. */
 int alert_flush(struct alert_buf *b);
+
+/* Gives up on the alerts in b: counts them as lost (stats.alerts_lost;
+** logged once) and empties b. */
+void alert_buf_drop(struct alert_buf *b);
 
 void alert_buf_free(struct alert_buf *b);
 

@@ -49,13 +49,15 @@ struct alert_sinks_config {
 
 /* Starts the sinks of c (none configured: nothing to do). Validates every
 ** URL, command, header and the spool folder first. Returns 0, or -1 with
-** a reason in err and nothing started. Call before any alert_flush. */
+** a reason in err and nothing started. Call before the workers start. */
 int alert_sinks_start(const struct alert_sinks_config *c, char *err,
                       size_t errlen);
 
 /* Queues copies of the whole lines in lines[0..len) on every sink;
 ** spools (or counts as lost) those that find a queue full. Called by
-** alert_flush from the worker threads; never waits on a sink. */
+** each worker with its batch's alerts, once, on the thread that then
+** reports the batch done (alert_sinks_done relies on it); never waits on
+** a sink. */
 void alert_sinks_dispatch(const char *lines, size_t len);
 
 /* Stops the sinks: what is queued is delivered for up to timeout_ms more,

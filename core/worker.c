@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alert.h"
+#include "alert_sink.h"
 #include "log.h"
 #include "lua_api.h"
 #include "mono_clock.h"
@@ -231,7 +232,12 @@ static int flush_alerts(struct worker *w)
         stats_add(&stats.alerts, w->ctx.alerts_made);
         w->ctx.alerts_made = 0;
     }
-    return alert_flush(&w->alerts);
+    /* to the sinks first, once, on this thread (alert_sinks_done) */
+    alert_sinks_dispatch(w->alerts.data, w->alerts.len);
+    if (alert_flush(&w->alerts) == 0)
+        return 0;
+    alert_buf_drop(&w->alerts);
+    return -1;
 }
 
 static void *worker_main(void *arg)
