@@ -12,6 +12,8 @@
 #include <lauxlib.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +21,28 @@
 
 #include "alert.h"
 #include "log.h"
+#include "stats.h"
 
 #define ALERT_MAX_DEPTH 32
 
+/* The -o writer. output_path is kept for reopening on SIGHUP (log
+** rotation): the handler only sets reopen_wanted, the next flush reopens
+** under the lock, so no write ever goes to a half-switched descriptor. */
 static pthread_mutex_t output_lock = PTHREAD_MUTEX_INITIALIZER;
 static int output_fd = STDOUT_FILENO;
+static char *output_path;
 static int output_failed;
+static atomic_int reopen_wanted;
+
+static int open_output(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+    if (fd < 0)
+        snprintf(err, errlen, "cannot open output %s: %s", path,
+                 strerror(errno));
+    return fd;
+}
 
 int alert_output_open(const char *path, char *err, size_t errlen)
 {
@@ -34,10 +52,13 @@ int alert_output_open(const char *path, char *err, size_t errlen)
         output_fd = STDOUT_FILENO;
         return 0;
     }
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open output %s: %s", path,
-                 strerror(errno));
+    fd = open_output(path, err, errlen);
+    if (fd < 0)
+        return -1;
+    output_path = strdup(path);
+    if (!output_path) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     output_fd = fd;
@@ -49,6 +70,34 @@ void alert_output_close(void)
     if (output_fd != STDOUT_FILENO)
         close(output_fd);
     output_fd = STDOUT_FILENO;
+    free(output_path);
+    output_path = NULL;
+}
+
+void alert_output_request_reopen(void)
+{
+    atomic_store(&reopen_wanted, 1);
+}
+
+/* With output_lock held: switches to a fresh descriptor for output_path.
+** On failure the old file stays in use (an alert in the rotated file is
+** better than a lost one) and the reason is logged. */
+static void reopen_locked(void)
+{
+    char err[256];
+    int fd;
+
+    if (!atomic_exchange(&reopen_wanted, 0) || !output_path)
+        return;
+    fd = open_output(output_path, err, sizeof(err));
+    if (fd < 0) {
+        log_error("reopening alerts: %s; still writing to the old file",
+                  err);
+        return;
+    }
+    close(output_fd);
+    output_fd = fd;
+    log_info("alerts: reopened %s", output_path);
 }
 
 /* ===== growable buffer ===== */
@@ -474,31 +523,70 @@ int alert_encode(lua_State *L, int idx, const char *rule, double time_s,
     return e.rc;
 }
 
+/* Number of '\n' in s[0..len): whole alerts. */
+static uint64_t count_lines(const char *s, size_t len)
+{
+    uint64_t n = 0;
+    const char *end = s + len;
+
+    while (s < end && (s = memchr(s, '\n', (size_t)(end - s))) != NULL) {
+        n++;
+        s++;
+    }
+    return n;
+}
+
 int alert_flush(struct alert_buf *b)
 {
     size_t off = 0;
-    int rc = 0;
+    int rc = 0, err_no = 0;
 
     if (b->len == 0)
         return 0;
     pthread_mutex_lock(&output_lock);
+    if (atomic_load_explicit(&reopen_wanted, memory_order_relaxed))
+        reopen_locked();
     while (off < b->len) {
         ssize_t w = write(output_fd, b->data + off, b->len - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            if (!output_failed)
-                log_error("writing alerts: %s; alerts are being lost",
-                          strerror(errno));
-            output_failed = 1;
+            err_no = w < 0 ? errno : ENOSPC;
             rc = -1;
             break;
         }
         off += (size_t)w;
+    }
+    /* a line cut short is counted when its end is written */
+    stats_add(&stats.alerts_written, count_lines(b->data, off));
+    if (rc < 0) {
+        if (!output_failed)
+            log_error("writing alerts to %s: %s", output_path ? output_path
+                      : "stdout", strerror(err_no));
+        output_failed = 1;
+    } else if (output_failed) {
+        log_info("writing alerts works again");
+        output_failed = 0;
     }
     pthread_mutex_unlock(&output_lock);
     /* on failure keep what was not written, for a caller that retries */
     memmove(b->data, b->data + off, b->len - off);
     b->len -= off;
     return rc;
+}
+
+void alert_buf_drop(struct alert_buf *b)
+{
+    static atomic_int logged;
+    uint64_t n = count_lines(b->data, b->len);
+
+    /* a partial line's start went out; its end, and so the alert, did not */
+    if (b->len && b->data[b->len - 1] != '\n')
+        n++;
+    if (n) {
+        stats_add(&stats.alerts_lost, n);
+        if (!atomic_exchange(&logged, 1))
+            log_error("alerts are being lost (counted as alerts_lost)");
+    }
+    b->len = 0;
 }

@@ -23,6 +23,10 @@ struct alert_buf {
 int alert_output_open(const char *path, char *err, size_t errlen);
 void alert_output_close(void);
 
+/* Asks the writer to reopen the -o file before its next write (SIGHUP,
+** for log rotation). Async-signal-safe. */
+void alert_output_request_reopen(void);
+
 /* Appends one line {"rule":RULE,"time":TIME,<fields of the table at idx>}
 ** to b. Fields named rule or time in the table are ignored: the core's
 ** values win. Keys are written in byte order; a table whose keys are
@@ -39,9 +43,14 @@ int alert_encode(lua_State *L, int idx, const char *rule, double time_s,
                  struct alert_buf *b, char *err, size_t errlen);
 
 /* Writes b's whole lines to the output under the output lock and empties
-** b. Returns 0, or -1 if the write failed (logged once); then b holds
-** the bytes not written, for the caller to retry or drop. */
+** b; counts the alerts written (stats.alerts_written). Returns 0, or -1 if
+** the write failed (logged once); then b holds the bytes not written, for
+** the caller to retry or to drop with alert_buf_drop. */
 int alert_flush(struct alert_buf *b);
+
+/* Gives up on the alerts in b: counts them as lost (stats.alerts_lost;
+** logged once) and empties b. */
+void alert_buf_drop(struct alert_buf *b);
 
 void alert_buf_free(struct alert_buf *b);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "alert_sink.h"
 #include "log.h"
 #include "lua_api.h"
 #include "mono_clock.h"
@@ -44,6 +45,7 @@ static double start_s;      /* mono_s() at start, for the summary */
 static void on_hup_signal(int sig)
 {
     (void)sig;
+    alert_output_request_reopen();      /* log rotation of -o */
     reload_request(running_reloader);
 }
 
@@ -74,7 +76,7 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = running_reloader ? on_hup_signal : SIG_IGN;
+    sa.sa_handler = on_hup_signal;  /* reopens -o; reloads unless off */
     sigaction(SIGHUP, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
@@ -367,6 +369,30 @@ int main(int argc, char **argv)
         log_error("%s", err);
         goto done;
     }
+    {
+        struct alert_sinks_config ac = {
+            .webhooks = o.alert_webhooks,
+            .n_webhooks = o.n_alert_webhooks,
+            .execs = o.alert_execs,
+            .n_execs = o.n_alert_execs,
+            .queue_len = o.alert_queue,
+            .spool_dir = o.alert_spool_dir,
+            .format = o.alert_format_slack ? ALERT_FORMAT_SLACK
+                                           : ALERT_FORMAT_JSON,
+            .headers = o.alert_headers,
+            .n_headers = o.n_alert_headers,
+            .header_file = o.alert_header_file,
+            .ca_file = o.ca_file,
+            .insecure = o.insecure,
+            .timeout_ms = o.alert_timeout_ms,
+            .retries = o.alert_retries,
+            .exec_jobs = o.alert_exec_jobs,
+        };
+        if (alert_sinks_start(&ac, err, sizeof(err)) < 0) {
+            log_error("%s", err);
+            goto done;
+        }
+    }
     q = queue_new(o.queue_capacity);
     workers = calloc((size_t)o.workers, sizeof(*workers));
     if (!q || !workers) {
@@ -381,6 +407,11 @@ int main(int argc, char **argv)
     if (choice.wants_done) {
         p.on_done = source_done;
         p.on_done_arg = src;
+    }
+    if (p.on_done && alert_sinks_count()) {  /* commit only settled alerts */
+        alert_sinks_set_done(p.on_done, p.on_done_arg);
+        p.on_done = alert_sinks_done;
+        p.on_done_arg = NULL;
     }
     p.fail_limit = o.rule_fail_limit;
     p.abandon = &stop_now;
@@ -475,6 +506,7 @@ stop:
     for (int i = 0; i < n_workers; i++)
         worker_free(workers[i]);
     watchdog_free(wd);      /* after the states that point into it */
+    alert_sinks_stop();     /* every alert is dispatched: drain the sinks */
     running_source = NULL;
     if (stats_get(&stats.abandoned))
         log_warn("stopped at once: %llu queued messages were not processed",
@@ -484,7 +516,13 @@ stop:
     running_reloader = NULL;
     stats_print_summary(stderr, mono_s() - t0);
     stats_bench_print(stderr);
+    if (stats_get(&stats.alerts_lost)) {
+        log_error("%llu alerts were lost (see alerts_lost above)",
+                  (unsigned long long)stats_get(&stats.alerts_lost));
+        status = 1;
+    }
 done:
+    alert_sinks_stop();
     if (src)
         src->destroy(src);
     free(workers);

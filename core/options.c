@@ -43,6 +43,8 @@ static int parse_on_full(struct options *o, const char *v, char *err,
                          size_t errlen);
 static int parse_ct_start(struct options *o, const char *v, char *err,
                           size_t errlen);
+static int parse_alert_format(struct options *o, const char *v, char *err,
+                              size_t errlen);
 
 static const char *const section_titles[] = {
     [OPTS_SOURCE] = "Sources (one of them; default: --url "
@@ -52,6 +54,8 @@ static const char *const section_titles[] = {
     [OPTS_RULES] = "Rules",
     [OPTS_PIPELINE] = "Pipeline",
     [OPTS_OUTPUT] = "Output",
+    [OPTS_ALERTS] = "Alert delivery (besides -o; each sink has its own "
+                    "queue and thread)",
 };
 
 static const struct option_spec option_table[] = {
@@ -74,11 +78,13 @@ static const struct option_spec option_table[] = {
     /* the live WebSocket source */
     { .name = "ca-file", .type = OPT_STRING, .arg = "FILE",
       .offset = OFF(ca_file), .section = OPTS_WS,
-      .sources = OPTS_FROM_WS | OPTS_FROM_CT, .def_text = "system store",
+      .sources = OPTS_FROM_WS | OPTS_FROM_CT, .or_with = "alert-webhook",
+      .def_text = "system store",
       .help = "trust this CA (PEM) instead of the system store (also for "
-              "https:// CT logs)" },
+              "https:// CT logs and webhooks)" },
     { .name = "insecure", .type = OPT_FLAG, .offset = OFF(insecure),
       .section = OPTS_WS, .sources = OPTS_FROM_WS | OPTS_FROM_CT,
+      .or_with = "alert-webhook",
       .help = "do not verify the server's certificate" },
     { .name = "ping-interval", .type = OPT_UNSIGNED, .arg = "S",
       .offset = OFF(ping_interval_s), .min = 0, .max = 3600, .def = 20,
@@ -176,8 +182,8 @@ static const struct option_spec option_table[] = {
               "file:line; 'none' skips it" },
     { .name = "no-reload", .type = OPT_FLAG, .offset = OFF(no_reload),
       .section = OPTS_RULES,
-      .help = "do not reload rules when their files change (and ignore "
-              "SIGHUP)" },
+      .help = "do not reload rules when their files change or on SIGHUP "
+              "(SIGHUP still reopens the -o file)" },
     { .name = "rule-budget", .type = OPT_U64, .arg = "N",
       .offset = OFF(rule_budget), .min = 1000, .def = 100000000,
       .section = OPTS_RULES, .unit = "instructions",
@@ -238,7 +244,8 @@ static const struct option_spec option_table[] = {
     /* output */
     { .name = "output", .short_name = 'o', .type = OPT_STRING,
       .arg = "FILE", .offset = OFF(output_path), .section = OPTS_OUTPUT,
-      .def_text = "stdout", .help = "append alerts to FILE" },
+      .def_text = "stdout",
+      .help = "append alerts to FILE; SIGHUP reopens it (log rotation)" },
     { .name = "verbose", .short_name = 'v', .type = OPT_SET,
       .offset = OFF(verbose), .def = 1, .section = OPTS_OUTPUT,
       .help = "debug logging" },
@@ -246,6 +253,58 @@ static const struct option_spec option_table[] = {
       .offset = OFF(verbose), .def = -1, .section = OPTS_OUTPUT,
       .help = "errors only (and the exit summary line, which is always "
               "printed)" },
+    /* alert delivery (alert_sink.h) */
+    { .name = "alert-webhook", .type = OPT_LIST, .arg = "URL",
+      .offset = OFF(alert_webhooks), .count_offset = OFF(n_alert_webhooks),
+      .section = OPTS_ALERTS,
+      .help = "POST each alert to URL (http:// or https://, verified as for "
+              "--url, --ca-file applies; repeatable)" },
+    { .name = "alert-exec", .type = OPT_LIST, .arg = "CMD",
+      .offset = OFF(alert_execs), .count_offset = OFF(n_alert_execs),
+      .section = OPTS_ALERTS,
+      .help = "run CMD per alert, without a shell (split on blanks), the "
+              "alert JSON on stdin and CERTMON_RULE, CERTMON_DOMAIN, "
+              "CERTMON_ALERT_JSON, ... in the environment (repeatable)" },
+    { .name = "alert-format", .type = OPT_CHOICE, .arg = "json|slack",
+      .parse = parse_alert_format, .section = OPTS_ALERTS,
+      .requires = "alert-webhook", .def_text = "json",
+      .help = "webhook body: the alert as JSON, or {\"text\": ...} for "
+              "Slack and Mattermost" },
+    { .name = "alert-header", .type = OPT_LIST, .arg = "H",
+      .offset = OFF(alert_headers), .count_offset = OFF(n_alert_headers),
+      .section = OPTS_ALERTS, .requires = "alert-webhook",
+      .help = "add header 'Name: value' to webhook requests (repeatable; "
+              "never logged)" },
+    { .name = "alert-header-file", .type = OPT_STRING, .arg = "FILE",
+      .offset = OFF(alert_header_file), .section = OPTS_ALERTS,
+      .requires = "alert-webhook",
+      .help = "webhook headers from FILE, one 'Name: value' a line" },
+    { .name = "alert-spool", .type = OPT_STRING, .arg = "DIR",
+      .offset = OFF(alert_spool_dir), .section = OPTS_ALERTS,
+      .requires = "alert-webhook|alert-exec",
+      .help = "alerts a sink cannot deliver (after its retries, or with its "
+              "queue full) go to DIR/SINK.jsonl and are sent again later; "
+              "without it they are lost (counted, exit status 1)" },
+    { .name = "alert-queue", .type = OPT_SIZE, .arg = "N",
+      .offset = OFF(alert_queue), .min = 1, .max = 1 << 24, .def = 1000,
+      .section = OPTS_ALERTS, .requires = "alert-webhook|alert-exec",
+      .help = "alerts buffered per sink" },
+    { .name = "alert-timeout", .type = OPT_SECONDS_MS, .arg = "S",
+      .offset = OFF(alert_timeout_ms), .min = 0.1, .max = 3600, .def = 10,
+      .section = OPTS_ALERTS, .requires = "alert-webhook|alert-exec",
+      .unit = "seconds",
+      .help = "per delivery attempt, webhook or program, and the grace to "
+              "drain at exit" },
+    { .name = "alert-retries", .type = OPT_UNSIGNED, .arg = "N",
+      .offset = OFF(alert_retries), .min = 0, .max = 100, .def = 5,
+      .section = OPTS_ALERTS, .requires = "alert-webhook|alert-exec",
+      .help = "attempts after the first, with backoff, on 5xx, 429, network "
+              "errors and failed programs (other 4xx are never retried)" },
+    { .name = "alert-exec-jobs", .type = OPT_UNSIGNED, .arg = "N",
+      .offset = OFF(alert_exec_jobs), .min = 1, .max = 64, .def = 4,
+      .section = OPTS_ALERTS, .requires = "alert-webhook|alert-exec",
+      .help = "programs of one --alert-exec running at once" },
+
     { .name = "help", .short_name = 'h', .type = OPT_HELP,
       .section = OPTS_OUTPUT, .help = "this text" },
     { .name = "version", .type = OPT_VERSION, .section = OPTS_OUTPUT,
@@ -268,8 +327,9 @@ static const char usage_tail[] =
 "B takes k, m and g suffixes (powers of 1024). At exit certmon prints one\n"
 "line to stderr, also with -q:\n"
 "  certmon: certs=N messages=N alerts=N parse_errors=N rule_errors=N ...\n"
-"(every field is described in the README). Exit status: 0 done, 1 a rule\n"
-"or source failed to start or a backtest gave up on a log, 2 bad usage.\n";
+"(every field is described in the README; alerts= counts the alerts\n"
+"written to -o or stdout). Exit status: 0 done, 1 a rule or source failed\n"
+"to start, a backtest gave up on a log or alerts were lost, 2 bad usage.\n";
 
 const struct option_spec *options_table(size_t *n)
 {
@@ -452,6 +512,17 @@ static int parse_ct_start(struct options *o, const char *v, char *err,
         return -1;
     }
     return 0;
+}
+
+static int parse_alert_format(struct options *o, const char *v, char *err,
+                              size_t errlen)
+{
+    if (strcmp(v, "json") == 0 || strcmp(v, "slack") == 0) {
+        o->alert_format_slack = strcmp(v, "slack") == 0;
+        return 0;
+    }
+    snprintf(err, errlen, "--alert-format '%s': json or slack", v);
+    return -1;
 }
 
 /* Stores value v (NULL for options without one) as spec s says. */
@@ -663,7 +734,8 @@ static enum options_result check_combination(struct options *o, char *err,
     for (size_t i = 0; !o->check && !o->test && i < N_OPTIONS; i++) {
         const struct option_spec *s = &option_table[i];
         char with[64];
-        if (!o->given[i] || !s->sources || (s->sources & src))
+        if (!o->given[i] || !s->sources || (s->sources & src) ||
+            (s->or_with && any_given(o, s->or_with)))
             continue;
         if (o->ct && strcmp(s->name, "on-full") == 0)
             continue;       /* "block" is what --ct does anyway */
@@ -796,9 +868,15 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
 
 void options_free(struct options *o)
 {
+    for (size_t i = 0; i < N_OPTIONS; i++)       /* the repeatable ones */
+        if (option_table[i].type == OPT_LIST) {
+            const char ***v = (const char ***)((char *)o +
+                                               option_table[i].offset);
+            free(*v);
+            *v = NULL;
+            *(size_t *)((char *)o + option_table[i].count_offset) = 0;
+        }
     free(o->rule_paths);
-    free(o->urls);
-    free(o->ct_logs);
-    o->rule_paths = o->urls = o->ct_logs = NULL;
-    o->n_rule_paths = o->n_urls = o->n_ct_logs = 0;
+    o->rule_paths = NULL;
+    o->n_rule_paths = 0;
 }

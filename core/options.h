@@ -75,6 +75,21 @@ struct options {
     unsigned stats_interval_s;      /* --stats-interval, default 60, 0 off */
     int verbose;                    /* -v: debug logs */
 
+    /* alert delivery (alert_sink.h) */
+    const char **alert_webhooks;    /* --alert-webhook URL, repeatable */
+    size_t n_alert_webhooks;
+    const char **alert_execs;       /* --alert-exec CMD, repeatable */
+    size_t n_alert_execs;
+    size_t alert_queue;             /* --alert-queue, per sink */
+    int alert_format_slack;         /* --alert-format slack */
+    const char **alert_headers;     /* --alert-header, repeatable */
+    size_t n_alert_headers;
+    const char *alert_header_file;  /* --alert-header-file */
+    const char *alert_spool_dir;    /* --alert-spool */
+    unsigned alert_timeout_ms;      /* --alert-timeout, default 10 s */
+    unsigned alert_retries;         /* --alert-retries, default 5 */
+    unsigned alert_exec_jobs;       /* --alert-exec-jobs, default 4 */
+
     unsigned char given[OPTIONS_MAX]; /* per option_table row: on the line */
 };
 
@@ -82,7 +97,7 @@ struct options {
 ** to (0 = any). */
 enum options_section {
     OPTS_SOURCE, OPTS_WS, OPTS_CT, OPTS_RULES, OPTS_PIPELINE, OPTS_OUTPUT,
-    OPTS_N_SECTIONS
+    OPTS_ALERTS, OPTS_N_SECTIONS
 };
 
 #define OPTS_FROM_WS     1u
@@ -123,6 +138,8 @@ struct option_spec {
     enum options_section section;
     unsigned sources;               /* OPTS_FROM_* it applies to; 0 = any */
     const char *requires;           /* given only with one of "a|b" */
+    const char *or_with;            /* also fine beside this option, with
+                                       a source outside sources */
     const char *help;
     int (*parse)(struct options *o, const char *value, char *err,
                  size_t errlen);    /* OPT_CHOICE */

@@ -21,7 +21,7 @@ static const struct {
 } summary_fields[] = {
     { "certs", COUNTER(certs) },
     { "messages", COUNTER(messages) },
-    { "alerts", COUNTER(alerts) },
+    { "alerts", COUNTER(alerts_written) },
     { "parse_errors", COUNTER(parse_errors) },
     { "rule_errors", COUNTER(rule_errors) },
     { "budget_errors", COUNTER(rule_budget_errors) },
@@ -37,6 +37,9 @@ static const struct {
     { "timeout_errors", COUNTER(rule_timeout_errors) },
     { "net_faults", COUNTER(net_faults) },
     { "abandoned", COUNTER(abandoned) },
+    { "alerts_lost", COUNTER(alerts_lost) },
+    { "alerts_failed", COUNTER(alerts_failed) },
+    { "alerts_spooled", COUNTER(alerts_spooled) },
 };
 
 void stats_print_summary(FILE *out, double elapsed_s)

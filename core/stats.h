@@ -14,7 +14,7 @@
 struct stats {
     atomic_uint_fast64_t messages;      /* messages handed to the rules */
     atomic_uint_fast64_t certs;         /* certificate_update messages processed */
-    atomic_uint_fast64_t alerts;        /* alerts written */
+    atomic_uint_fast64_t alerts;        /* alerts made by the rules */
     atomic_uint_fast64_t parse_errors;  /* not JSON, not an object, too big */
     atomic_uint_fast64_t rule_errors;   /* failed rule calls, all kinds */
     atomic_uint_fast64_t rule_budget_errors; /* of which: budget exceeded */
@@ -35,6 +35,11 @@ struct stats {
     atomic_uint_fast64_t net_faults;    /* a server broke the protocol or a
                                            bound: connection failed, answer
                                            refused */
+    /* alert delivery (alert.c, alert_sink.c) */
+    atomic_uint_fast64_t alerts_written; /* written to -o / stdout */
+    atomic_uint_fast64_t alerts_lost;   /* neither delivered nor spooled */
+    atomic_uint_fast64_t alerts_failed; /* a sink gave up on them */
+    atomic_uint_fast64_t alerts_spooled; /* written to --alert-spool */
 };
 
 /* The one instance; zero-initialised at start. */

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "alert.h"
+#include "alert_sink.h"
 #include "backoff.h"
 #include "log.h"
 #include "lua_api.h"
@@ -333,10 +334,12 @@ static int flush_alerts(struct worker *w)
         stats_add(&stats.alerts, w->ctx.alerts_made);
         w->ctx.alerts_made = 0;
     }
+    /* to the sinks first, once, on this thread (alert_sinks_done) */
+    alert_sinks_dispatch(w->alerts.data, w->alerts.len);
     if (alert_flush(&w->alerts) == 0)
         return 0;
     if (!w->p->on_done) {
-        w->alerts.len = 0;
+        alert_buf_drop(&w->alerts);
         return -1;
     }
     if (!atomic_exchange(&output_failing, 1))
@@ -364,7 +367,7 @@ static int flush_alerts(struct worker *w)
     log_limited(&unwritten_log, LOG_ERROR, "stopping with %zu bytes of "
                 "alerts unwritten; their log positions were not committed, "
                 "so the next run reads those entries again", w->alerts.len);
-    w->alerts.len = 0;
+    alert_buf_drop(&w->alerts);
     return -1;
 }
 

@@ -54,6 +54,7 @@ awk 'NR == 1 || NR == 9' "$FIX" > "$T/lite.jsonl"
 awk 'NR == 4 || NR == 6 || NR == 7 || NR == 8' "$FIX" > "$T/full.jsonl"
 
 TRIVIAL=$ROOT/tests/bench/rules/keyword_count.lua
+RARE=$ROOT/tests/bench/rules/rare_alert.lua
 SHIPPED=$ROOT/scripts
 RATE=1000
 
@@ -104,6 +105,18 @@ run_certmon() {
     record "$1" "$out"
 }
 
+# run_sink LABEL PORT N [ARGS...]: the rare-alert rule, w=2, with ARGS
+# (the alert-sink comparison: no sink against a webhook sink)
+run_sink() {
+    label=$1 port=$2 n=$3
+    shift 3
+    out=$(CERTMON_BENCH=1 "$CERTMON" -u "ws://127.0.0.1:$port/" -w 2 -n "$n" \
+          --on-full block --no-reload -q -o /dev/null "$@" "$RARE" 2>&1 \
+          | grep 'certmon: bench:')
+    [ -n "$out" ] || { echo "bench.sh: certmon run $label gave no bench line" >&2; exit 1; }
+    record "$label" "$out"
+}
+
 run_count() {
     out=$("$TOOLS/ws_count" -u "ws://127.0.0.1:$2/" -n "$3" 2>&1 \
           | grep 'certmon: bench:')
@@ -133,6 +146,17 @@ for feed in lite full; do
     start_loadgen "fast_$feed" "$feed"
     start_loadgen "rate_$feed" "$feed" --rate "$RATE"
 done
+# a local webhook receiver for the alert-sink comparison
+python3 "$ROOT/tests/tools/webhook_receiver.py" serve \
+    --port-file "$T/hook.port" --dir "$T/hook" >/dev/null 2>&1 &
+LG_PIDS="$LG_PIDS $!"
+i=0
+while [ ! -s "$T/hook.port" ]; do
+    i=$((i + 1))
+    [ $i -gt 200 ] && { echo "bench.sh: webhook receiver did not start" >&2; exit 1; }
+    sleep 0.05
+done
+HOOK="http://127.0.0.1:$(cat "$T/hook.port")/"
 
 r=1
 while [ $r -le "$RUNS" ]; do
@@ -152,6 +176,8 @@ while [ $r -le "$RUNS" ]; do
             run_certmon "shiplat_${feed}_w$w" "$pr" $w $N_LAT "$SHIPPED"
         done
     done
+    run_sink sink_none "$PORT_fast_lite" $N_TRIVIAL
+    run_sink sink_webhook "$PORT_fast_lite" $N_TRIVIAL --alert-webhook "$HOOK"
     r=$((r + 1))
 done
 
@@ -191,6 +217,12 @@ for feed in lite full; do
         done
     done
 done
+sn=$(median sink_none msgs_per_s)
+sw=$(median sink_webhook msgs_per_s)
+echo
+echo "alert sinks (lite feed, trivial rule + 1 alert per 1,000 certificates,"
+echo "w=2): no sink $sn msg/s, --alert-webhook to a local receiver $sw msg/s" \
+     "(x$(ratio "$sw" "$sn"))"
 echo
 echo "xcjson: against bare lua-cjson decoding of the same messages on one"
 echo "core; xcount: against the frame-counting client (network ceiling)."

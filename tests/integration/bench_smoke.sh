@@ -21,7 +21,7 @@ for label in decode_lite msgtable_lite count_lite countlat_lite \
         trivlat_lite_w2 shiplat_full_w1 decode_full count_full \
         trivial_full_w2 shipped_full_w2 ct_tiled_lite_trivial_w1 \
         ct_tiled_full_trivial_w2 ct_tiled_lite_shipped_w2 \
-        ct_rfc_lite_trivial_w2 ct_rfc_full_trivial_w2; do
+        ct_rfc_lite_trivial_w2 ct_rfc_full_trivial_w2 sink_none sink_webhook; do
     n=$(grep "^$label " "$raw" 2>/dev/null | tr ' ' '\n' \
         | sed -n 's/^msgs=//p' | head -1)
     check "bench: $label ran and counted messages" test "${n:-0}" -gt 0

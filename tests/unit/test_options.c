@@ -33,9 +33,21 @@ static int is_numeric(const struct option_spec *s)
            s->type == OPT_SECONDS_MS;
 }
 
-/* The source words an option needs to be accepted. */
+/* The source words an option needs to be accepted, and the option it
+** requires, if any (the first of "a|b", with a plausible value). */
 static void source_for(const struct option_spec *s, const char **w, int *n)
 {
+    static char req[64];
+
+    if (s->requires) {
+        size_t len = strcspn(s->requires, "|");
+        snprintf(req, sizeof req, "--%.*s", (int)len, s->requires);
+        w[(*n)++] = req;
+        if (strcmp(req, "--alert-webhook") == 0)
+            w[(*n)++] = "http://127.0.0.1:1/";
+        else if (strcmp(req, "--alert-exec") == 0)
+            w[(*n)++] = "/bin/true";
+    }
     if (!s->sources || (s->sources & OPTS_FROM_REPLAY)) {
         w[(*n)++] = "-r";
         w[(*n)++] = "/dev/null";
