@@ -5,7 +5,6 @@
 ** only set a flag and wake the source; everything else happens here.
 */
 #include <limits.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "log.h"
 #include "mono_clock.h"
 #include "options.h"
+#include "paths.h"
 #include "queue.h"
 #include "reload.h"
 #include "source_select.h"
@@ -73,31 +73,6 @@ static void on_limit(void *arg)
     queue_close(q);
     if (s && s->wake)
         s->wake(s);
-}
-
-/* The project folder, where lua/ and scripts/ are: the binary's folder
-** or the nearest one above it that has lua/ (test builds live in
-** build/san/). */
-static int find_home(char *out, size_t outlen)
-{
-    char exe[PATH_MAX], probe[PATH_MAX + 8];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    char *dir;
-
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    dir = dirname(exe);
-    snprintf(out, outlen, "%s", dir);
-    for (int up = 0; up < 3 && strcmp(dir, "/") != 0; up++) {
-        snprintf(probe, sizeof(probe), "%s/lua", dir);
-        if (access(probe, F_OK) == 0) {
-            snprintf(out, outlen, "%s", dir);
-            return 0;
-        }
-        dir = dirname(dir);
-    }
-    return 0;
 }
 
 static void print_problem(void *ud, size_t index, const char *problem)
@@ -179,8 +154,12 @@ int main(int argc, char **argv)
         log_set_level(LOG_DEBUG);
     else if (o.verbose < 0)
         log_set_level(LOG_ERROR);
-    if (find_home(home, sizeof(home)) < 0)
-        snprintf(home, sizeof(home), ".");
+    if (paths_find_home(NULL, getenv("CERTMON_HOME"), NULL, home,
+                        sizeof(home), err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        goto done;
+    }
+    log_debug("home: %s", home);
     snprintf(lua_dir, sizeof(lua_dir), "%s/lua", home);
     if (getenv("CERTMON_LUA_DIR"))
         snprintf(lua_dir, sizeof(lua_dir), "%s", getenv("CERTMON_LUA_DIR"));
