@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 /* One rule file, shared by the workers that load it. */
+struct stats_rule;
+
 struct rule_file {
     char *path;                     /* as found: "scripts/x.lua" */
     char *src;                      /* the text, NUL-terminated */
@@ -26,6 +28,7 @@ struct rule_file {
     atomic_uint logged;             /* error kinds already logged (bits) */
     atomic_uint failures_in_row;    /* reset by a successful call */
     atomic_int disabled;            /* too many failures in a row */
+    struct stats_rule *stats;       /* for /metrics; outlives reloads */
 };
 
 /* An immutable snapshot of rule files; reference-counted because worker
