@@ -13,9 +13,11 @@
 
 #include "alert.h"
 #include "log.h"
+#include "metrics.h"
 #include "mono_clock.h"
 #include "options.h"
 #include "paths.h"
+#include "progress.h"
 #include "queue.h"
 #include "reload.h"
 #include "source_select.h"
@@ -134,6 +136,8 @@ int main(int argc, char **argv)
     struct source_choice choice;
     struct sandbox_config sc;
     struct intake in;
+    struct metrics *metrics = NULL;
+    struct progress *progress = NULL;
     sigset_t block, old;
     int status = 1, n_workers = 0;
     double t0 = mono_s();
@@ -223,6 +227,21 @@ int main(int argc, char **argv)
         log_error("out of memory");
         goto done;
     }
+    if (o.listen) {
+        struct metrics_config mc = {
+            .listen = o.listen,
+            .listen_public = o.listen_public,
+            .health_max_age_ms = o.health_max_age_ms,
+            .queue = q,
+            .source = src->name,
+        };
+        if (!(metrics = metrics_start(&mc, err, sizeof(err)))) {
+            log_error("%s", err);
+            goto done;
+        }
+    }
+    if (o.ct && o.backtest)
+        progress = progress_start(o.progress_s, -1);
     p.queue = q;
     p.max_certs = o.max_messages;
     p.on_limit = on_limit;
@@ -299,12 +318,18 @@ stop:
     for (int i = 0; i < n_workers; i++)
         worker_free(workers[i]);
     running_source = NULL;
+    progress_stop(progress);
+    progress = NULL;
+    metrics_stop(metrics);
+    metrics = NULL;
     log_rule_summary(running_reloader ? reload_current(running_reloader) : rs);
     reload_free(running_reloader);
     running_reloader = NULL;
     stats_print_summary(stderr, mono_s() - t0);
     stats_bench_print(stderr);
 done:
+    progress_stop(progress);
+    metrics_stop(metrics);
     if (src)
         src->destroy(src);
     free(workers);
@@ -312,6 +337,7 @@ done:
     alert_output_close();
     ruleset_unref(rs);
     store_reset();
+    stats_rules_free();
     options_free(&o);
     return status;
 }

@@ -27,6 +27,8 @@ static const struct options option_defaults = {
     .ct_poll_ms = 10000,
     .ct_partial_tile_age_ms = 300000,
     .ct_give_up_s = 600,
+    .health_max_age_ms = 120000,
+    .progress_s = 10,
 };
 
 static const char usage_text[] =
@@ -117,6 +119,21 @@ static const char usage_text[] =
 "  -h, --help                 this text\n"
 "      --version              the version\n"
 "\n"
+"Metrics, health and progress:\n"
+"      --listen HOST:PORT     serve /metrics (Prometheus text format) and\n"
+"                             /healthz over HTTP, e.g. 127.0.0.1:9464;\n"
+"                             loopback only unless --listen-public\n"
+"      --listen-public        allow --listen on a non-loopback address\n"
+"      --health-max-age S     /healthz answers 503 when the source has not\n"
+"                             delivered a message for S seconds (default\n"
+"                             120, from 1 to 86400)\n"
+"      --progress S           backtest progress: a line redrawn in place on\n"
+"                             a terminal, else a plain line every S seconds\n"
+"                             (default 10, 0 = off, up to 86400)\n"
+"\n"
+"Environment: CERTMON_HOME is the folder with lua/ and scripts/ when they\n"
+"are not found relative to the binary; CERTMON_LUA_DIR overrides lua/.\n"
+"\n"
 "At exit certmon prints one line to stderr:\n"
 "  certmon: certs=N messages=N alerts=N parse_errors=N rule_errors=N\n"
 "           dropped=N reconnects=N errors=N bytes=N elapsed_s=S\n"
@@ -156,6 +173,10 @@ enum {
     OPT_CT_POLL,
     OPT_CT_PARTIAL_TILE_AGE,
     OPT_CT_GIVE_UP,
+    OPT_LISTEN,
+    OPT_LISTEN_PUBLIC,
+    OPT_HEALTH_MAX_AGE,
+    OPT_PROGRESS,
 };
 
 static const struct option long_options[] = {
@@ -200,6 +221,10 @@ static const struct option long_options[] = {
     { "rule-budget", required_argument, NULL, OPT_RULE_BUDGET },
     { "rule-memory", required_argument, NULL, OPT_RULE_MEMORY },
     { "rule-fail-limit", required_argument, NULL, OPT_RULE_FAIL_LIMIT },
+    { "listen", required_argument, NULL, OPT_LISTEN },
+    { "listen-public", no_argument, NULL, OPT_LISTEN_PUBLIC },
+    { "health-max-age", required_argument, NULL, OPT_HEALTH_MAX_AGE },
+    { "progress", required_argument, NULL, OPT_PROGRESS },
     { NULL, 0, NULL, 0 }
 };
 
@@ -314,6 +339,10 @@ static enum options_result check_combination(struct options *o, char *err,
     if (o->reconnect_min_ms > o->reconnect_max_ms) {
         snprintf(err, errlen, "--reconnect-min-ms is above "
                  "--reconnect-max-ms");
+        return OPTIONS_ERROR;
+    }
+    if (o->listen_public && !o->listen) {
+        snprintf(err, errlen, "--listen-public goes with --listen HOST:PORT");
         return OPTIONS_ERROR;
     }
     return OPTIONS_OK;
@@ -529,6 +558,27 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
             if (parse_count(optarg, 0, 1u << 30, 0, &v) < 0)
                 goto bad_value;
             o->rule_fail_limit = (unsigned)v;
+            break;
+        case OPT_LISTEN:
+            o->listen = optarg;
+            break;
+        case OPT_LISTEN_PUBLIC:
+            o->listen_public = 1;
+            break;
+        case OPT_HEALTH_MAX_AGE:
+            if (parse_seconds_ms(optarg, 1, 86400, &o->health_max_age_ms) < 0) {
+                snprintf(err, errlen, "--health-max-age '%s': seconds, from 1 "
+                         "to 86400", optarg);
+                return OPTIONS_ERROR;
+            }
+            break;
+        case OPT_PROGRESS:
+            if (parse_count(optarg, 0, 86400, 0, &v) < 0) {
+                snprintf(err, errlen, "--progress '%s': whole seconds, from 0 "
+                         "(off) to 86400", optarg);
+                return OPTIONS_ERROR;
+            }
+            o->progress_s = (unsigned)v;
             break;
         case ':':
             snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);

@@ -71,6 +71,12 @@ struct options {
     const char *output_path;        /* -o FILE (append); NULL = stdout */
     unsigned stats_interval_s;      /* --stats-interval, default 60, 0 off */
     int verbose;                    /* -v: debug logs */
+
+    /* metrics, health and progress */
+    const char *listen;             /* --listen HOST:PORT; NULL = none */
+    int listen_public;              /* --listen-public */
+    unsigned health_max_age_ms;     /* --health-max-age, default 120 s */
+    unsigned progress_s;            /* --progress, default 10, 0 = off */
 };
 
 enum options_result {
