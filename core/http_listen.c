@@ -192,6 +192,21 @@ static void client_close(struct client *c)
     c->len = 0;
 }
 
+/* After an answer to a request that was not read whole: closing with
+** unread data would reset the connection and the client could lose the
+** answer, so say we are done and read a little more, briefly. */
+static void drain(int fd)
+{
+    struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+    char buf[4096];
+
+    shutdown(fd, SHUT_WR);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    for (int i = 0; i < 16; i++)
+        if (recv(fd, buf, sizeof(buf), 0) <= 0)
+            break;
+}
+
 /* Reads what is there; answers and closes once the headers are whole. */
 static void client_read(struct http_listen *h, struct client *c)
 {
@@ -211,6 +226,7 @@ static void client_read(struct http_listen *h, struct client *c)
         client_close(c);
     } else if (c->len >= max) {
         send_simple(h, c->fd, 431, "request too large");
+        drain(c->fd);
         client_close(c);
     }
 }
