@@ -110,7 +110,14 @@ BINDIR  := $(PREFIX)/bin
 DATADIR := $(PREFIX)/share/certmon
 MANDIR  := $(PREFIX)/share/man/man1
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# the prefix is compiled into paths.o (the last place certmon looks for
+# its files); the stamp changes, and paths.o is rebuilt, only when it does
 $(BUILD)/core/paths.o: ALL_CFLAGS += -DPATHS_PREFIX='"$(PREFIX)"'
+$(BUILD)/core/paths.o: $(BUILD)/paths-prefix
+$(BUILD)/paths-prefix: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX)' | cmp -s - $@ 2>/dev/null || echo '$(PREFIX)' >$@
+.PHONY: FORCE
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \

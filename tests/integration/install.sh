@@ -15,13 +15,17 @@ inst() {    # inst LOG MAKE-ARGS...: make install of this build
         "$@" >"$1" 2>&1
 }
 
-# ---- make install DESTDIR=... PREFIX=... ------------------------------
+# ---- make install DESTDIR=... -------------------------------------------
+# The prefix the binary was built with (the default one): another PREFIX
+# would rebuild the binary under test, with its prefix compiled in.
+PREFIX=$(cat "$TOP/${CERTMON_BUILD:-build/rel}/paths-prefix" 2>/dev/null ||
+         echo /usr/local)
 D=$T/dest
-inst "$T/inst.log" DESTDIR="$D" PREFIX=/opt/cm
+inst "$T/inst.log" DESTDIR="$D" PREFIX="$PREFIX"
 rc=$?
-expect_eq "make install DESTDIR=... PREFIX=/opt/cm: exit 0" "$rc" 0
+expect_eq "make install DESTDIR=... PREFIX=$PREFIX: exit 0" "$rc" 0
 [ "$rc" -eq 0 ] || show "$T/inst.log"
-P=$D/opt/cm
+P=$D$PREFIX
 check "installed: the binary" test -x "$P/bin/certmon"
 check "installed: lua/ under share/certmon" \
     test -f "$P/share/certmon/lua/certmon/domain.lua"
@@ -30,8 +34,9 @@ check "installed: the shipped rules and lists under share/certmon/scripts" \
            test -f '$P/share/certmon/scripts/ct/log_list.json'"
 check "installed: the man page" test -f "$P/share/man/man1/certmon.1"
 check "installed: the systemd unit, ExecStart at the installed binary" \
-    grep -q '^ExecStart=/opt/cm/bin/certmon ' "$P/lib/systemd/system/certmon.service"
-check "nothing is written outside DESTDIR" test ! -e /opt/cm
+    grep -q "^ExecStart=$PREFIX/bin/certmon " "$P/lib/systemd/system/certmon.service"
+check "the binary was not rebuilt by make install" \
+    cmp -s "$CERTMON" "$P/bin/certmon"
 
 # the installed binary, run from elsewhere, with the installed rules
 (cd / && "$P/bin/certmon" -v -w 1 -r "$MSGS" >"$T/i.out" 2>"$T/i.err")
@@ -116,16 +121,19 @@ for want in DynamicUser=yes StateDirectory=certmon ProtectSystem=strict \
     check "unit: $want" grep -q "^$want" "$U"
 done
 if command -v systemd-analyze >/dev/null 2>&1; then
-    # installed without DESTDIR so ExecStart points at a real binary
-    inst "$T/inst2.log" PREFIX="$T/pfx"
-    IU=$T/pfx/lib/systemd/system/certmon.service
+    # the installed unit, its ExecStart pointed into DESTDIR so that the
+    # binary it names exists
+    mkdir -p "$T/units"
+    IU=$T/units/certmon.service
+    sed "s|^ExecStart=$PREFIX/bin/certmon|ExecStart=$P/bin/certmon|" \
+        "$P/lib/systemd/system/certmon.service" >"$IU"
     systemd-analyze verify --man=no "$IU" >"$T/verify" 2>&1
     rc=$?
     expect_eq "systemd-analyze verify on the installed unit" "$rc" 0
     [ "$rc" -eq 0 ] || show "$T/verify"
     sed 's/^NoNewPrivileges=yes/NoNewPrivileges=perhaps/' "$IU" \
-        >"$T/pfx/lib/systemd/system/broken.service"
-    systemd-analyze verify --man=no "$T/pfx/lib/systemd/system/broken.service" \
+        >"$T/units/broken.service"
+    systemd-analyze verify --man=no "$T/units/broken.service" \
         >"$T/verify2" 2>&1
     check "... and verify does catch a bad value here" \
         grep -q "broken.service:[0-9]*: Failed to parse boolean value" "$T/verify2"
@@ -134,7 +142,7 @@ else
 fi
 
 # ---- make uninstall ----------------------------------------------------
-make -s -C "$TOP" --no-print-directory uninstall DESTDIR="$D" PREFIX=/opt/cm \
+make -s -C "$TOP" --no-print-directory uninstall DESTDIR="$D" PREFIX="$PREFIX" \
     >/dev/null 2>&1
 check "make uninstall removes what install put there" \
     sh -c "[ ! -e '$P/bin/certmon' ] && [ ! -e '$P/share/certmon' ] &&
