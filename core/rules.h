@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One rule file, shared by the workers that load it. */
 struct stats_rule;
 
+/* One rule file, shared by the workers that load it. */
 struct rule_file {
     char *path;                     /* as found: "scripts/x.lua" */
     char *src;                      /* the text, NUL-terminated */
