@@ -341,8 +341,14 @@ static enum options_result check_combination(struct options *o, char *err,
                  "--reconnect-max-ms");
         return OPTIONS_ERROR;
     }
-    if (o->listen_public && !o->listen) {
-        snprintf(err, errlen, "--listen-public goes with --listen HOST:PORT");
+    if ((o->listen_public || o->health_max_age_given) && !o->listen) {
+        snprintf(err, errlen, "--listen-public and --health-max-age go with "
+                 "--listen HOST:PORT");
+        return OPTIONS_ERROR;
+    }
+    if (o->progress_given && !(o->ct && o->backtest)) {
+        snprintf(err, errlen, "--progress goes with a --ct backtest (--from N "
+                 "--to M)");
         return OPTIONS_ERROR;
     }
     return OPTIONS_OK;
@@ -571,6 +577,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
                          "to 86400", optarg);
                 return OPTIONS_ERROR;
             }
+            o->health_max_age_given = 1;
             break;
         case OPT_PROGRESS:
             if (parse_count(optarg, 0, 86400, 0, &v) < 0) {
@@ -579,6 +586,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
                 return OPTIONS_ERROR;
             }
             o->progress_s = (unsigned)v;
+            o->progress_given = 1;
             break;
         case ':':
             snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);

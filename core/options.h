@@ -77,6 +77,7 @@ struct options {
     int listen_public;              /* --listen-public */
     unsigned health_max_age_ms;     /* --health-max-age, default 120 s */
     unsigned progress_s;            /* --progress, default 10, 0 = off */
+    int health_max_age_given, progress_given;
 };
 
 enum options_result {

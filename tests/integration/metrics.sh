@@ -47,6 +47,16 @@ check "... saying why and what allows it" \
 "$CERTMON" --listen-public -r "$FIX/certstream/all.jsonl" >/dev/null \
     2>"$T/pub2.err"
 expect_eq "--listen-public alone is bad usage (exit 2)" "$?" 2
+"$CERTMON" --health-max-age 5 -r "$FIX/certstream/all.jsonl" >/dev/null \
+    2>"$T/hma.err"
+rc=$?
+check "--health-max-age without --listen is bad usage (exit 2), said so" \
+    sh -c "[ $rc -eq 2 ] && grep -q 'go with --listen' '$T/hma.err'"
+"$CERTMON" --progress 1 -r "$FIX/certstream/all.jsonl" >/dev/null \
+    2>"$T/prog.err"
+rc=$?
+check "--progress outside a --ct backtest is bad usage (exit 2), said so" \
+    sh -c "[ $rc -eq 2 ] && grep -q 'goes with a --ct backtest' '$T/prog.err'"
 "$CERTMON" --listen 127.0.0.1 -r "$FIX/certstream/all.jsonl" >/dev/null \
     2>"$T/noport.err"
 rc=$?
