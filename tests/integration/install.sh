@@ -51,6 +51,15 @@ check "... no module or folder problems" \
 [ "$rc" -eq 0 ] || show "$T/i.err"
 (cd / && "$P/bin/certmon" --check >"$T/c.out" 2>&1)
 expect_eq "installed binary: --check of the installed rules passes" "$?" 0
+# a rule that requires a module nobody has: the one-line error says where
+# it looked (it used to end at the colon: the list was on later lines)
+mkdir -p "$T/rq"
+printf 'local x = require "certmon.nope"\nreturn { name = "x", on_cert = function() end }\n' \
+    >"$T/rq/x.lua"
+"$P/bin/certmon" --check "$T/rq/x.lua" >"$T/rq.out" 2>&1
+check "a missing module: --check names every path it looked for, on one line" \
+    grep -q "^$T/rq/x.lua:1: module 'certmon.nope' not found: looked for '$P/share/certmon/lua/certmon/nope.lua', '$P/share/certmon/lua/certmon/nope/init.lua', '$T/rq/certmon/nope.lua'\$" "$T/rq.out"
+[ -s "$T/rq.out" ] && grep -q "looked for" "$T/rq.out" || show "$T/rq.out"
 expect_eq "--version: the version" "$("$P/bin/certmon" --version)" \
     "certmon $(sed -n 's/.*CERTMON_VERSION "\(.*\)".*/\1/p' "$TOP/core/version.h")"
 
