@@ -14,7 +14,7 @@
 PKGS     := lua5.4 lua5.4-cjson libwebsockets openssl libpsl libidn2 zlib
 DEB_PKGS := liblua5.4-dev lua-cjson-dev libwebsockets-dev libssl-dev \
             pkg-config libpsl-dev publicsuffix libidn2-dev zlib1g-dev \
-            openssl procps python3
+            openssl procps python3 python3-prometheus-client
 
 CC       ?= cc
 OPT      ?= -O2
@@ -51,7 +51,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC  := $(wildcard tests/tools/*.c)
 TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all deps run test test-bins clean check-deps
+.PHONY: all deps run test test-bins clean check-deps install uninstall
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -122,6 +122,41 @@ test: deps
 
 clean:
 	rm -rf build certmon
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, its lua/ and
+# scripts/ under share/certmon (found at run time relative to the binary),
+# the man page and the systemd unit (ExecStart pointed at BINDIR). With
+# SANITIZE=1 the sanitized binary is installed (the tests do that).
+PREFIX  ?= /usr/local
+BINDIR  := $(PREFIX)/bin
+DATADIR := $(PREFIX)/share/certmon
+MANDIR  := $(PREFIX)/share/man/man1
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# the prefix is compiled into paths.o (the last place certmon looks for
+# its files); the stamp changes, and paths.o is rebuilt, only when it does
+$(BUILD)/core/paths.o: ALL_CFLAGS += -DPATHS_PREFIX='"$(PREFIX)"'
+$(BUILD)/core/paths.o: $(BUILD)/paths-prefix
+$(BUILD)/paths-prefix: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX)' | cmp -s - $@ 2>/dev/null || echo '$(PREFIX)' >$@
+.PHONY: FORCE
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \
+	  $(DESTDIR)$(MANDIR) $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/certmon
+	rm -rf $(DESTDIR)$(DATADIR)/lua $(DESTDIR)$(DATADIR)/scripts
+	cp -R lua scripts $(DESTDIR)$(DATADIR)/
+	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)
+	install -m 644 scripts/doc/certmon.1 $(DESTDIR)$(MANDIR)/certmon.1
+	sed 's|/usr/local/bin/certmon|$(BINDIR)/certmon|' \
+	  scripts/systemd/certmon.service >$(DESTDIR)$(UNITDIR)/certmon.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/certmon.service
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/certmon $(DESTDIR)$(MANDIR)/certmon.1 \
+	  $(DESTDIR)$(UNITDIR)/certmon.service
+	rm -rf $(DESTDIR)$(DATADIR)
 
 # Extra targets kept beside what they build (make eval, make bench, ...).
 -include $(wildcard tests/*.mk tests/*/*.mk)

@@ -180,6 +180,7 @@ struct ct_src {
     int destroying;             /* closing connections is not an error */
     lws_sorted_usec_list_t status_timer;
     int64_t status_ms;
+    lws_sorted_usec_list_t publish_timer;
 };
 
 /* Retrying a failed request: the backoff series of backoff.h, the same
@@ -1270,6 +1271,36 @@ static void status_cb(lws_sorted_usec_list_t *sul)
                      (lws_usec_t)src->cfg.stats_interval_s * LWS_USEC_PER_SEC);
 }
 
+/* Every log's figures into stats.h's table, for /metrics and the
+** backtest progress line, which read them from other threads. */
+static void publish_logs(struct ct_src *src)
+{
+    for (size_t k = 0; k < src->n; k++) {
+        struct log_run *lr = &src->logs[k];
+        enum stats_ct_state st = !lr->started ? STATS_CT_NOT_STARTED
+                               : lr->gave_up ? STATS_CT_GAVE_UP
+                               : lr->done ? STATS_CT_DONE : STATS_CT_READING;
+
+        if (lr->skip)
+            continue;
+        stats_ct_publish(lr->id, lr->name,
+                         lr->started ? ct_tracker_watermark(lr->tracker) : 0,
+                         lr->target, lr->entries, lr->fail_total,
+                         src->cfg.backtest ? src->cfg.from : 0,
+                         src->cfg.backtest ? lr->stop_at : 0, st,
+                         lr->fail_streak > 0);
+    }
+}
+
+static void publish_cb(lws_sorted_usec_list_t *sul)
+{
+    struct ct_src *src = lws_container_of(sul, struct ct_src, publish_timer);
+
+    publish_logs(src);
+    lws_sul_schedule(src->ctx, 0, &src->publish_timer, publish_cb,
+                     LWS_USEC_PER_SEC / 2);
+}
+
 /* libwebsockets' own messages: details for -v only; what matters is
 ** reported through the log's errors. */
 static void lws_log_emit(int level, const char *line)
@@ -1469,9 +1500,11 @@ static int src_run(struct source *s, struct intake *in, char *err,
         lws_sul_schedule(src->ctx, 0, &src->status_timer, status_cb,
                          (lws_usec_t)src->cfg.stats_interval_s *
                          LWS_USEC_PER_SEC);
+    publish_cb(&src->publish_timer);
     while (!src->stop && !*in->stop && !all_done(src))
         if (lws_service(src->ctx, 0) < 0)
             break;
+    publish_logs(src);
     return gave_up_error(src, err, errlen);
 }
 

@@ -5,7 +5,6 @@
 ** only set a flag and wake the source; everything else happens here.
 */
 #include <limits.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,8 +17,11 @@
 #include "alert_sink.h"
 #include "log.h"
 #include "lua_api.h"
+#include "metrics.h"
 #include "mono_clock.h"
 #include "options.h"
+#include "paths.h"
+#include "progress.h"
 #include "queue.h"
 #include "reload.h"
 #include "source_select.h"
@@ -178,31 +180,6 @@ static void log_start_line(const struct options *o, struct ruleset *rs)
              o->workers == 1 ? "" : "s", source);
 }
 
-/* The project folder, where lua/ and scripts/ are: the binary's folder
-** or the nearest one above it that has lua/ (test builds live in
-** build/san/). */
-static int find_home(char *out, size_t outlen)
-{
-    char exe[PATH_MAX], probe[PATH_MAX + 8];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    char *dir;
-
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    dir = dirname(exe);
-    snprintf(out, outlen, "%s", dir);
-    for (int up = 0; up < 3 && strcmp(dir, "/") != 0; up++) {
-        snprintf(probe, sizeof(probe), "%s/lua", dir);
-        if (access(probe, F_OK) == 0) {
-            snprintf(out, outlen, "%s", dir);
-            return 0;
-        }
-        dir = dirname(dir);
-    }
-    return 0;
-}
-
 static void print_problem(void *ud, size_t index, const char *problem)
 {
     int *check_mode = ud;
@@ -264,6 +241,8 @@ int main(int argc, char **argv)
     struct source_choice choice;
     struct sandbox_config sc;
     struct intake in;
+    struct metrics *metrics = NULL;
+    struct progress *progress = NULL;
     sigset_t block, old;
     int status = 1, n_workers = 0;
     double t0 = mono_s();
@@ -287,8 +266,12 @@ int main(int argc, char **argv)
         log_set_level(LOG_ERROR);
     /* repeated errors are logged again each status interval */
     log_set_budget_window_s(o.stats_interval_s ? o.stats_interval_s : 60);
-    if (find_home(home, sizeof(home)) < 0)
-        snprintf(home, sizeof(home), ".");
+    if (paths_find_home(NULL, getenv("CERTMON_HOME"), NULL, home,
+                        sizeof(home), err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        goto done;
+    }
+    log_debug("home: %s", home);
     snprintf(lua_dir, sizeof(lua_dir), "%s/lua", home);
     if (getenv("CERTMON_LUA_DIR"))
         snprintf(lua_dir, sizeof(lua_dir), "%s", getenv("CERTMON_LUA_DIR"));
@@ -399,6 +382,21 @@ int main(int argc, char **argv)
         log_error("out of memory");
         goto done;
     }
+    if (o.listen) {
+        struct metrics_config mc = {
+            .listen = o.listen,
+            .listen_public = o.listen_public,
+            .health_max_age_ms = o.health_max_age_ms,
+            .queue = q,
+            .source = src->name,
+        };
+        if (!(metrics = metrics_start(&mc, err, sizeof(err)))) {
+            log_error("%s", err);
+            goto done;
+        }
+    }
+    if (o.ct && o.backtest)
+        progress = progress_start(o.progress_s, -1);
     p.queue = q;
     p.max_certs = o.max_messages;
     p.on_limit = on_limit;
@@ -511,6 +509,10 @@ stop:
     if (stats_get(&stats.abandoned))
         log_warn("stopped at once: %llu queued messages were not processed",
                  (unsigned long long)stats_get(&stats.abandoned));
+    progress_stop(progress);
+    progress = NULL;
+    metrics_stop(metrics);
+    metrics = NULL;
     log_rule_summary(running_reloader ? reload_current(running_reloader) : rs);
     reload_free(running_reloader);
     running_reloader = NULL;
@@ -523,6 +525,8 @@ stop:
     }
 done:
     alert_sinks_stop();
+    progress_stop(progress);
+    metrics_stop(metrics);
     if (src)
         src->destroy(src);
     free(workers);
@@ -531,6 +535,7 @@ done:
     ruleset_unref(rs);
     store_reset();
     lua_api_confine_reset();
+    stats_rules_free();
     options_free(&o);
     return status;
 }

@@ -56,6 +56,7 @@ static const char *const section_titles[] = {
     [OPTS_OUTPUT] = "Output",
     [OPTS_ALERTS] = "Alert delivery (besides -o; each sink has its own "
                     "queue and thread)",
+    [OPTS_SERVICE] = "Metrics, health and progress",
 };
 
 static const struct option_spec option_table[] = {
@@ -305,6 +306,28 @@ static const struct option_spec option_table[] = {
       .section = OPTS_ALERTS, .requires = "alert-webhook|alert-exec",
       .help = "programs of one --alert-exec running at once" },
 
+    /* metrics, health and progress (metrics.h, progress.h) */
+    { .name = "listen", .type = OPT_STRING, .arg = "HOST:PORT",
+      .offset = OFF(listen), .section = OPTS_SERVICE,
+      .help = "serve /metrics (Prometheus text format) and /healthz over "
+              "HTTP, e.g. 127.0.0.1:9464; loopback only unless "
+              "--listen-public" },
+    { .name = "listen-public", .type = OPT_FLAG, .offset = OFF(listen_public),
+      .section = OPTS_SERVICE, .requires = "listen",
+      .help = "allow --listen on a non-loopback address" },
+    { .name = "health-max-age", .type = OPT_SECONDS_MS, .arg = "S",
+      .offset = OFF(health_max_age_ms), .min = 1, .max = 86400, .def = 120,
+      .section = OPTS_SERVICE, .requires = "listen", .unit = "seconds",
+      .help = "/healthz answers 503 when the source has not delivered a "
+              "message for S seconds" },
+    { .name = "progress", .type = OPT_UNSIGNED, .arg = "S",
+      .offset = OFF(progress_s), .min = 0, .max = 86400, .def = 10,
+      .section = OPTS_SERVICE, .sources = OPTS_FROM_CT, .requires = "from",
+      .requires_text = "a --ct backtest (--from N --to M)",
+      .unit = "whole seconds",
+      .help = "backtest progress: a line redrawn in place on a terminal, "
+              "else a plain line every S seconds (0 = off)" },
+
     { .name = "help", .short_name = 'h', .type = OPT_HELP,
       .section = OPTS_OUTPUT, .help = "this text" },
     { .name = "version", .type = OPT_VERSION, .section = OPTS_OUTPUT,
@@ -329,7 +352,10 @@ static const char usage_tail[] =
 "  certmon: certs=N messages=N alerts=N parse_errors=N rule_errors=N ...\n"
 "(every field is described in the README; alerts= counts the alerts\n"
 "written to -o or stdout). Exit status: 0 done, 1 a rule or source failed\n"
-"to start, a backtest gave up on a log or alerts were lost, 2 bad usage.\n";
+"to start, a backtest gave up on a log or alerts were lost, 2 bad usage.\n"
+"\n"
+"Environment: CERTMON_HOME is the folder with lua/ and scripts/ when they\n"
+"are not found relative to the binary; CERTMON_LUA_DIR overrides lua/.\n";
 
 const struct option_spec *options_table(size_t *n)
 {
@@ -730,6 +756,22 @@ static enum options_result check_combination(struct options *o, char *err,
                  "apply");
         return OPTIONS_ERROR;
     }
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (o->given[i] && option_table[i].requires &&
+            !any_given(o, option_table[i].requires)) {
+            char with[256];
+            size_t w = 0;
+            for (const char *p = option_table[i].requires; *p && w < 200;) {
+                size_t len = strcspn(p, "|");
+                w += (size_t)snprintf(with + w, sizeof(with) - w, "%s--%.*s",
+                                      w ? " or " : "", (int)len, p);
+                p += len + (p[len] == '|');
+            }
+            snprintf(err, errlen, "--%s goes with %s", option_table[i].name,
+                     option_table[i].requires_text
+                     ? option_table[i].requires_text : with);
+            return OPTIONS_ERROR;
+        }
     /* --check and --test read no source: source options are harmless */
     for (size_t i = 0; !o->check && !o->test && i < N_OPTIONS; i++) {
         const struct option_spec *s = &option_table[i];
@@ -749,21 +791,6 @@ static enum options_result check_combination(struct options *o, char *err,
                  "--to M): a followed log is retried until it answers");
         return OPTIONS_ERROR;
     }
-    for (size_t i = 0; i < N_OPTIONS; i++)
-        if (o->given[i] && option_table[i].requires &&
-            !any_given(o, option_table[i].requires)) {
-            char with[256];
-            size_t w = 0;
-            for (const char *p = option_table[i].requires; *p && w < 200;) {
-                size_t len = strcspn(p, "|");
-                w += (size_t)snprintf(with + w, sizeof(with) - w, "%s--%.*s",
-                                      w ? " or " : "", (int)len, p);
-                p += len + (p[len] == '|');
-            }
-            snprintf(err, errlen, "--%s goes with %s", option_table[i].name,
-                     with);
-            return OPTIONS_ERROR;
-        }
     if (from_given != to_given || (from_given && o->from > o->to)) {
         snprintf(err, errlen, "a backtest needs --from N --to M with N <= M");
         return OPTIONS_ERROR;

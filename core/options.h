@@ -90,6 +90,12 @@ struct options {
     unsigned alert_retries;         /* --alert-retries, default 5 */
     unsigned alert_exec_jobs;       /* --alert-exec-jobs, default 4 */
 
+    /* metrics, health and progress */
+    const char *listen;             /* --listen HOST:PORT; NULL = none */
+    int listen_public;              /* --listen-public */
+    unsigned health_max_age_ms;     /* --health-max-age, default 120 s */
+    unsigned progress_s;            /* --progress, default 10, 0 = off */
+
     unsigned char given[OPTIONS_MAX]; /* per option_table row: on the line */
 };
 
@@ -97,7 +103,7 @@ struct options {
 ** to (0 = any). */
 enum options_section {
     OPTS_SOURCE, OPTS_WS, OPTS_CT, OPTS_RULES, OPTS_PIPELINE, OPTS_OUTPUT,
-    OPTS_ALERTS, OPTS_N_SECTIONS
+    OPTS_ALERTS, OPTS_SERVICE, OPTS_N_SECTIONS
 };
 
 #define OPTS_FROM_WS     1u
@@ -138,6 +144,7 @@ struct option_spec {
     enum options_section section;
     unsigned sources;               /* OPTS_FROM_* it applies to; 0 = any */
     const char *requires;           /* given only with one of "a|b" */
+    const char *requires_text;      /* how errors say that, if not so */
     const char *or_with;            /* also fine beside this option, with
                                        a source outside sources */
     const char *help;

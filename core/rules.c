@@ -11,6 +11,7 @@
 
 #include "lua_api.h"
 #include "rules.h"
+#include "stats.h"
 #include "sandbox.h"
 
 /* Files larger than this are surely not rules. */
@@ -242,6 +243,7 @@ int ruleset_read(const char *const *paths, size_t n_paths, int allow_empty,
             goto fail;
         f->path = files.v[i];
         files.v[i] = NULL;
+        f->stats = stats_rule_for(f->path);
         rs->n_files++;
         dir = dir_of(f->path);
         if (dir && strv_has(&dirs, dir))
@@ -300,6 +302,7 @@ struct ruleset *ruleset_from(const struct rule_file *const *files, size_t n)
         }
         memcpy(f->src, files[i]->src, files[i]->src_len + 1);
         f->src_len = files[i]->src_len;
+        f->stats = files[i]->stats;
         rs->n_files++;
         dir = dir_of(f->path);
         if (dir && strv_has(&dirs, dir))

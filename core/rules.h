@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct stats_rule;
+
 /* One rule file, shared by the workers that load it. */
 struct rule_file {
     char *path;                     /* as found: "scripts/x.lua" */
@@ -26,6 +28,7 @@ struct rule_file {
     atomic_uint logged;             /* error kinds already logged (bits) */
     atomic_uint failures_in_row;    /* reset by a successful call */
     atomic_int disabled;            /* too many failures in a row */
+    struct stats_rule *stats;       /* for /metrics; outlives reloads */
 };
 
 /* An immutable snapshot of rule files; reference-counted because worker

@@ -457,7 +457,8 @@ static int find_module(lua_State *L, const struct sandbox_config *cfg,
             lua_pushstring(L, path);
             return 1;
         }
-        luaL_addstring(&tried, "\n\tno file '");
+        /* one line: error reports keep only the first line */
+        luaL_addstring(&tried, i ? ", '" : " looked for '");
         luaL_addstring(&tried, path);
         luaL_addstring(&tried, "'");
     }

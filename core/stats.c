@@ -3,6 +3,8 @@
 */
 #include <inttypes.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "mono_clock.h"
 #include "stats.h"
@@ -66,6 +68,112 @@ void stats_print_summary(FILE *out, double elapsed_s)
     }
     fprintf(out, "%s\n", line);
     fflush(out);
+}
+
+/* --------------------------------------------------------- per rule */
+
+#include <pthread.h>
+
+const double stats_rule_bucket_s[STATS_RULE_BUCKETS - 1] = {
+    0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1,
+};
+
+static pthread_mutex_t rules_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(struct stats_rule *) rules_head;
+
+struct stats_rule *stats_rule_for(const char *path)
+{
+    struct stats_rule *sr;
+
+    pthread_mutex_lock(&rules_lock);
+    for (sr = atomic_load(&rules_head); sr; sr = atomic_load(&sr->next))
+        if (strcmp(sr->path, path) == 0)
+            goto done;
+    sr = calloc(1, sizeof(*sr));
+    if (sr && !(sr->path = strdup(path))) {
+        free(sr);
+        sr = NULL;
+    }
+    if (sr) {           /* at the end, so readers list rules in load order */
+        _Atomic(struct stats_rule *) *tail = &rules_head;
+        struct stats_rule *cur;
+        while ((cur = atomic_load(tail)))
+            tail = &cur->next;
+        atomic_store(tail, sr);
+    }
+done:
+    pthread_mutex_unlock(&rules_lock);
+    return sr;
+}
+
+void stats_rule_observe(struct stats_rule *sr, uint64_t ns, uint64_t alerts,
+                        int failed)
+{
+    double s = (double)ns / 1e9;
+    int b = 0;
+
+    if (!sr)
+        return;
+    while (b < STATS_RULE_BUCKETS - 1 && s > stats_rule_bucket_s[b])
+        b++;
+    stats_add(&sr->bucket[b], 1);
+    stats_add(&sr->calls, 1);
+    stats_add(&sr->time_ns, ns);
+    if (alerts)
+        stats_add(&sr->alerts, alerts);
+    if (failed)
+        stats_add(&sr->errors, 1);
+}
+
+struct stats_rule *stats_rules_first(void)
+{
+    return atomic_load(&rules_head);
+}
+
+struct stats_rule *stats_rules_next(const struct stats_rule *sr)
+{
+    return atomic_load(&((struct stats_rule *)sr)->next);
+}
+
+void stats_rules_free(void)
+{
+    struct stats_rule *sr, *next;
+
+    pthread_mutex_lock(&rules_lock);
+    for (sr = atomic_exchange(&rules_head, NULL); sr; sr = next) {
+        next = atomic_load(&sr->next);
+        free(sr->path);
+        free(sr);
+    }
+    pthread_mutex_unlock(&rules_lock);
+}
+
+/* ----------------------------------------------------------- CT logs */
+
+struct stats_ct_log stats_ct_logs[STATS_CT_MAX_LOGS];
+
+void stats_ct_publish(unsigned slot, const char *name, uint64_t position,
+                      uint64_t tree_size, uint64_t entries, uint64_t errors,
+                      uint64_t first, uint64_t end, enum stats_ct_state state,
+                      int failing)
+{
+    struct stats_ct_log *l;
+
+    if (slot >= STATS_CT_MAX_LOGS)
+        return;
+    l = &stats_ct_logs[slot];
+    if (!atomic_load(&l->used)) {
+        snprintf(l->name, sizeof(l->name), "%s", name);
+        atomic_store(&l->used, 1);      /* seq_cst: name visible first */
+    }
+    atomic_store_explicit(&l->position, position, memory_order_relaxed);
+    atomic_store_explicit(&l->tree_size, tree_size, memory_order_relaxed);
+    atomic_store_explicit(&l->entries, entries, memory_order_relaxed);
+    atomic_store_explicit(&l->errors, errors, memory_order_relaxed);
+    atomic_store_explicit(&l->first, first, memory_order_relaxed);
+    atomic_store_explicit(&l->end, end, memory_order_relaxed);
+    atomic_store_explicit(&l->state, (int)state, memory_order_relaxed);
+    atomic_store_explicit(&l->failing, failing, memory_order_relaxed);
 }
 
 /* ------------------------------------------------------------- bench */

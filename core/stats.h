@@ -88,4 +88,73 @@ void stats_bench_print(FILE *out);
 /* Writes the exit summary line "certmon: certs=... reconnects=...\n". */
 void stats_print_summary(FILE *out, double elapsed_s);
 
+/*
+** Per rule file, for /metrics: counters that outlive reloads (a rule_file
+** is replaced at every reload; its stats_rule, found by path, stays).
+** Entries are created by stats_rule_for and live until stats_rules_free
+** at exit; they are never removed, so a pointer stays valid while the
+** program runs. Call times go into fixed buckets (upper bounds in
+** stats_rule_bucket_s, the last is +Inf), counted once each, not
+** cumulatively.
+*/
+#define STATS_RULE_BUCKETS 12
+
+extern const double stats_rule_bucket_s[STATS_RULE_BUCKETS - 1];
+
+struct stats_rule {
+    _Atomic(struct stats_rule *) next;
+    char *path;
+    atomic_uint_fast64_t calls, errors, alerts, time_ns;
+    atomic_uint_fast64_t bucket[STATS_RULE_BUCKETS];
+};
+
+/* The entry for this rule file path, created on first use; NULL on OOM
+** (callers then record nothing). Thread-safe. */
+struct stats_rule *stats_rule_for(const char *path);
+
+/* One handler call of sr took ns, made alerts alerts, and failed or not.
+** sr may be NULL. */
+void stats_rule_observe(struct stats_rule *sr, uint64_t ns,
+                        uint64_t alerts, int failed);
+
+/* The first entry, then the next one (NULL at the end), for readers; safe
+** while others add. */
+struct stats_rule *stats_rules_first(void);
+struct stats_rule *stats_rules_next(const struct stats_rule *sr);
+
+void stats_rules_free(void);
+
+/*
+** Per CT log, for /metrics and the backtest progress line: the CT source
+** publishes each log's figures here about once a second (from its own
+** thread); readers load them without locks. name is written once, before
+** used is set; figures are single relaxed atomics, so a reader may see a
+** position from one publication and a tree size from the next.
+*/
+#define STATS_CT_MAX_LOGS 128
+
+enum stats_ct_state {
+    STATS_CT_NOT_STARTED, STATS_CT_READING, STATS_CT_DONE, STATS_CT_GAVE_UP,
+};
+
+struct stats_ct_log {
+    atomic_int used;
+    char name[160];
+    atomic_uint_fast64_t position;   /* every entry before it processed */
+    atomic_uint_fast64_t tree_size;
+    atomic_uint_fast64_t entries;    /* entries read from this log */
+    atomic_uint_fast64_t errors;     /* failed requests */
+    atomic_uint_fast64_t first, end; /* backtest: [first, end) to read */
+    atomic_int state;                /* enum stats_ct_state */
+    atomic_int failing;              /* its last request failed */
+};
+
+extern struct stats_ct_log stats_ct_logs[STATS_CT_MAX_LOGS];
+
+/* Publishes the figures of log slot (ignored past STATS_CT_MAX_LOGS). */
+void stats_ct_publish(unsigned slot, const char *name, uint64_t position,
+                      uint64_t tree_size, uint64_t entries, uint64_t errors,
+                      uint64_t first, uint64_t end, enum stats_ct_state state,
+                      int failing);
+
 #endif

@@ -182,7 +182,8 @@ static void call_rule(struct worker *w, struct rule *r, int ref,
                       int msg_idx, const char *handler)
 {
     lua_State *L = w->cur->L;
-    int64_t t0 = mono_ns();
+    int64_t t0 = mono_ns(), dt;
+    unsigned long alerts0 = w->ctx.alerts_made;
     enum sandbox_failure kind;
     int status;
 
@@ -202,10 +203,12 @@ static void call_rule(struct worker *w, struct rule *r, int ref,
                                     memory_order_relaxed)) {
         atomic_store(&r->file->failures_in_row, 0);
     }
+    dt = mono_ns() - t0;
     atomic_fetch_add_explicit(&r->file->calls, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&r->file->time_ns,
-                              (uint_fast64_t)(mono_ns() - t0),
+    atomic_fetch_add_explicit(&r->file->time_ns, (uint_fast64_t)dt,
                               memory_order_relaxed);
+    stats_rule_observe(r->file->stats, (uint64_t)dt,
+                       w->ctx.alerts_made - alerts0, kind != SANDBOX_OK);
 }
 
 /* Claims one certificate under -n. Returns 1 if this one may run and sets

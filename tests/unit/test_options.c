@@ -45,6 +45,12 @@ static void source_for(const struct option_spec *s, const char **w, int *n)
         w[(*n)++] = req;
         if (strcmp(req, "--alert-webhook") == 0)
             w[(*n)++] = "http://127.0.0.1:1/";
+        else if (strcmp(req, "--from") == 0) {
+            w[(*n)++] = "0";
+            w[(*n)++] = "--to";
+            w[(*n)++] = "1";
+        } else if (strcmp(req, "--listen") == 0)
+            w[(*n)++] = "127.0.0.1:9464";
         else if (strcmp(req, "--alert-exec") == 0)
             w[(*n)++] = "/bin/true";
     }
