@@ -131,7 +131,9 @@ def main():
     # --- ws_url
     for k, u in enumerate(["wss://certstream.calidog.io/", "ws://127.0.0.1:8080/",
                            "ws://[::1]:4000/full-stream?x=1", "wss://h",
-                           "ws://host:443/domains-only", "wss://[fe80::1%25eth0]/"]):
+                           "ws://host:443/domains-only", "wss://[fe80::1%25eth0]/",
+                           "https://ct.googleapis.com/logs/us1/argon2026h2",
+                           "HTTP://Oak.CT.Letsencrypt.org/2025h2/"]):
         seed("ws_url", "url%d" % k, u)
 
     # --- ct_entry: form 0 bodies, form 1 decoded leaf/extra, form 2 tiles
