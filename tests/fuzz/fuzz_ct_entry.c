@@ -10,10 +10,44 @@
 **      tile (ct_tile_parse; gzip is fuzzed in fuzz_ct_tiles).
 ** Every view of an entry that parses must lie inside the bytes it was
 ** parsed from (or the copy it owns), precerts carry an issuer key hash and
-** a TBS, and the leaf hash can be computed.
+** a TBS, and the leaf hash can be computed. Each entry is then turned
+** into its CertStream message (core/ct_message.c, the glue into
+** x509_message): an error appends nothing, anything else is one strict
+** JSON object.
 */
 #include "ct_entry.h"
+#include "ct_message.h"
 #include "fuzz_util.h"
+#include "json_parse.h"
+
+/* ct_message_build on e, as a log of api would; checks its output. */
+static void message(const struct ct_entry *e, enum ct_log_api api)
+{
+    static const struct ct_bytes none[1];
+    struct ct_message_log log = { "Fuzz 'log'", "https://ct.example/log/",
+                                  api };
+    struct json_buf b;
+    char err[256] = "";
+    enum x509_msg_result r;
+
+    jb_init(&b);
+    /* tiles: no issuer resolved (the chain is fetched separately) */
+    r = ct_message_build(e, 7, &log, none, 0, 1700000000000, 1, &b, err,
+                         sizeof err);
+    FUZZ_ASSERT(!jb_failed(&b));
+    if (r == X509_MSG_ERROR) {
+        FUZZ_ASSERT(b.len == 0 && err[0] != '\0');
+    } else {
+        struct json_value *doc = json_parse(b.data, b.len, err, sizeof err);
+        if (!doc) {
+            fprintf(stderr, "not JSON: %s\n%.*s\n", err, (int)b.len, b.data);
+            abort();
+        }
+        FUZZ_ASSERT(doc->type == JSON_OBJECT);
+        json_free(doc);
+    }
+    jb_free(&b);
+}
 
 static const uint8_t *lo, *hi;     /* where the views must point */
 
@@ -64,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 hi = (const uint8_t *)-1;
                 FUZZ_ASSERT(lo != NULL);
                 check_entry(&l.entries[i]);
+                message(&l.entries[i], CT_API_RFC6962);
             }
             ct_entry_list_free(&l);
         } else {
@@ -87,6 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             lo = leaf < extra ? leaf : extra;
             hi = (const uint8_t *)-1;
             check_entry(&e);
+            message(&e, CT_API_RFC6962);
             FUZZ_ASSERT(e.owned == NULL);
             ct_entry_free(&e);
         } else {
@@ -106,6 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             lo = t.data, hi = t.data + len;
             for (size_t i = 0; i < t.n; i++) {
                 check_entry(&t.entries[i]);
+                message(&t.entries[i], CT_API_STATIC);
                 FUZZ_ASSERT(t.entries[i].has_leaf_index &&
                             t.entries[i].leaf_index ==
                                 (uint64_t)index * CT_TILE_WIDTH + i);
