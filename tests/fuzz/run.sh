@@ -47,6 +47,7 @@ opts() {
     ws_url)                echo "400 - 64" ;;
     x509_message)          echo "8192 - 64" ;;
     alert)                 echo "4096 - 64" ;;
+    ct_policy)             echo "256 - 64" ;;
     *)                     echo "4096 - 64" ;;
     esac
 }

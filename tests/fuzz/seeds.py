@@ -228,6 +228,12 @@ def main():
     seed("alert", "floats", array(f(float("nan")), f(float("inf")), f(-0.0),
                                   f(1e300), f(5e-324), f(0.1)))
 
+    # --- ct_policy: Retry-After values (RFC 9110's examples), and numbers
+    seed("ct_policy", "delta-seconds", b"\x00120")
+    seed("ct_policy", "imf-fixdate", b"\x00Wed, 21 Oct 2015 07:28:00 GMT")
+    seed("ct_policy", "range", b"\x01" + struct.pack(">QQHHQ", 1000, 3721782,
+                                                     256, 100, 1000))
+
     for target, files in corpus.items():
         d = os.path.join(OUT, target)
         shutil.rmtree(d, ignore_errors=True)
