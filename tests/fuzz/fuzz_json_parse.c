@@ -7,9 +7,78 @@
 ** key for every member, and whose depth stays within JSON_MAX_DEPTH; an
 ** integer's int64/uint64 and double agree; the lookup helpers answer for
 ** every member; a parse failure always says why.
+**
+** And differentially: json_parse is the stricter reader, so it must never
+** accept what lua-cjson (configured as certmon's decoder reference:
+** depth 64, no NaN/Infinity/hex) refuses - with one documented
+** exception, a lone UTF-16 surrogate escape, which json_parse turns into
+** U+FFFD and cjson refuses. (The other way round is expected: cjson takes
+** "1." and raw control bytes in strings, RFC 8259 does not.) Inputs with
+** a NUL byte are not compared: cjson stops reading there.
 */
+#include <lauxlib.h>
+#include <lua-cjson.h>
+#include <lualib.h>
+
 #include "fuzz_util.h"
 #include "json_parse.h"
+
+static lua_State *L;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    L = luaL_newstate();
+    FUZZ_ASSERT(L != NULL);
+    luaL_openlibs(L);
+    luaopen_cjson(L);
+    lua_getfield(L, -1, "decode_max_depth");
+    lua_pushinteger(L, JSON_MAX_DEPTH);
+    lua_call(L, 1, 0);
+    lua_getfield(L, -1, "decode_invalid_numbers");
+    lua_pushboolean(L, 0);
+    lua_call(L, 1, 0);
+    lua_getfield(L, -1, "decode");
+    lua_setglobal(L, "cjson_decode");
+    lua_settop(L, 0);
+    return 0;
+}
+
+/* 1 if data holds an escape of a UTF-16 surrogate (\uD800-\uDFFF). */
+static int has_surrogate_escape(const uint8_t *data, size_t size)
+{
+    for (size_t i = 0; i + 3 < size; i++)
+        if (data[i] == '\\' && data[i + 1] == 'u' &&
+            (data[i + 2] | 0x20) == 'd' &&
+            ((data[i + 3] >= '8' && data[i + 3] <= '9') ||
+             ((data[i + 3] | 0x20) >= 'a' && (data[i + 3] | 0x20) <= 'f')))
+            return 1;
+    return 0;
+}
+
+/* Aborts if cjson refuses data for another reason than a lone surrogate
+** escape; called when json_parse accepted it. */
+static void cjson_accepts_too(const uint8_t *data, size_t size)
+{
+    const char *why;
+
+    if (memchr(data, '\0', size))
+        return;
+    lua_getglobal(L, "cjson_decode");
+    lua_pushlstring(L, (const char *)data, size);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        why = lua_tostring(L, -1);
+        if (!why || !strstr(why, "invalid unicode escape") ||
+            !has_surrogate_escape(data, size)) {
+            fprintf(stderr, "json_parse accepts, lua-cjson refuses: %s\n",
+                    why ? why : "?");
+            abort();
+        }
+    }
+    lua_settop(L, 0);
+    /* free this input's tables now: libFuzzer counts mallocs against
+    ** frees per input and runs a slow leak scan otherwise */
+    lua_gc(L, LUA_GCCOLLECT);
+}
 
 /* Walks v, checking the invariants above; returns the depth. */
 static int walk(const struct json_value *v, int depth)
@@ -65,5 +134,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     walk(v, 1);
     json_free(v);
+    cjson_accepts_too(data, size);
     return 0;
 }
