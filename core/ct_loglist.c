@@ -166,7 +166,8 @@ int ct_url_normalize(const char *url, char *out, size_t outlen, char *err,
             return -1;
         }
     }
-    if (n >= outlen || n + i + 2 > outlen) {
+    /* the URL, a '/' unless it has one, and the NUL */
+    if (n >= outlen || n + i + (rest[i - 1] == '/' ? 1 : 2) > outlen) {
         err_set(err, errlen, "log URL too long");
         return -1;
     }

@@ -131,7 +131,10 @@ int ct_next_range(uint64_t next, uint64_t target, unsigned cap,
 
     if (next >= target || cap == 0)
         return -1;
-    last = next - next % cap + cap - 1;     /* end of this aligned block */
+    /* end of this aligned block, which may be cut by 2^64 (a log can
+    ** claim any tree size) */
+    last = next - next % cap;
+    last = last > UINT64_MAX - (cap - 1) ? UINT64_MAX : last + (cap - 1);
     if (last >= target)
         last = target - 1;
     *start = next;

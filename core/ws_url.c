@@ -15,6 +15,14 @@ int ws_url_parse(struct ws_url *u, const char *text, char *err,
     long port = -1;
 
     memset(u, 0, sizeof *u);
+    /* host and path go verbatim into the request line and Host header:
+    ** a space or control byte there would split or forge header lines */
+    for (p = text; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+            snprintf(err, errlen, "URL has a space or control byte at "
+                     "offset %zu", (size_t)(p - text));
+            return -1;
+        }
     if (!strncmp(text, "ws://", 5)) {
         p = text + 5;
     } else if (!strncmp(text, "wss://", 6)) {
@@ -29,6 +37,13 @@ int ws_url_parse(struct ws_url *u, const char *text, char *err,
         host_end = strchr(host, ']');
         if (!host_end) {
             snprintf(err, errlen, "%s: unclosed '[' in host", text);
+            return -1;
+        }
+        /* an IPv6 literal (RFC 3986, zone as in RFC 6874): the Host
+        ** header brackets it again because of its ':' */
+        if (!memchr(host, ':', (size_t)(host_end - host)) ||
+            strcspn(host, "/?#[@") < (size_t)(host_end - host)) {
+            snprintf(err, errlen, "%s: not an IPv6 address in '[...]'", text);
             return -1;
         }
         p = host_end + 1;

@@ -194,6 +194,13 @@ static void test_urls(void)
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(ct_url_normalize(bad[i], out, sizeof out, err, sizeof err) < 0);
     CHECK(ct_url_normalize("https://ct.example/log", out, 10, err, sizeof err) < 0);
+    /* fuzz_ws_url: a normalised URL filling the buffer exactly normalises
+    ** again (the room for a '/' it already has was demanded anyway) */
+    CHECK(ct_url_normalize("https://ct.example/lo", out, 23, err, sizeof err) == 0);
+    CHECK_STR(out, "https://ct.example/lo/");
+    CHECK(ct_url_normalize("https://ct.example/lo/", out, 23, err, sizeof err) == 0);
+    CHECK_STR(out, "https://ct.example/lo/");
+    CHECK(ct_url_normalize("https://ct.example/log", out, 23, err, sizeof err) < 0);
     CHECK_STR(ct_url_display("https://ct.example/log/", out, sizeof out),
               "https://ct.example/log");
     CHECK_STR(ct_url_display("https://ct.example/log", out, sizeof out),

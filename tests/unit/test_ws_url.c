@@ -39,6 +39,13 @@ static const struct {
     { "ws://[::1/", "unclosed '['" },
     { "ws://[::1]x/", "unexpected 'x'" },
     { "ws://h#frag", "unexpected '#'" },
+    /* fuzz_ws_url findings: these went verbatim into the upgrade request */
+    { "wss://\r\n\r\nstream.calidog.io/", "space or control byte at offset 6" },
+    { "ws://h/\r\nX-Injected: 1", "space or control byte" },
+    { "ws://exa mple.org/", "space or control byte" },
+    { "ws://h/\x7f", "space or control byte" },
+    { "ws://[a/b]:80/", "not an IPv6 address" },
+    { "ws://[host]/", "not an IPv6 address" },
 };
 
 int main(void)
