@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "mono_clock.h"
+#include "serve.h"
 #include "source.h"
 #include "stats.h"
 
@@ -39,6 +40,7 @@ enum intake_result intake_deliver(struct intake *in, const char *data,
         r = queue_try_push(in->queue, m);
     switch (r) {
     case QUEUE_OK:
+        serve_offer(in->serve, data, len);     /* NULL without --serve */
         stats_add(&stats.received, 1);
         stats_add(&stats.bytes, len);
         return INTAKE_QUEUED;
@@ -46,6 +48,7 @@ enum intake_result intake_deliver(struct intake *in, const char *data,
         msg_free(m);
         if (in->on_full == FULL_BLOCK)
             return INTAKE_FULL;
+        serve_offer(in->serve, data, len);     /* the rules miss it, not the clients */
         stats_add(&stats.dropped, 1);
         return INTAKE_DROPPED;
     case QUEUE_CLOSED:

@@ -22,6 +22,7 @@
 #include "rule_test.h"
 #include "rules.h"
 #include "sandbox.h"
+#include "serve.h"
 #include "stats.h"
 #include "store.h"
 #include "worker.h"
@@ -155,6 +156,7 @@ int main(int argc, char **argv)
     struct queue *q = NULL;
     struct worker **workers = NULL;
     struct source *src = NULL;
+    struct serve *srv = NULL;
     struct pipeline p = { .seq_label = "message" };
     struct source_choice choice;
     struct sandbox_config sc;
@@ -238,6 +240,11 @@ int main(int argc, char **argv)
         log_error("%s", err);
         goto done;
     }
+    if (!(srv = serve_start_options(&o, err, sizeof(err))) && err[0]) {
+        log_error("%s", err);
+        goto done;
+    }
+    alert_set_tap(srv ? serve_alert_tap : NULL, srv);
     q = queue_new(o.queue_capacity);
     workers = calloc((size_t)o.workers, sizeof(*workers));
     if (!q || !workers) {
@@ -304,10 +311,14 @@ int main(int argc, char **argv)
         .on_full = choice.on_full,
         .max_message_bytes = o.max_message_bytes,
         .stop = &stop_requested,
+        .serve = srv,
     };
     log_debug("%zu rule files, %d workers, source %s", rs->n_files,
               o.workers, src->name);
     status = 0;
+    if (srv && o.serve_wait_clients &&
+        serve_wait_clients(srv, o.serve_wait_clients, &stop_requested) < 0)
+        goto stop;
     if (src->run(src, &in, err, sizeof(err)) < 0) {
         log_error("%s", err);
         status = 1;
@@ -320,12 +331,17 @@ stop:
     for (int i = 0; i < n_workers; i++)
         worker_free(workers[i]);
     running_source = NULL;
+    alert_set_tap(NULL, NULL);
+    serve_stop(srv, 10000);     /* after the workers: their alerts too */
+    srv = NULL;
     log_rule_summary(running_reloader ? reload_current(running_reloader) : rs);
     reload_free(running_reloader);
     running_reloader = NULL;
     stats_print_summary(stderr, mono_s() - t0);
     stats_bench_print(stderr);
 done:
+    alert_set_tap(NULL, NULL);
+    serve_stop(srv, 0);
     if (src)
         src->destroy(src);
     free(workers);

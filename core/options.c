@@ -27,6 +27,8 @@ static const struct options option_defaults = {
     .ct_poll_ms = 10000,
     .ct_partial_tile_age_ms = 300000,
     .ct_give_up_s = 600,
+    .serve_heartbeat_s = 30,
+    .serve_ping_s = 20,
 };
 
 static const char usage_text[] =
@@ -117,6 +119,24 @@ static const char usage_text[] =
 "  -h, --help                 this text\n"
 "      --version              the version\n"
 "\n"
+"CertStream server (--serve):\n"
+"      --serve ADDR:PORT      serve what the source reads as a CertStream\n"
+"                             server: / (lite), /full-stream, /domains-only,\n"
+"                             GET /example.json (port 0: any free port)\n"
+"      --serve-alerts         also stream the alerts on /alerts\n"
+"      --serve-client-buffer B  close a client more than B bytes behind\n"
+"                             with 1008 (default 4m; k/m/g suffixes)\n"
+"      --serve-max-clients N  WebSocket clients at once (default 1000)\n"
+"      --serve-cert FILE --serve-key FILE  TLS (wss://), PEM files\n"
+"      --listen-public        allow an ADDR that is not loopback\n"
+"      --serve-port-file FILE write the port listened on ('-' = stdout)\n"
+"      --serve-heartbeat S    a heartbeat message every S seconds\n"
+"                             (default 30, 0 = none)\n"
+"      --serve-ping S         ping a client silent for S seconds, hang up\n"
+"                             after 3 S (default 20, 0 = never)\n"
+"      --serve-wait-clients N start reading the source once N clients are\n"
+"                             connected (fan-out tests and benchmarks)\n"
+"\n"
 "At exit certmon prints one line to stderr:\n"
 "  certmon: certs=N messages=N alerts=N parse_errors=N rule_errors=N\n"
 "           dropped=N reconnects=N errors=N bytes=N elapsed_s=S\n"
@@ -156,6 +176,17 @@ enum {
     OPT_CT_POLL,
     OPT_CT_PARTIAL_TILE_AGE,
     OPT_CT_GIVE_UP,
+    OPT_SERVE,
+    OPT_SERVE_ALERTS,
+    OPT_SERVE_CLIENT_BUFFER,
+    OPT_SERVE_CERT,
+    OPT_SERVE_KEY,
+    OPT_SERVE_MAX_CLIENTS,
+    OPT_LISTEN_PUBLIC,
+    OPT_SERVE_PORT_FILE,
+    OPT_SERVE_HEARTBEAT,
+    OPT_SERVE_PING,
+    OPT_SERVE_WAIT_CLIENTS,
 };
 
 static const struct option long_options[] = {
@@ -200,6 +231,19 @@ static const struct option long_options[] = {
     { "rule-budget", required_argument, NULL, OPT_RULE_BUDGET },
     { "rule-memory", required_argument, NULL, OPT_RULE_MEMORY },
     { "rule-fail-limit", required_argument, NULL, OPT_RULE_FAIL_LIMIT },
+    { "serve", required_argument, NULL, OPT_SERVE },
+    { "serve-alerts", no_argument, NULL, OPT_SERVE_ALERTS },
+    { "serve-client-buffer", required_argument, NULL,
+      OPT_SERVE_CLIENT_BUFFER },
+    { "serve-cert", required_argument, NULL, OPT_SERVE_CERT },
+    { "serve-key", required_argument, NULL, OPT_SERVE_KEY },
+    { "serve-max-clients", required_argument, NULL, OPT_SERVE_MAX_CLIENTS },
+    { "listen-public", no_argument, NULL, OPT_LISTEN_PUBLIC },
+    { "serve-port-file", required_argument, NULL, OPT_SERVE_PORT_FILE },
+    { "serve-heartbeat", required_argument, NULL, OPT_SERVE_HEARTBEAT },
+    { "serve-ping", required_argument, NULL, OPT_SERVE_PING },
+    { "serve-wait-clients", required_argument, NULL,
+      OPT_SERVE_WAIT_CLIENTS },
     { NULL, 0, NULL, 0 }
 };
 
@@ -314,6 +358,11 @@ static enum options_result check_combination(struct options *o, char *err,
     if (o->reconnect_min_ms > o->reconnect_max_ms) {
         snprintf(err, errlen, "--reconnect-min-ms is above "
                  "--reconnect-max-ms");
+        return OPTIONS_ERROR;
+    }
+    if (o->serve_given && !o->serve_addr) {
+        snprintf(err, errlen, "the --serve-* options and --listen-public "
+                 "go with --serve ADDR:PORT");
         return OPTIONS_ERROR;
     }
     return OPTIONS_OK;
@@ -529,6 +578,57 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
             if (parse_count(optarg, 0, 1u << 30, 0, &v) < 0)
                 goto bad_value;
             o->rule_fail_limit = (unsigned)v;
+            break;
+        case OPT_SERVE:
+            o->serve_addr = optarg;
+            break;
+        case OPT_SERVE_ALERTS:
+            o->serve_alerts = o->serve_given = 1;
+            break;
+        case OPT_SERVE_CLIENT_BUFFER:
+            if (parse_count(optarg, 4096, 1ull << 34, 1, &v) < 0)
+                goto bad_value;
+            o->serve_client_buffer = (size_t)v;
+            o->serve_given = 1;
+            break;
+        case OPT_SERVE_CERT:
+            o->serve_cert = optarg;
+            o->serve_given = 1;
+            break;
+        case OPT_SERVE_KEY:
+            o->serve_key = optarg;
+            o->serve_given = 1;
+            break;
+        case OPT_SERVE_MAX_CLIENTS:
+            if (parse_count(optarg, 1, 100000, 0, &v) < 0)
+                goto bad_value;
+            o->serve_max_clients = (unsigned)v;
+            o->serve_given = 1;
+            break;
+        case OPT_LISTEN_PUBLIC:
+            o->listen_public = o->serve_given = 1;
+            break;
+        case OPT_SERVE_PORT_FILE:
+            o->serve_port_file = optarg;
+            o->serve_given = 1;
+            break;
+        case OPT_SERVE_HEARTBEAT:
+            if (parse_count(optarg, 0, 86400, 0, &v) < 0)
+                goto bad_value;
+            o->serve_heartbeat_s = (unsigned)v;
+            o->serve_given = 1;
+            break;
+        case OPT_SERVE_PING:
+            if (parse_count(optarg, 0, 3600, 0, &v) < 0)
+                goto bad_value;
+            o->serve_ping_s = (unsigned)v;
+            o->serve_given = 1;
+            break;
+        case OPT_SERVE_WAIT_CLIENTS:
+            if (parse_count(optarg, 1, 100000, 0, &v) < 0)
+                goto bad_value;
+            o->serve_wait_clients = (unsigned)v;
+            o->serve_given = 1;
             break;
         case ':':
             snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);

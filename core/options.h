@@ -71,6 +71,20 @@ struct options {
     const char *output_path;        /* -o FILE (append); NULL = stdout */
     unsigned stats_interval_s;      /* --stats-interval, default 60, 0 off */
     int verbose;                    /* -v: debug logs */
+
+    /* CertStream server (--serve) */
+    const char *serve_addr;         /* --serve ADDR:PORT; NULL = off */
+    int serve_alerts;               /* --serve-alerts: /alerts */
+    size_t serve_client_buffer;     /* --serve-client-buffer B; 0 = default */
+    const char *serve_cert;         /* --serve-cert FILE */
+    const char *serve_key;          /* --serve-key FILE */
+    unsigned serve_max_clients;     /* --serve-max-clients; 0 = default */
+    int listen_public;              /* --listen-public */
+    const char *serve_port_file;    /* --serve-port-file FILE */
+    unsigned serve_heartbeat_s;     /* --serve-heartbeat S, default 30 */
+    unsigned serve_ping_s;          /* --serve-ping S, default 20 */
+    unsigned serve_wait_clients;    /* --serve-wait-clients N */
+    int serve_given;                /* any --serve-* option */
 };
 
 enum options_result {

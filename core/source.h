@@ -15,6 +15,8 @@
 
 #include "queue.h"
 
+struct serve;
+
 /* What to do with a message when the queue is full. */
 enum full_policy {
     FULL_BLOCK,   /* wait (replay) or pause reading the socket (live) */
@@ -27,6 +29,7 @@ struct intake {
     enum full_policy on_full;
     size_t max_message_bytes;            /* larger messages are refused */
     volatile sig_atomic_t *stop;         /* set by signals or by -n */
+    struct serve *serve;                 /* --serve: gets every message */
 };
 
 enum intake_result {

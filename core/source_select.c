@@ -172,7 +172,7 @@ static struct source *make_ct(const struct options *o, const char *home,
     ct_source_config_defaults(&cc);
     cc.logs = logs;
     cc.n_logs = n;
-    cc.full = o->full;
+    cc.full = o->full || o->serve_addr;    /* /full-stream needs it */
     cc.ca_file = o->ca_file;
     cc.insecure = o->insecure;
     cc.start = o->ct_start == 1 ? CT_START_OLDEST
