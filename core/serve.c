@@ -416,7 +416,7 @@ static int http_get(struct serve *s, struct client *c, const char *uri)
 ** due (1008, or 1000 once the server stops and the queue is empty). */
 static int client_write(struct serve *s, struct client *c)
 {
-    int code = c->close_code;
+    int code = c->close_code, wrote = 0;
 
     while (!code && c->n) {
         struct frame *f = c->ring[c->head];
@@ -427,13 +427,21 @@ static int client_write(struct serve *s, struct client *c)
         c->n--;
         c->queued_bytes -= f->len;
         frame_unref(f);
+        wrote = 1;
         if (c->n && lws_send_pipe_choked(c->wsi)) {
             lws_callback_on_writable(c->wsi);
             return 0;
         }
     }
-    if (!code && atomic_load(&s->stopping))
+    /* the close goes in a callback of its own, once what was written
+    ** has left: lws sends it only with nothing else pending */
+    if (!code && atomic_load(&s->stopping)) {
+        if (wrote || lws_send_pipe_choked(c->wsi)) {
+            lws_callback_on_writable(c->wsi);
+            return 0;
+        }
         code = LWS_CLOSE_STATUS_NORMAL;
+    }
     if (!code)
         return 0;
     lws_close_reason(c->wsi, (enum lws_close_status)code,
