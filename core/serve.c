@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <libwebsockets.h>
@@ -153,7 +154,7 @@ static const char *peer_ip(struct lws *wsi, char *buf, size_t len)
 }
 
 /* Asks lws to close c with code at its next chance to write; a client
-** that never becomes writable again (it reads nothing) is cut after 5 s. */
+** that never becomes writable again (it reads nothing) is cut after 30 s. */
 static void client_close(struct client *c, int code)
 {
     if (c->close_code)
@@ -161,7 +162,7 @@ static void client_close(struct client *c, int code)
     c->close_code = code;
     client_clear(c);
     lws_callback_on_writable(c->wsi);
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_LAGGING, 5);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_LAGGING, 30);
 }
 
 /* Queues a reference to f on c, or closes c with 1008 when that would
@@ -366,6 +367,11 @@ static void deadline(lws_sorted_usec_list_t *sul)
     s->done = 1;
 }
 
+static const char *const path_names[N_PATHS] = {
+    [SERVE_LITE] = "/", [SERVE_FULL] = "/full-stream",
+    [SERVE_DOMAINS] = "/domains-only", [PATH_ALERTS] = "/alerts",
+};
+
 /* The path a WebSocket URI asks for, or -1 (refused with 404). */
 static int path_of(const struct serve *s, const char *uri)
 {
@@ -476,11 +482,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
     char uri[256], origin[256], ip[64];
 
     switch (reason) {
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+        /* refused with an HTTP status, so a client can tell why */
         unsigned n;
         if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
-            path_of(s, uri) < 0)
+            path_of(s, uri) < 0) {
+            lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
             return 1;
+        }
         pthread_mutex_lock(&s->lock);
         n = s->n_clients;
         pthread_mutex_unlock(&s->lock);
@@ -488,6 +497,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
             s->refused++;
             log_warn("serve: client %s refused: %u clients already "
                      "(--serve-max-clients)", peer_ip(wsi, ip, sizeof(ip)), n);
+            lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
+                                   "too many clients");
             return 1;
         }
         return 0;
@@ -511,6 +522,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         s->clients = c;
         c->listed = 1;
         s->path_clients[c->path]++;
+        {
+            /* what the kernel holds for a client counts against its
+            ** buffer too: keep it small so the bound is the option */
+            int fd = lws_get_socket_fd(wsi), sndbuf = 256 << 10;
+            if ((size_t)sndbuf > s->cfg.client_buffer_bytes)
+                sndbuf = (int)s->cfg.client_buffer_bytes;
+            if (fd >= 0)
+                setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+                           sizeof(sndbuf));
+        }
         s->accepted++;
         pthread_mutex_lock(&s->lock);
         s->n_clients++;
@@ -525,6 +546,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         break;                 /* clients have nothing to say */
 
     case LWS_CALLBACK_CLOSED:
+        if (c->listed)
+            log_info("serve: client %s on %s disconnected",
+                     peer_ip(wsi, ip, sizeof(ip)), path_names[c->path]);
         client_unlist(s, c);
         break;
 

@@ -14,7 +14,6 @@ cleanup() {
 trap cleanup EXIT
 
 PY=/usr/bin/python3
-CLIENT="$TOOLS/../../../tests/tools/serve_client.py"
 CLIENT=$TOP/tests/tools/serve_client.py
 ALL=$FIX/certstream/all.jsonl
 HOME=$T/home; export HOME; unset XDG_STATE_HOME
@@ -39,7 +38,7 @@ producer() {
     name=$1; shift
     rm -f "$T/$name.port"
     "$CERTMON" --serve 127.0.0.1:0 --serve-port-file "$T/$name.port" \
-        --stats-interval 0 "$@" 2>"$T/$name.err" &
+        --stats-interval 0 "$@" 2>"$T/$name.err" 3>&- 4>&- &
     eval "${name}_pid=$!"
     echo $! >>"$T/pids"
     if ! wait_for "[ -s '$T/$name.port' ]" 30; then
@@ -50,7 +49,7 @@ producer() {
 # client OUT URL [ARGS]: serve_client.py in the background
 client() {
     out=$1 url=$2; shift 2
-    $PY "$CLIENT" "$url" "$T/$out" "$@" 2>"$T/$out.err" &
+    $PY "$CLIENT" "$url" "$T/$out" "$@" 2>"$T/$out.err" 3>&- 4>&- &
     echo $! >>"$T/pids"
 }
 # expected lines for the messages of a JSON-lines file, per shape
@@ -121,3 +120,95 @@ for i in $(seq 0 49); do
         [ "$(last "$T/b.$i")" = "close 1000" ] && n_ok=$((n_ok + 1))
 done
 expect_eq "50 clients: each gets every certificate in order, then 1000" "$n_ok" 50
+
+# ---- a slow client is closed with 1008, the fast one gets everything ---
+# The feed comes in 20 chunks through a FIFO, the next once the fast
+# client has the previous one: it is never more than a chunk (0.8 MB)
+# behind, the slow one (reads nothing) soon is more than 1 MB.
+for i in $(seq 400); do cat "$ALL"; done >"$T/big.jsonl"
+want "$T/big.jsonl" full >"$T/want.big"
+mkfifo "$T/bigfeed"
+exec 4<>"$T/bigfeed"
+producer c --serve-wait-clients 2 --serve-client-buffer 1m \
+    -r "$T/bigfeed" "$T/none.lua"
+client c_fast "ws://127.0.0.1:$c_port/full-stream"
+client c_slow "ws://127.0.0.1:$c_port/full-stream" --rcvbuf 4096 \
+    --slow-until "$T/c.go"
+for k in $(seq 0 19); do
+    sed -n "$((k * 220 + 1)),$((k * 220 + 220))p" "$T/big.jsonl" >&4
+    wait_for "[ \$(msgs '$T/c_fast' | wc -l) -ge $((k * 180 + 180)) ]" 60 ||
+        break
+done
+wait_for "grep -q 'closed with 1008' '$T/c.err'" 60
+touch "$T/c.go"
+exec 4>&-
+wait "$c_pid"; expect_eq "slow client: the producer still exits 0" "$?" 0
+wait_for "[ \"\$(last '$T/c_fast')\" = 'close 1000' ] &&
+          grep -q '^close \\|^eof\$\\|^error ' '$T/c_slow'" 60
+msgs "$T/c_fast" >"$T/got.big"
+expect_eq "the big file has 3600 certificates" "$(wc -l <"$T/want.big" | tr -d ' ')" 3600
+same_lines "slow client: the fast one gets every certificate in order" \
+    "$T/got.big" "$T/want.big"
+expect_eq "... and its close 1000" "$(last "$T/c_fast")" "close 1000"
+expect_eq "slow client: closed with 1008 once it reads again" \
+    "$(last "$T/c_slow")" "close 1008"
+check "slow client: counted in the summary" \
+    grep -q "1 closed as too slow (1008)" "$T/c.err"
+
+# ---- pings, heartbeats, max clients: a producer fed through a FIFO -----
+mkfifo "$T/feed"
+exec 3<>"$T/feed"
+producer d --serve-ping 2 --serve-heartbeat 1 --serve-max-clients 2 \
+    -r "$T/feed" "$T/none.lua"
+client d_live "ws://127.0.0.1:$d_port/"
+client d_mute "ws://127.0.0.1:$d_port/domains-only" --slow-until "$T/never"
+wait_for "[ -s '$T/d_live.up' ] && [ -s '$T/d_mute.up' ]" 30
+client d_third "ws://127.0.0.1:$d_port/"
+wait_for "[ -s '$T/d_third' ]" 30
+expect_eq "--serve-max-clients 2: a third client is refused" \
+    "$(last "$T/d_third")" "error WebSocketBadStatusException"
+check "... and that is logged" grep -q "refused: 2 clients already" "$T/d.err"
+wait_for "grep -q 'client 127.0.0.1 on /domains-only disconnected' '$T/d.err'" 60
+check "a client that answers no ping is hung up" \
+    grep -q "client 127.0.0.1 on /domains-only disconnected" "$T/d.err"
+check "heartbeat messages every --serve-heartbeat seconds" \
+    grep -q '^heartbeat$' "$T/d_live"
+head -n 3 "$ALL" >&3
+wait_for "[ \$(msgs '$T/d_live' | wc -l) -ge 3 ]" 30
+check "a client that answers pings stays and gets what comes later" \
+    sh -c "! grep -q 'on / disconnected' '$T/d.err'"
+exec 3>&-
+wait "$d_pid"
+wait_for "[ \"\$(last '$T/d_live')\" = 'close 1000' ]" 30
+expect_eq "end of the feed: the live client gets 1000" "$(last "$T/d_live")" "close 1000"
+
+# ---- /alerts -----------------------------------------------------------
+producer e --serve-alerts --serve-wait-clients 1 -w 1 -r "$ALL" -o "$T/e.out" \
+    "$T/each.lua"
+client e_alerts "ws://127.0.0.1:$e_port/alerts"
+wait "$e_pid"
+wait_for "[ \"\$(last '$T/e_alerts')\" = 'close 1000' ]" 30
+sed -n 's/.*"index":\([0-9]*\).*/alert each \1/p' "$T/e.out" >"$T/want.alerts"
+msgs "$T/e_alerts" >"$T/got.alerts"
+expect_eq "the rule wrote 9 alerts" "$(wc -l <"$T/want.alerts" | tr -d ' ')" 9
+same_lines "--serve-alerts: /alerts streams every alert" "$T/got.alerts" \
+    "$T/want.alerts"
+
+# ---- TLS ----------------------------------------------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" \
+    -out "$T/cert.pem" -subj /CN=127.0.0.1 -days 2 2>/dev/null
+producer f --serve-cert "$T/cert.pem" --serve-key "$T/key.pem" \
+    --serve-wait-clients 1 -r "$ALL" "$T/none.lua"
+client f "wss://127.0.0.1:$f_port/" --insecure
+wait "$f_pid"
+wait_for "[ \"\$(last '$T/f')\" = 'close 1000' ]" 30
+msgs "$T/f" >"$T/got.tls"
+same_lines "--serve-cert/--serve-key: wss:// with the same messages" \
+    "$T/got.tls" "$T/want.lite"
+
+# ---- refused setups ------------------------------------------------------
+"$CERTMON" --serve 0.0.0.0:0 -r "$ALL" "$T/none.lua" 2>"$T/g.err"
+expect_eq "--serve on a public address without --listen-public: exit 1" "$?" 1
+check "... saying why" grep -q "not a loopback address: add --listen-public" "$T/g.err"
+"$CERTMON" --serve-max-clients 3 -r "$ALL" "$T/none.lua" 2>"$T/h.err"
+expect_eq "--serve-* without --serve: usage error" "$?" 2
