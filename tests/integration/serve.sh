@@ -212,3 +212,79 @@ expect_eq "--serve on a public address without --listen-public: exit 1" "$?" 1
 check "... saying why" grep -q "not a loopback address: add --listen-public" "$T/g.err"
 "$CERTMON" --serve-max-clients 3 -r "$ALL" "$T/none.lua" 2>"$T/h.err"
 expect_eq "--serve-* without --serve: usage error" "$?" 2
+
+# ---- --ct against the fake log, served to three Python clients and to
+# ---- certmon --url -------------------------------------------------------
+CTF=$FIX/ct/rfc6962
+"$TOOLS/fake_ctlog" --port-file "$T/log.port" --loglist "$T/log.ll" \
+    --repeat 5 "$CTF/ctgo-scanner-FourEntries.get-entries.json" \
+    "$CTF/ctgo-logclient-TestGetEntries.get-entries.json" \
+    "$CTF/calidog-certstream-server-standard_entry.get-entries.json" \
+    >/dev/null 2>"$T/log.err" 3>&- 4>&- &
+echo $! >>"$T/pids"
+wait_for "[ -s '$T/log.port' ]" 30
+N_CT=70                 # 7 entries x 5 in each of the two logs
+producer p --ct --log-list "$T/log.ll" --ct-start oldest --state-dir "$T/st" \
+    --ct-rate 200 --ct-poll 1 --ct-partial-tile-age 0 -w 1 \
+    --serve-wait-clients 4 -o "$T/p.alerts" "$T/each.lua"
+client p_lite "ws://127.0.0.1:$p_port/"
+client p_full "ws://127.0.0.1:$p_port/full-stream"
+client p_dns "ws://127.0.0.1:$p_port/domains-only"
+"$CERTMON" -u "ws://127.0.0.1:$p_port/full-stream" --stats-interval 0 -w 1 \
+    -o "$T/p_cm.alerts" "$T/each.lua" 2>"$T/p_cm.err" 3>&- 4>&- &
+cm_client=$!
+echo $cm_client >>"$T/pids"
+wait_for "[ \$(wc -l <'$T/p.alerts' 2>/dev/null || echo 0) -ge $N_CT ] &&
+          [ \$(msgs '$T/p_lite' | wc -l) -ge $N_CT ] &&
+          [ \$(msgs '$T/p_full' | wc -l) -ge $N_CT ] &&
+          [ \$(msgs '$T/p_dns' | wc -l) -ge $N_CT ] &&
+          [ \$(wc -l <'$T/p_cm.alerts' 2>/dev/null || echo 0) -ge $N_CT ]" 120
+# what the producer's own rule saw, in the order it saw it (-w 1), in the
+# client's line format
+$PY - "$T/p.alerts" >"$T/want.ct.full" <<'PYEOF'
+import json, sys
+for line in open(sys.argv[1]):
+    a = json.loads(line)
+    print("cert %s %s chain=%d der=%d %s" % (a["index"], a["url"],
+          a["chain"], a["der"], ",".join(a["domains"])))
+PYEOF
+sed 's/ chain=[01] der=[01] / chain=0 der=0 /' "$T/want.ct.full" >"$T/want.ct.lite"
+sed 's/^cert [^ ]* [^ ]* chain=[01] der=[01] /dns /' "$T/want.ct.full" >"$T/want.ct.dns"
+msgs "$T/p_lite" >"$T/got.ct.lite"; msgs "$T/p_full" >"$T/got.ct.full"
+msgs "$T/p_dns" >"$T/got.ct.dns"
+expect_eq "--ct producer: every entry of both fake logs" \
+    "$(wc -l <"$T/want.ct.full" | tr -d ' ')" $N_CT
+check "--ct producer: --serve gives the rules full messages (chain, as_der)" \
+    grep -q "chain=1 der=1" "$T/want.ct.full"
+same_lines "--ct producer, /: every entry in order, lite" "$T/got.ct.lite" "$T/want.ct.lite"
+same_lines "--ct producer, /full-stream: every entry in order, full" \
+    "$T/got.ct.full" "$T/want.ct.full"
+same_lines "--ct producer, /domains-only: every entry in order" \
+    "$T/got.ct.dns" "$T/want.ct.dns"
+strip_time <"$T/p.alerts" >"$T/p.alerts.nt"
+strip_time <"$T/p_cm.alerts" >"$T/p_cm.alerts.nt"
+same_lines "certmon --url on /full-stream: the same alerts as the producer" \
+    "$T/p_cm.alerts.nt" "$T/p.alerts.nt"
+$PY - "http://127.0.0.1:$p_port" >"$T/examples" <<'PYEOF'
+import json, sys, urllib.request
+for path in ("/example.json", "/full-stream/example.json",
+             "/domains-only/example.json"):
+    m = json.loads(urllib.request.urlopen(sys.argv[1] + path, timeout=30).read())
+    d = m.get("data")
+    if m["message_type"] == "dns_entries":
+        print(path, "dns", len(d) > 0)
+    else:
+        print(path, m["message_type"], "chain" in d, "as_der" in d["leaf_cert"])
+PYEOF
+expect_eq "GET */example.json: the latest message in each shape" \
+    "$(tr '\n' ';' <"$T/examples")" \
+    "/example.json certificate_update False False;/full-stream/example.json certificate_update True True;/domains-only/example.json dns True;"
+kill "$cm_client"; wait "$cm_client" 2>/dev/null
+kill -TERM "$p_pid"; wait "$p_pid"
+expect_eq "--ct producer: SIGTERM, exit 0" "$?" 0
+wait_for "[ \"\$(last '$T/p_lite')\" = 'close 1000' ] &&
+          [ \"\$(last '$T/p_full')\" = 'close 1000' ] &&
+          [ \"\$(last '$T/p_dns')\" = 'close 1000' ]" 30
+expect_eq "--ct producer stopped: close 1000 to every client" \
+    "$(last "$T/p_lite") $(last "$T/p_full") $(last "$T/p_dns")" \
+    "close 1000 close 1000 close 1000"
