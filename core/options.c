@@ -29,6 +29,7 @@ static const struct options option_defaults = {
     .ct_give_up_s = 600,
     .serve_heartbeat_s = 30,
     .serve_ping_s = 20,
+    .log_list_timeout_s = 15,
 };
 
 static const char usage_text[] =
@@ -137,6 +138,16 @@ static const char usage_text[] =
 "      --serve-wait-clients N start reading the source once N clients are\n"
 "                             connected (fan-out tests and benchmarks)\n"
 "\n"
+"CT log list (--ct without --log-list or --ct-log):\n"
+"      --log-list-url URL     fetch the list from URL at start, its\n"
+"                             signature from the same URL with .sig for\n"
+"                             .json (default Google's v3 log_list.json);\n"
+"                             verified, kept in the state folder; on failure\n"
+"                             the kept copy, then the shipped snapshot\n"
+"      --log-list-key FILE    the signer's PEM public key (default\n"
+"                             scripts/ct/log_list_pubkey.pem, Google's)\n"
+"      --log-list-timeout S   for each of the two requests (default 15)\n"
+"\n"
 "At exit certmon prints one line to stderr:\n"
 "  certmon: certs=N messages=N alerts=N parse_errors=N rule_errors=N\n"
 "           dropped=N reconnects=N errors=N bytes=N elapsed_s=S\n"
@@ -187,6 +198,9 @@ enum {
     OPT_SERVE_HEARTBEAT,
     OPT_SERVE_PING,
     OPT_SERVE_WAIT_CLIENTS,
+    OPT_LOG_LIST_URL,
+    OPT_LOG_LIST_KEY,
+    OPT_LOG_LIST_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -244,6 +258,9 @@ static const struct option long_options[] = {
     { "serve-ping", required_argument, NULL, OPT_SERVE_PING },
     { "serve-wait-clients", required_argument, NULL,
       OPT_SERVE_WAIT_CLIENTS },
+    { "log-list-url", required_argument, NULL, OPT_LOG_LIST_URL },
+    { "log-list-key", required_argument, NULL, OPT_LOG_LIST_KEY },
+    { "log-list-timeout", required_argument, NULL, OPT_LOG_LIST_TIMEOUT },
     { NULL, 0, NULL, 0 }
 };
 
@@ -363,6 +380,12 @@ static enum options_result check_combination(struct options *o, char *err,
     if (o->serve_given && !o->serve_addr) {
         snprintf(err, errlen, "the --serve-* options and --listen-public "
                  "go with --serve ADDR:PORT");
+        return OPTIONS_ERROR;
+    }
+    if ((o->log_list_url || o->log_list_key) &&
+        (!o->ct || o->log_list_path)) {
+        snprintf(err, errlen, "--log-list-url and --log-list-key go with "
+                 "--ct, without --log-list");
         return OPTIONS_ERROR;
     }
     return OPTIONS_OK;
@@ -629,6 +652,17 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
                 goto bad_value;
             o->serve_wait_clients = (unsigned)v;
             o->serve_given = 1;
+            break;
+        case OPT_LOG_LIST_URL:
+            o->log_list_url = optarg;
+            break;
+        case OPT_LOG_LIST_KEY:
+            o->log_list_key = optarg;
+            break;
+        case OPT_LOG_LIST_TIMEOUT:
+            if (parse_count(optarg, 1, 3600, 0, &v) < 0)
+                goto bad_value;
+            o->log_list_timeout_s = (unsigned)v;
             break;
         case ':':
             snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);

@@ -85,6 +85,11 @@ struct options {
     unsigned serve_ping_s;          /* --serve-ping S, default 20 */
     unsigned serve_wait_clients;    /* --serve-wait-clients N */
     int serve_given;                /* any --serve-* option */
+
+    /* the CT log list fetch (--ct without --log-list) */
+    const char *log_list_url;       /* --log-list-url; NULL = Google's */
+    const char *log_list_key;       /* --log-list-key PEM; NULL = shipped */
+    unsigned log_list_timeout_s;    /* --log-list-timeout, default 15 */
 };
 
 enum options_result {
