@@ -125,6 +125,7 @@ int ct_http_get(const char *url, const char *ca_file, int insecure,
     }
     if (ws_url_parse(&u, wsurl, err, errlen) < 0)
         goto done;
+    lws_set_log_level(LLL_ERR, NULL);
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = get_protocols;
@@ -227,35 +228,17 @@ done:
 static char *read_file(const char *path, size_t max, size_t *len)
 {
     FILE *f = fopen(path, "rb");
+    struct stat st;
     char *buf = NULL;
-    size_t n = 0, cap = 0;
 
     if (!f)
         return NULL;
-    for (;;) {
-        size_t got;
-        if (n + 4096 + 1 > cap) {
-            char *nb;
-            cap = (n + 4096 + 1) * 2;
-            if (cap > max + 4096 + 1 || !(nb = realloc(buf, cap))) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        got = fread(buf + n, 1, 4096, f);
-        n += got;
-        if (got < 4096)
-            break;
+    if (fstat(fileno(f), &st) == 0 && st.st_size >= 0 &&
+        (size_t)st.st_size <= max && (buf = malloc((size_t)st.st_size + 1))) {
+        *len = fread(buf, 1, (size_t)st.st_size, f);
+        buf[*len] = '\0';
     }
     fclose(f);
-    if (n > max) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
     return buf;
 }
 

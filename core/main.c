@@ -245,6 +245,7 @@ int main(int argc, char **argv)
         goto done;
     }
     alert_set_tap(srv ? serve_alert_tap : NULL, srv);
+    intake_set_tap(srv ? serve_intake_tap : NULL, srv);
     q = queue_new(o.queue_capacity);
     workers = calloc((size_t)o.workers, sizeof(*workers));
     if (!q || !workers) {
@@ -311,7 +312,6 @@ int main(int argc, char **argv)
         .on_full = choice.on_full,
         .max_message_bytes = o.max_message_bytes,
         .stop = &stop_requested,
-        .serve = srv,
     };
     log_debug("%zu rule files, %d workers, source %s", rs->n_files,
               o.workers, src->name);
@@ -332,6 +332,7 @@ stop:
         worker_free(workers[i]);
     running_source = NULL;
     alert_set_tap(NULL, NULL);
+    intake_set_tap(NULL, NULL);
     serve_stop(srv, 10000);     /* after the workers: their alerts too */
     srv = NULL;
     log_rule_summary(running_reloader ? reload_current(running_reloader) : rs);
@@ -341,6 +342,7 @@ stop:
     stats_bench_print(stderr);
 done:
     alert_set_tap(NULL, NULL);
+    intake_set_tap(NULL, NULL);
     serve_stop(srv, 0);
     if (src)
         src->destroy(src);

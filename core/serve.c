@@ -338,6 +338,11 @@ void serve_alert_tap(void *s, const char *lines, size_t len)
     serve_offer_alert(s, lines, len);
 }
 
+void serve_intake_tap(void *s, const char *data, size_t len)
+{
+    serve_offer(s, data, len);
+}
+
 static void heartbeat(lws_sorted_usec_list_t *sul)
 {
     struct serve *s = lws_container_of(sul, struct serve, heartbeat_sul);

@@ -66,8 +66,10 @@ void serve_offer(struct serve *s, const char *data, size_t len);
 ** a line; several lines at once) for /alerts. */
 void serve_offer_alert(struct serve *s, const char *data, size_t len);
 
-/* serve_offer_alert with the signature alert_set_tap wants. */
+/* serve_offer_alert and serve_offer with the signature alert_set_tap
+** and intake_set_tap want. */
 void serve_alert_tap(void *s, const char *lines, size_t len);
+void serve_intake_tap(void *s, const char *data, size_t len);
 
 /* Waits until n WebSocket clients are connected or *stop is set.
 ** Returns 0 when they are, -1 when stopped. */

@@ -15,8 +15,6 @@
 
 #include "queue.h"
 
-struct serve;
-
 /* What to do with a message when the queue is full. */
 enum full_policy {
     FULL_BLOCK,   /* wait (replay) or pause reading the socket (live) */
@@ -29,7 +27,6 @@ struct intake {
     enum full_policy on_full;
     size_t max_message_bytes;            /* larger messages are refused */
     volatile sig_atomic_t *stop;         /* set by signals or by -n */
-    struct serve *serve;                 /* --serve: gets every message */
 };
 
 enum intake_result {
@@ -47,6 +44,12 @@ enum intake_result {
 ** loop can pause its input. Updates received/bytes/dropped/oversize. */
 enum intake_result intake_deliver(struct intake *in, const char *data,
                                   size_t len, uint64_t seq, int wait);
+
+/* Also hands every message that was queued or dropped (not one refused
+** or to be retried) to fn(arg, data, len) on the source's thread, e.g.
+** the --serve server; NULL to stop. Set before the source runs. */
+void intake_set_tap(void (*fn)(void *arg, const char *data, size_t len),
+                    void *arg);
 
 struct source {
     const char *name;                                 /* for logs */
