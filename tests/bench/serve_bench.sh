@@ -25,6 +25,7 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
 
 # full messages with chain and DER (tests/fixtures/certstream/all.jsonl
 # lines 4, 6, 7, 8), repeated to N
+: >"$T/feed.jsonl"
 awk 'NR == 4 || NR == 6 || NR == 7 || NR == 8' \
     "$ROOT/tests/fixtures/certstream/all.jsonl" >"$T/one.jsonl"
 while [ "$(wc -l <"$T/feed.jsonl" 2>/dev/null || echo 0)" -lt "$N" ]; do
