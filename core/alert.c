@@ -32,6 +32,18 @@ static pthread_mutex_t output_lock = PTHREAD_MUTEX_INITIALIZER;
 static int output_fd = STDOUT_FILENO;
 static char *output_path;
 static int output_failed;
+static void (*output_tap)(void *arg, const char *lines, size_t len);
+static void *output_tap_arg;
+
+void alert_set_tap(void (*fn)(void *arg, const char *lines, size_t len),
+                   void *arg)
+{
+    pthread_mutex_lock(&output_lock);
+    output_tap = fn;
+    output_tap_arg = arg;
+    pthread_mutex_unlock(&output_lock);
+}
+
 static atomic_int reopen_wanted;
 
 static int open_output(const char *path, char *err, size_t errlen)
@@ -546,6 +558,8 @@ int alert_flush(struct alert_buf *b)
     pthread_mutex_lock(&output_lock);
     if (atomic_load_explicit(&reopen_wanted, memory_order_relaxed))
         reopen_locked();
+    if (output_tap)
+        output_tap(output_tap_arg, b->data, b->len);
     while (off < b->len) {
         ssize_t w = write(output_fd, b->data + off, b->len - off);
         if (w < 0 && errno == EINTR)

@@ -54,6 +54,11 @@ void alert_buf_drop(struct alert_buf *b);
 
 void alert_buf_free(struct alert_buf *b);
 
+/* Also hands every flushed buffer (whole JSON lines) to fn(arg, ...),
+** under the output lock, e.g. for --serve-alerts; NULL to stop. */
+void alert_set_tap(void (*fn)(void *arg, const char *lines, size_t len),
+                   void *arg);
+
 /* Appends s[0..len) to b as a JSON string literal (quotes included).
 ** Exposed for tests. Returns 0, or -1 on OOM. */
 int alert_put_string(struct alert_buf *b, const char *s, size_t len);

@@ -11,6 +11,17 @@
 #include "source.h"
 #include "stats.h"
 
+/* --serve: every message a source delivers is also offered here. */
+static void (*intake_tap)(void *arg, const char *data, size_t len);
+static void *intake_tap_arg;
+
+void intake_set_tap(void (*fn)(void *arg, const char *data, size_t len),
+                    void *arg)
+{
+    intake_tap = fn;
+    intake_tap_arg = arg;
+}
+
 static struct log_budget oversize_log = LOG_BUDGET_INIT(5, "oversized messages");
 
 enum intake_result intake_deliver(struct intake *in, const char *data,
@@ -39,6 +50,8 @@ enum intake_result intake_deliver(struct intake *in, const char *data,
         r = queue_try_push(in->queue, m);
     switch (r) {
     case QUEUE_OK:
+        if (intake_tap)
+            intake_tap(intake_tap_arg, data, len);
         stats_add(&stats.received, 1);
         stats_add(&stats.bytes, len);
         return INTAKE_QUEUED;
@@ -46,6 +59,8 @@ enum intake_result intake_deliver(struct intake *in, const char *data,
         msg_free(m);
         if (in->on_full == FULL_BLOCK)
             return INTAKE_FULL;
+        if (intake_tap)         /* the rules miss it, not the clients */
+            intake_tap(intake_tap_arg, data, len);
         stats_add(&stats.dropped, 1);
         return INTAKE_DROPPED;
     case QUEUE_CLOSED:

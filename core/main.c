@@ -29,6 +29,7 @@
 #include "rule_test.h"
 #include "rules.h"
 #include "sandbox.h"
+#include "serve.h"
 #include "stats.h"
 #include "store.h"
 #include "watchdog.h"
@@ -237,6 +238,7 @@ int main(int argc, char **argv)
     struct worker **workers = NULL;
     struct source *src = NULL;
     struct watchdog *wd = NULL;
+    struct serve *srv = NULL;
     struct pipeline p = { .seq_label = "message" };
     struct source_choice choice;
     struct sandbox_config sc;
@@ -376,6 +378,12 @@ int main(int argc, char **argv)
             goto done;
         }
     }
+    if (!(srv = serve_start_options(&o, err, sizeof(err))) && err[0]) {
+        log_error("%s", err);
+        goto done;
+    }
+    alert_set_tap(srv ? serve_alert_tap : NULL, srv);
+    intake_set_tap(srv ? serve_intake_tap : NULL, srv);
     q = queue_new(o.queue_capacity);
     workers = calloc((size_t)o.workers, sizeof(*workers));
     if (!q || !workers) {
@@ -482,6 +490,9 @@ int main(int argc, char **argv)
     };
     log_start_line(&o, rs);
     status = 0;
+    if (srv && o.serve_wait_clients &&
+        serve_wait_clients(srv, o.serve_wait_clients, &stop_requested) < 0)
+        goto stop;
     if (src->run(src, &in, err, sizeof(err)) < 0) {
         log_error("%s", err);
         status = 1;
@@ -506,6 +517,10 @@ stop:
     watchdog_free(wd);      /* after the states that point into it */
     alert_sinks_stop();     /* every alert is dispatched: drain the sinks */
     running_source = NULL;
+    alert_set_tap(NULL, NULL);
+    intake_set_tap(NULL, NULL);
+    serve_stop(srv, 10000);     /* after the workers: their alerts too */
+    srv = NULL;
     if (stats_get(&stats.abandoned))
         log_warn("stopped at once: %llu queued messages were not processed",
                  (unsigned long long)stats_get(&stats.abandoned));
@@ -524,6 +539,9 @@ stop:
         status = 1;
     }
 done:
+    alert_set_tap(NULL, NULL);
+    intake_set_tap(NULL, NULL);
+    serve_stop(srv, 0);
     alert_sinks_stop();
     progress_stop(progress);
     metrics_stop(metrics);

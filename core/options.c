@@ -57,6 +57,7 @@ static const char *const section_titles[] = {
     [OPTS_ALERTS] = "Alert delivery (besides -o; each sink has its own "
                     "queue and thread)",
     [OPTS_SERVICE] = "Metrics, health and progress",
+    [OPTS_SERVE] = "CertStream server (--serve)",
 };
 
 static const struct option_spec option_table[] = {
@@ -116,6 +117,23 @@ static const struct option_spec option_table[] = {
       .offset = OFF(log_list_path), .section = OPTS_CT,
       .sources = OPTS_FROM_CT, .def_text = "scripts/ct/log_list.json",
       .help = "v3 log list (log_list.json or all_logs_list.json)" },
+    { .name = "log-list-url", .type = OPT_STRING, .arg = "URL",
+      .offset = OFF(log_list_url), .section = OPTS_CT,
+      .sources = OPTS_FROM_CT,
+      .def_text = "Google's v3 log_list.json",
+      .help = "without --log-list: fetch the list at start from URL and its "
+              "signature from URL with .sig for .json; verified, kept in the "
+              "state folder; on failure the kept copy, then the shipped "
+              "snapshot" },
+    { .name = "log-list-key", .type = OPT_STRING, .arg = "FILE",
+      .offset = OFF(log_list_key), .section = OPTS_CT,
+      .sources = OPTS_FROM_CT,
+      .def_text = "Google's, scripts/ct/log_list_pubkey.pem",
+      .help = "the list signer's public key (PEM)" },
+    { .name = "log-list-timeout", .type = OPT_UNSIGNED, .arg = "S",
+      .offset = OFF(log_list_timeout_s), .min = 1, .max = 3600, .def = 15,
+      .section = OPTS_CT, .sources = OPTS_FROM_CT, .unit = "seconds",
+      .help = "for each of the list's two requests" },
     { .name = "ct-log", .type = OPT_LIST, .arg = "URL",
       .offset = OFF(ct_logs), .count_offset = OFF(n_ct_logs),
       .section = OPTS_CT, .sources = OPTS_FROM_CT,
@@ -313,8 +331,8 @@ static const struct option_spec option_table[] = {
               "HTTP, e.g. 127.0.0.1:9464; loopback only unless "
               "--listen-public" },
     { .name = "listen-public", .type = OPT_FLAG, .offset = OFF(listen_public),
-      .section = OPTS_SERVICE, .requires = "listen",
-      .help = "allow --listen on a non-loopback address" },
+      .section = OPTS_SERVICE, .requires = "listen|serve",
+      .help = "allow --listen and --serve on a non-loopback address" },
     { .name = "health-max-age", .type = OPT_SECONDS_MS, .arg = "S",
       .offset = OFF(health_max_age_ms), .min = 1, .max = 86400, .def = 120,
       .section = OPTS_SERVICE, .requires = "listen", .unit = "seconds",
@@ -327,6 +345,48 @@ static const struct option_spec option_table[] = {
       .unit = "whole seconds",
       .help = "backtest progress: a line redrawn in place on a terminal, "
               "else a plain line every S seconds (0 = off)" },
+
+    /* the CertStream server (serve.h) */
+    { .name = "serve", .type = OPT_STRING, .arg = "ADDR:PORT",
+      .offset = OFF(serve_addr), .section = OPTS_SERVE,
+      .help = "serve what the source reads as a CertStream server: / "
+              "(lite), /full-stream, /domains-only, GET /example.json (port "
+              "0: any free port); loopback only unless --listen-public" },
+    { .name = "serve-alerts", .type = OPT_FLAG, .offset = OFF(serve_alerts),
+      .section = OPTS_SERVE, .requires = "serve",
+      .help = "also stream the alerts on /alerts" },
+    { .name = "serve-client-buffer", .type = OPT_BYTES, .arg = "B",
+      .offset = OFF(serve_client_buffer), .min = 4 * KIB, .max = 16 * GIB,
+      .def = 4 * MIB, .section = OPTS_SERVE, .requires = "serve",
+      .help = "close a client more than B bytes behind with code 1008" },
+    { .name = "serve-max-clients", .type = OPT_UNSIGNED, .arg = "N",
+      .offset = OFF(serve_max_clients), .min = 1, .max = 100000,
+      .def = 1000, .section = OPTS_SERVE, .requires = "serve",
+      .help = "WebSocket clients at once (more get HTTP 503)" },
+    { .name = "serve-cert", .type = OPT_STRING, .arg = "FILE",
+      .offset = OFF(serve_cert), .section = OPTS_SERVE, .requires = "serve",
+      .help = "TLS certificate (PEM) for wss://, with --serve-key" },
+    { .name = "serve-key", .type = OPT_STRING, .arg = "FILE",
+      .offset = OFF(serve_key), .section = OPTS_SERVE, .requires = "serve",
+      .help = "TLS private key (PEM), with --serve-cert" },
+    { .name = "serve-port-file", .type = OPT_STRING, .arg = "FILE",
+      .offset = OFF(serve_port_file), .section = OPTS_SERVE,
+      .requires = "serve",
+      .help = "write the port listened on to FILE ('-' = stdout)" },
+    { .name = "serve-heartbeat", .type = OPT_UNSIGNED, .arg = "S",
+      .offset = OFF(serve_heartbeat_s), .min = 0, .max = 86400, .def = 30,
+      .section = OPTS_SERVE, .requires = "serve", .unit = "seconds",
+      .help = "a heartbeat message every S seconds (0 = none)" },
+    { .name = "serve-ping", .type = OPT_UNSIGNED, .arg = "S",
+      .offset = OFF(serve_ping_s), .min = 0, .max = 3600, .def = 20,
+      .section = OPTS_SERVE, .requires = "serve", .unit = "seconds",
+      .help = "ping a client silent for S seconds, hang up after 3 S (0 = "
+              "never)" },
+    { .name = "serve-wait-clients", .type = OPT_UNSIGNED, .arg = "N",
+      .offset = OFF(serve_wait_clients), .min = 1, .max = 100000,
+      .section = OPTS_SERVE, .requires = "serve",
+      .help = "start reading the source once N clients are connected "
+              "(fan-out tests and benchmarks)" },
 
     { .name = "help", .short_name = 'h', .type = OPT_HELP,
       .section = OPTS_OUTPUT, .help = "this text" },
@@ -784,6 +844,12 @@ static enum options_result check_combination(struct options *o, char *err,
         describe_sources(s->sources, with, sizeof(with));
         snprintf(err, errlen, "--%s goes with %s, not %s", s->name, with,
                  source_name(src));
+        return OPTIONS_ERROR;
+    }
+    if ((options_given(o, "log-list-url") || options_given(o, "log-list-key"))
+        && options_given(o, "log-list")) {
+        snprintf(err, errlen, "--log-list-url and --log-list-key go with "
+                 "--ct, without --log-list");
         return OPTIONS_ERROR;
     }
     if (options_given(o, "ct-give-up") && !from_given) {

@@ -96,6 +96,23 @@ struct options {
     unsigned health_max_age_ms;     /* --health-max-age, default 120 s */
     unsigned progress_s;            /* --progress, default 10, 0 = off */
 
+    /* CertStream server (--serve) */
+    const char *serve_addr;         /* --serve ADDR:PORT; NULL = off */
+    int serve_alerts;               /* --serve-alerts: /alerts */
+    size_t serve_client_buffer;     /* --serve-client-buffer B; 0 = default */
+    const char *serve_cert;         /* --serve-cert FILE */
+    const char *serve_key;          /* --serve-key FILE */
+    unsigned serve_max_clients;     /* --serve-max-clients; 0 = default */
+    const char *serve_port_file;    /* --serve-port-file FILE */
+    unsigned serve_heartbeat_s;     /* --serve-heartbeat S, default 30 */
+    unsigned serve_ping_s;          /* --serve-ping S, default 20 */
+    unsigned serve_wait_clients;    /* --serve-wait-clients N */
+
+    /* the CT log list fetch (--ct without --log-list) */
+    const char *log_list_url;       /* --log-list-url; NULL = Google's */
+    const char *log_list_key;       /* --log-list-key PEM; NULL = shipped */
+    unsigned log_list_timeout_s;    /* --log-list-timeout, default 15 */
+
     unsigned char given[OPTIONS_MAX]; /* per option_table row: on the line */
 };
 
@@ -103,7 +120,7 @@ struct options {
 ** to (0 = any). */
 enum options_section {
     OPTS_SOURCE, OPTS_WS, OPTS_CT, OPTS_RULES, OPTS_PIPELINE, OPTS_OUTPUT,
-    OPTS_ALERTS, OPTS_SERVICE, OPTS_N_SECTIONS
+    OPTS_ALERTS, OPTS_SERVICE, OPTS_SERVE, OPTS_N_SECTIONS
 };
 
 #define OPTS_FROM_WS     1u

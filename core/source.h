@@ -47,6 +47,12 @@ enum intake_result {
 enum intake_result intake_deliver(struct intake *in, const char *data,
                                   size_t len, uint64_t seq, int wait);
 
+/* Also hands every message that was queued or dropped (not one refused
+** or to be retried) to fn(arg, data, len) on the source's thread, e.g.
+** the --serve server; NULL to stop. Set before the source runs. */
+void intake_set_tap(void (*fn)(void *arg, const char *data, size_t len),
+                    void *arg);
+
 struct source {
     const char *name;                                 /* for logs */
     /* Runs until end of input or *in->stop; 0 = clean end, -1 = error

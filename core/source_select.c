@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ct_loglist.h"
+#include "ct_loglist_fetch.h"
 #include "ct_source.h"
 #include "log.h"
 #include "replay_source.h"
@@ -89,8 +90,8 @@ static void warn_if_stale(const struct ct_loglist *list, const char *path,
 ** selects, without expired shards when following. Fills *logs (owned
 ** copies). */
 static int choose_logs(const struct options *o, const char *home,
-                       struct ct_log **logs, size_t *n, char *err,
-                       size_t errlen)
+                       const char *cache_dir, struct ct_log **logs,
+                       size_t *n, char *err, size_t errlen)
 {
     char path[PATH_MAX];
     struct ct_loglist list = { 0 };
@@ -101,10 +102,32 @@ static int choose_logs(const struct options *o, const char *home,
 
     *logs = NULL;
     *n = 0;
-    if (o->log_list_path)
+    if (o->log_list_path) {
         snprintf(path, sizeof(path), "%s", o->log_list_path);
-    else
+    } else if (!o->n_ct_logs) {
+        /* the list chooses the logs: a current, verified one */
+        char shipped[PATH_MAX], key[PATH_MAX];
+        struct ct_loglist_fetch_config fc = {
+            .url = o->log_list_url,
+            .key_path = key,
+            .cache_dir = cache_dir,
+            .shipped_path = shipped,
+            .ca_file = o->ca_file,
+            .insecure = o->insecure,
+            .timeout_ms = o->log_list_timeout_s * 1000u,
+        };
+        snprintf(shipped, sizeof(shipped), "%s/scripts/ct/log_list.json",
+                 home);
+        snprintf(key, sizeof(key), "%s",
+                 o->log_list_key ? o->log_list_key : "");
+        if (!o->log_list_key)
+            snprintf(key, sizeof(key), "%s/scripts/ct/log_list_pubkey.pem",
+                     home);
+        if (ct_loglist_current(&fc, path, sizeof(path), err, errlen) < 0)
+            return -1;
+    } else {
         snprintf(path, sizeof(path), "%s/scripts/ct/log_list.json", home);
+    }
     if (ct_loglist_load(path, &list, err, errlen) == 0)
         have_list = 1;
     else if (o->log_list_path || !o->n_ct_logs)
@@ -167,12 +190,25 @@ static struct source *make_ct(const struct options *o, const char *home,
     char state[PATH_MAX];
     size_t n = 0;
 
-    if (choose_logs(o, home, &logs, &n, err, errlen) < 0)
+    /* the state folder: positions (not in a backtest) and the log list */
+    if (o->state_dir) {
+        snprintf(state, sizeof(state), "%s", o->state_dir);
+    } else {
+        const char *xdg = getenv("XDG_STATE_HOME"), *hd = getenv("HOME");
+        if (xdg && *xdg)
+            snprintf(state, sizeof(state), "%s/certmon", xdg);
+        else
+            snprintf(state, sizeof(state), "%s/.local/state/certmon",
+                     hd && *hd ? hd : ".");
+        if (make_dirs(state, err, errlen) < 0)
+            return NULL;
+    }
+    if (choose_logs(o, home, state, &logs, &n, err, errlen) < 0)
         goto done;
     ct_source_config_defaults(&cc);
     cc.logs = logs;
     cc.n_logs = n;
-    cc.full = o->full;
+    cc.full = o->full || o->serve_addr;    /* /full-stream needs it */
     cc.ca_file = o->ca_file;
     cc.insecure = o->insecure;
     cc.start = o->ct_start == 1 ? CT_START_OLDEST
@@ -189,20 +225,7 @@ static struct source *make_ct(const struct options *o, const char *home,
     cc.poll_ms = o->ct_poll_ms;
     cc.partial_tile_age_ms = o->ct_partial_tile_age_ms;
     cc.give_up_ms = o->backtest ? o->ct_give_up_s * 1000ull : 0;
-    cc.state_dir = NULL;
-    if (o->state_dir) {
-        cc.state_dir = o->state_dir;
-    } else if (!o->backtest) {
-        const char *xdg = getenv("XDG_STATE_HOME"), *hd = getenv("HOME");
-        if (xdg && *xdg)
-            snprintf(state, sizeof(state), "%s/certmon", xdg);
-        else
-            snprintf(state, sizeof(state), "%s/.local/state/certmon",
-                     hd && *hd ? hd : ".");
-        if (make_dirs(state, err, errlen) < 0)
-            goto done;
-        cc.state_dir = state;
-    }
+    cc.state_dir = o->state_dir || !o->backtest ? state : NULL;
     src = ct_source_new(&cc, err, errlen);
     if (src && cc.state_dir)
         log_info("CT positions in %s", cc.state_dir);

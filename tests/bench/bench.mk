@@ -19,3 +19,10 @@ bench: deps
 	@$(MAKE) --no-print-directory bench-bins
 	@CERTMON_BIN=$(BIN) BENCH_TOOLS=$(BUILD)/bench \
 	  sh tests/bench/bench.sh $(BENCH_ARGS)
+
+# make bench-serve: the fan-out cost of --serve (tests/bench/serve_bench.sh)
+.PHONY: bench-serve
+bench-serve: deps
+	@$(MAKE) --no-print-directory bench-bins
+	@CERTMON_BIN=$(BIN) BENCH_TOOLS=$(BUILD)/bench \
+	  sh tests/bench/serve_bench.sh $(BENCH_ARGS)
