@@ -29,6 +29,7 @@
 #include "ws_source.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,8 @@ struct ws_source {
     int64_t msg_since_ms;         /* when the open message began */
     int64_t last_ping_ms;
     int64_t lost_ms;              /* when the last connection ended; -1 */
+    int ever_up;                  /* a connection came up once */
+    unsigned failed_starts;       /* attempts that failed before ever_up */
 
     /* FULL_BLOCK backlog, oldest first */
     struct parked *park_head, *park_tail;
@@ -298,6 +301,9 @@ static void conn_clear(struct ws_source *s)
 
 /* The attempt or connection at s->cur ended for the reason in cause. Logs
 ** it once, moves to the next URL and schedules the next attempt. */
+/* Failed first attempts before the offline hint. */
+static const unsigned ws_hint_after_failures = 3;
+
 static void conn_lost(struct ws_source *s, const char *cause)
 {
     int64_t now = mono_ms();
@@ -315,8 +321,10 @@ static void conn_lost(struct ws_source *s, const char *cause)
                     "%s: a message cut off after %llu bytes was lost",
                     url_now(s), (unsigned long long)partial);
     conn_clear(s);
-    if (s->state == ST_UP)
+    if (s->state == ST_UP) {
         s->lost_ms = now;
+        s->ever_up = 1;
+    }
     s->state = ST_WAITING;
     if (s->closing || *s->in->stop) {
         log_info("%s: closed (%s)", url_now(s), cause);
@@ -328,6 +336,13 @@ static void conn_lost(struct ws_source *s, const char *cause)
              s->n_urls > 1 ? " to " : "",
              s->n_urls > 1 ? s->urls[next].text : "", delay_ms / 1000.0);
     s->cur = next;
+    /* a first run without a network: say once what works offline */
+    if (!s->ever_up && ++s->failed_starts == ws_hint_after_failures)
+        log_info("no connection to the feed after %u attempts; certmon "
+                 "keeps trying. Without a network, try the bundled demo "
+                 "feed: certmon --replay scripts/demo/demo.jsonl; without "
+                 "an aggregator, read the CT logs: certmon --ct",
+                 ws_hint_after_failures);
     lws_sul_schedule(s->ctx, 0, &s->sul_connect, sul_connect_cb,
                      (lws_usec_t)delay_ms * 1000);
 }
@@ -598,6 +613,28 @@ static int on_tls_rx(struct ws_source *s, const void *data, size_t len)
     return flush_tls(s) ? conn_fail(s, "out of memory") : 0;
 }
 
+/* Why lws could not even start a connection to u. */
+static void describe_start_failure(const struct ws_url *u, char *out,
+                                   size_t outlen)
+{
+    struct addrinfo hints, *res = NULL;
+    char port[16];
+    int rc;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(port, sizeof port, "%d", u->port);
+    rc = getaddrinfo(u->host, port, &hints, &res);
+    if (rc != 0)
+        snprintf(out, outlen, "DNS lookup failed for %s (%s)", u->host,
+                 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+    else
+        snprintf(out, outlen, "could not start a connection to %s port %d",
+                 u->host, u->port);
+    if (res)
+        freeaddrinfo(res);
+}
+
 static void sul_connect_cb(lws_sorted_usec_list_t *sul)
 {
     struct ws_source *s = lws_container_of(sul, struct ws_source,
@@ -630,9 +667,14 @@ static void sul_connect_cb(lws_sorted_usec_list_t *sul)
     cc.local_protocol_name = "certmon-ws";
     s->wsi = NULL;
     w = lws_client_connect_via_info(&cc);
-    /* lws may already have reported the failure through the callback */
-    if (!w && !s->attempt_done)
-        conn_lost(s, "could not start the connection");
+    /* lws may already have reported the failure through the callback;
+    ** when it has not, lws 4.1 gives no reason: a failed name lookup is
+    ** the usual one, so look the name up to say so */
+    if (!w && !s->attempt_done) {
+        char cause[300];
+        describe_start_failure(u, cause, sizeof cause);
+        conn_lost(s, cause);
+    }
     else if (w && !s->attempt_done)
         s->wsi = w;
 }

@@ -1,5 +1,7 @@
 # What a new user sees first: the start line says which rules run and what
-# certmon reads; the demo feed alerts with the shipped rules.
+# certmon reads; the demo feed alerts with the shipped rules; offline, the
+# failures name their cause and one hint says what works without a
+# network.
 . "$(dirname "$0")/../lib.sh"
 
 DEMO=$TOP/scripts/demo/demo.jsonl
@@ -15,8 +17,14 @@ timeout 20 "$CERTMON" -u ws://127.0.0.1:1/ -u ws://127.0.0.1:2/ -w 1 \
     -n 1 --reconnect-min-ms 50 --reconnect-max-ms 100 "$T/quiet.lua" \
     >/dev/null 2>"$T/ws.err" &
 pid=$!
-wait_for "grep -q 'reconnecting' '$T/ws.err'" 20
+check "offline: after 3 failed attempts, one hint names the demo feed and --ct" \
+    wait_for "grep -q 'no connection to the feed after 3 attempts.*--replay scripts/demo/demo.jsonl.*certmon --ct' '$T/ws.err'" 30
+wait_for "[ \$(grep -c 'reconnecting' '$T/ws.err') -ge 6 ]" 30
 kill -TERM "$pid"; wait "$pid"
+check "offline: the hint is said once" \
+    test "$(grep -c 'no connection to the feed' "$T/ws.err")" -eq 1
+check "offline: each failure names its cause" \
+    grep -q "ws://127.0.0.1:1/: connection refused or unreachable" "$T/ws.err"
 check "start line: the URL tried first and the failover count" \
     grep -q "info: 1 rule file (quiet), 1 worker; connecting to ws://127.0.0.1:1/ (then 1 more for failover)" \
     "$T/ws.err"
