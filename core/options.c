@@ -236,6 +236,11 @@ static const struct option_spec option_table[] = {
     { .name = "workers", .short_name = 'w', .type = OPT_INT, .arg = "N",
       .offset = OFF(workers), .min = 1, .max = 256, .def_text = "CPUs",
       .section = OPTS_PIPELINE, .help = "Lua worker threads" },
+    { .name = "ordered", .type = OPT_FLAG, .offset = OFF(ordered),
+      .section = OPTS_PIPELINE,
+      .help = "one worker, so alerts come in input order and store.seen "
+              "keeps the same duplicate on every run (to compare runs); "
+              "at one core's speed" },
     { .name = "max-messages", .short_name = 'n', .type = OPT_U64,
       .arg = "N", .offset = OFF(max_messages), .min = 1,
       .section = OPTS_PIPELINE,
@@ -806,6 +811,11 @@ static enum options_result check_combination(struct options *o, char *err,
         snprintf(err, errlen, "choose one source: --replay, --url or --ct");
         return OPTIONS_ERROR;
     }
+    if (o->ordered && options_given(o, "workers") && o->workers != 1) {
+        snprintf(err, errlen, "--ordered runs one worker: drop -w %d",
+                 o->workers);
+        return OPTIONS_ERROR;
+    }
     if (o->check && o->test) {
         snprintf(err, errlen, "choose --check (validate) or --test (run "
                  "the rules' test cases), not both");
@@ -950,6 +960,8 @@ enum options_result options_parse(struct options *o, int argc, char **argv,
             snprintf(err, errlen, "out of memory");
             return OPTIONS_ERROR;
         }
+    if (o->ordered && !options_given(o, "workers"))
+        o->workers = 1;
     if (!options_given(o, "rule-memory")) {
         size_t each = rule_memory_auto.total_bytes /
                       (size_t)(o->workers > 0 ? o->workers : 1);

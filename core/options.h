@@ -64,6 +64,7 @@ struct options {
 
     /* pipeline */
     int workers;                    /* -w, default: online CPUs */
+    int ordered;                    /* --ordered: one worker */
     size_t queue_capacity;          /* --queue, messages */
     size_t max_message_bytes;       /* --max-message-size, default 1 MiB */
     enum full_policy on_full;       /* --on-full; live source only */

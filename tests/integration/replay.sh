@@ -69,3 +69,18 @@ $CERTMON -w 2 -r "$ALL" "$TOP/scripts/feeds/new_domains.lua" 2>/dev/null | strip
 expect_eq "new_domains: one alert per distinct domain" "$(wc -l <"$T/out10")" 12
 check "new_domains: the duplicate message alerted once" \
     sh -c "grep -c '\"domain\":\"access.smm-cheap.com\"' '$T/out10' | grep -qx 1"
+
+# --ordered: one worker, so two runs give the same alerts in the same
+# order, and it says so when -w asks for more
+DEMO=$TOP/scripts/demo/demo.jsonl
+for run in 1 2; do
+    $CERTMON --ordered -r "$DEMO" -o "$T/ord$run" 2>"$T/ord$run.err"
+done
+check "--ordered: two runs, the same alerts in the same order" \
+    sh -c "[ -s '$T/ord1' ] && sed 's/\"time\":[0-9.e+-]*,\\{0,1\\}//' '$T/ord1' >'$T/ord1.s' &&
+           sed 's/\"time\":[0-9.e+-]*,\\{0,1\\}//' '$T/ord2' >'$T/ord2.s' &&
+           cmp -s '$T/ord1.s' '$T/ord2.s'"
+check "--ordered: one worker" grep -q "1 worker; replaying" "$T/ord1.err"
+$CERTMON --ordered -w 2 -r "$DEMO" -o /dev/null 2>"$T/ord3.err"
+expect_eq "--ordered with -w 2: bad usage" "$?" 2
+check "--ordered with -w 2: says why" grep -q -- "--ordered runs one worker" "$T/ord3.err"
