@@ -71,7 +71,7 @@ expect_eq "gc cross-rule in calls: every arming call failed, counted" \
 expect_eq "gc cross-rule in calls: logged once" \
     "$(lines gc_cross_late 'finalizers) are not allowed')" 1
 
-run gc_cap "$ADV/sandbox_gc_memory_cap_bypass.lua" --rule-memory 64m
+run gc_cap "$FIX/adversarial/sandbox_gc_memory_cap_bypass.lua" --rule-memory 64m
 expect_eq "gc memory-cap finalizer: refused at load" "$(rc gc_cap)" 1
 
 # --- item 2: backtracking inside one string.find

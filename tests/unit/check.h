@@ -9,6 +9,7 @@
 #define CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_failed_count;
@@ -32,6 +33,30 @@ static inline int check_report(int ok, const char *file, int line,
     if (!check_report(check_ok_, __FILE__, __LINE__, #got " == " #want)) \
         printf("#   got:  %s\n#   want: %s\n", check_g_ ? check_g_ : "(null)", check_w_); \
 } while (0)
+
+/* The whole file at path, NUL-terminated, for the caller to free; its
+** length in *len unless len is NULL. NULL if it cannot be read. */
+static inline char *check_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
+        fread(buf, 1, (size_t)n, f) == (size_t)n) {
+        buf[n] = '\0';
+        if (len)
+            *len = (size_t)n;
+    } else {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    return buf;
+}
 
 static inline int check_done(void)
 {

@@ -12,35 +12,14 @@
 #include "ct_loglist.h"
 #include "ct_loglist_fetch.h"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
-        fread(buf, 1, (size_t)n, f) == (size_t)n) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    } else {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    return buf;
-}
-
 int main(void)
 {
     const char *list_path = "scripts/ct/log_list.json";
     const char *key = "scripts/ct/log_list_pubkey.pem";
     char err[256];
     size_t list_len = 0, sig_len = 0;
-    char *list = slurp(list_path, &list_len);
-    char *sig = slurp("scripts/ct/log_list.sig", &sig_len);
+    char *list = check_slurp(list_path, &list_len);
+    char *sig = check_slurp("scripts/ct/log_list.sig", &sig_len);
     struct ct_loglist l;
     struct ct_log *logs;
     size_t expired = 0;

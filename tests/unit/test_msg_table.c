@@ -44,25 +44,6 @@ static int decoded_and(const char *json, const char *expr)
     CHECK(lua_gettop(L) == top_); \
 } while (0)
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-        n = 0;
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 int main(void)
 {
     char err[256];
@@ -116,8 +97,9 @@ int main(void)
         CHECK_DECODE(json, "msg == nil and type(err) == 'string'");
     }
     /* a real message: the fields rules use, with the right types */
-    fixture = slurp("tests/fixtures/certstream/"
-                    "certstream-server-go_README_lite_precert_2022.json");
+    fixture = check_slurp("tests/fixtures/certstream/"
+                          "certstream-server-go_README_lite_precert_2022.json",
+                          NULL);
     CHECK(fixture != NULL);
     if (fixture) {
         CHECK_DECODE(fixture,

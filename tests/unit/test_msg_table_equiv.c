@@ -105,27 +105,6 @@ static int equivalent(const char *data, size_t len, const char *what)
     return ok;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-        n = 0;
-    if (buf)
-        buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
 static uint32_t rng = 12345;
 
 static uint32_t next_rand(void)
@@ -171,7 +150,7 @@ static void damaged_variants(const char *msg, size_t len, const char *name)
 static void lines_of(const char *path, int damage)
 {
     size_t len, n = 0;
-    char *text = slurp(path, &len), *p, *nl, what[512];
+    char *text = check_slurp(path, &len), *p, *nl, what[512];
 
     CHECK(text != NULL);
     if (!text)
@@ -195,7 +174,7 @@ static void lines_of(const char *path, int damage)
 static void whole_file(const char *path)
 {
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = check_slurp(path, &len);
 
     CHECK(text != NULL);
     if (text)

@@ -12,27 +12,6 @@
 #include "json_parse.h"
 #include "serve_shape.h"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
-        fread(buf, 1, (size_t)n, f) == (size_t)n) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    } else {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    return buf;
-}
-
 /* Every element of a and b equal as strings, in order. */
 static int same_strings(const struct json_value *a, const struct json_value *b)
 {
@@ -52,7 +31,7 @@ static int same_strings(const struct json_value *a, const struct json_value *b)
 static void check_file(const char *path)
 {
     size_t len = 0;
-    char *text = slurp(path, &len);
+    char *text = check_slurp(path, &len);
     struct json_buf b;
     struct json_value *full, *lite, *dns;
     const struct json_value *fleaf, *lleaf;
