@@ -108,9 +108,11 @@ deps:
 	    >/dev/null || { echo "make deps: apt-get failed" >&2; exit 1; }; \
 	fi
 
-# make run: the live public feed with the shipped rules; RUN_ARGS/ARGS add
-# options (e.g. RUN_ARGS=--ct to read CT logs directly).
-RUN_ARGS ?=
+# make run: the CT logs themselves (no aggregator) with the shipped rules,
+# positions kept in the user's state folder; RUN_ARGS replaces the source
+# (e.g. RUN_ARGS="--replay scripts/demo/demo.jsonl", or --url URL), ARGS
+# adds options.
+RUN_ARGS ?= --ct
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -181,6 +181,8 @@ struct ct_src {
     lws_sorted_usec_list_t status_timer;
     int64_t status_ms;
     lws_sorted_usec_list_t publish_timer;
+    int any_answered;           /* some log answered a request */
+    int offline_hinted;         /* the offline hint was given */
 };
 
 /* Retrying a failed request: the backoff series of backoff.h, the same
@@ -339,6 +341,23 @@ static void give_up_cb(lws_sorted_usec_list_t *sul)
     pump(lws_container_of(sul, struct log_run, give_up_timer));
 }
 
+/* Once every log has failed and none has ever answered (no network, or
+** the log hosts blocked), one line says so and what works offline. */
+static void hint_if_offline(struct ct_src *src)
+{
+    if (src->any_answered || src->offline_hinted)
+        return;
+    for (size_t i = 0; i < src->n; i++)
+        if (src->logs[i].fail_total == 0)
+            return;
+    src->offline_hinted = 1;
+    log_warn("none of the %zu CT log%s answered (last: %s: %s); certmon "
+             "keeps trying. Without a network, try the bundled demo feed: "
+             "certmon --replay scripts/demo/demo.jsonl", src->n,
+             src->n == 1 ? "" : "s", src->logs[src->n - 1].name,
+             src->logs[src->n - 1].last_error);
+}
+
 static void fail_request(struct log_run *lr, struct slot *s, const char *why)
 {
     unsigned delay = ct_retry_delay_ms(
@@ -375,6 +394,7 @@ static void fail_request(struct log_run *lr, struct slot *s, const char *why)
     log_limited(&lr->errlog, LOG_WARN, "%s: %s %s; retrying in %u ms",
                 lr->name, what[lr->api == CT_API_STATIC][s->kind], why,
                 delay);
+    hint_if_offline(lr->src);
 }
 
 /* A request of kind succeeded: its retry series starts over, and the log
@@ -382,6 +402,7 @@ static void fail_request(struct log_run *lr, struct slot *s, const char *why)
 ** not make a data tile that keeps failing any better). */
 static void note_ok(struct log_run *lr, enum req_kind kind)
 {
+    lr->src->any_answered = 1;
     backoff_reset(&lr->backoff[kind]);
     for (unsigned k = 0; k < 3; k++)
         if (lr->backoff[k].failures)

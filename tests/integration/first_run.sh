@@ -28,3 +28,15 @@ check "offline: each failure names its cause" \
 check "start line: the URL tried first and the failover count" \
     grep -q "info: 1 rule file (quiet), 1 worker; connecting to ws://127.0.0.1:1/ (then 1 more for failover)" \
     "$T/ws.err"
+
+# --ct with no log answering: one line says so and names the demo feed
+timeout 30 "$CERTMON" --ct --ct-log http://127.0.0.1:1/ \
+    --ct-log http://127.0.0.1:2/ --state-dir "$T/ctst" -w 1 "$T/quiet.lua" \
+    >/dev/null 2>"$T/ct.err" &
+pid=$!
+check "--ct offline: one line says no log answered, and what works offline" \
+    wait_for "grep -q 'none of the 2 CT logs answered (last: .*); certmon keeps trying.*--replay scripts/demo/demo.jsonl' '$T/ct.err'" 20
+wait_for "[ \$(grep -c 'tree head' '$T/ct.err') -ge 6 ]" 30
+kill -TERM "$pid"; wait "$pid"
+check "--ct offline: said once" \
+    test "$(grep -c 'CT logs answered' "$T/ct.err")" -eq 1
