@@ -1473,12 +1473,13 @@ static int gave_up_error(struct ct_src *src, char *err, size_t errlen)
             first = k;
     if (n == 0)
         return 0;
+    /* the exit reason names the logs; their full error is above */
     if (n == 1)
-        snprintf(err, errlen, "backtest incomplete: %s",
-                 src->logs[first].gave_up_msg);
+        snprintf(err, errlen, "backtest incomplete: gave up on %s (see "
+                 "above)", src->logs[first].name);
     else
-        snprintf(err, errlen, "backtest incomplete: gave up on %zu logs "
-                 "(see above), first %s", n, src->logs[first].gave_up_msg);
+        snprintf(err, errlen, "backtest incomplete: gave up on %zu logs, "
+                 "first %s (see above)", n, src->logs[first].name);
     return -1;
 }
 

@@ -398,7 +398,11 @@ check "give up: the error names the log, how long and the entries not read" \
     grep -Eq "error: $DEADURL: gave up after [0-9]+s of errors \(last: tree head connection failed.*\); entries 0\.\.199 not read" \
     "$T/gd.err"
 check "give up: the exit error says the backtest is incomplete" \
-    grep -q "backtest incomplete: $DEADURL: gave up" "$T/gd.err"
+    grep -q "backtest incomplete: gave up on $DEADURL (see above)" "$T/gd.err"
+# Regression: the give-up was logged twice, in full, once when it
+# happened and again as the exit error
+check "give up: the full reason is logged once" \
+    test "$(grep -c "gave up after [0-9]*s of errors" "$T/gd.err")" -eq 1
 check "give up: the summary still comes" grep -q '^certmon: certs=200 ' \
     "$T/gd.err"
 stop "$g_pid"
