@@ -75,6 +75,10 @@ struct options {
     unsigned stats_interval_s;      /* --stats-interval, default 60, 0 off */
     int verbose;                    /* -v: debug logs */
 
+    /* Redis Streams */
+    const char *publish_url;        /* --publish redis://...; NULL = none */
+    uint64_t publish_maxlen;        /* --publish-maxlen, 0 = no trim */
+
     unsigned char given[OPTIONS_MAX]; /* per option_table row: on the line */
 };
 
