@@ -247,9 +247,9 @@ static const struct option_spec option_table[] = {
               "before it" },
     { .name = "publish-maxlen", .type = OPT_U64, .arg = "N",
       .offset = OFF(publish_maxlen), .min = 0, .def = 1000000,
-      .section = OPTS_OUTPUT, .requires = "publish", .unit = "entries",
-      .help = "trim the stream to about N entries (XADD MAXLEN ~ N; 0 = "
-              "never trim)" },
+      .section = OPTS_OUTPUT, .unit = "entries",
+      .help = "with --publish, trim the stream to about N entries (XADD "
+              "MAXLEN ~ N; 0 = never trim)" },
 };
 
 #define N_OPTIONS (sizeof(option_table) / sizeof(option_table[0]))

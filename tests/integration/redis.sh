@@ -92,8 +92,6 @@ for _ in $(seq 60); do cat "$FIXLINES"; done >"$T/many.jsonl"
 n3=$(rcli XLEN s3)
 check "--publish-maxlen 100: $((NFIX * 60)) published, about 100 kept ($n3)" \
     [ "$n3" -ge 100 ] && [ "$n3" -lt $((NFIX * 60)) ]
-"$CERTMON" --publish-maxlen 5 -r "$FIXLINES" 2>"$T/p4.err"
-expect_eq "--publish-maxlen without --publish: usage error" "$?" 2
 
 # ---- refused password: a clear error, exit 1 --------------------------
 PPORT=$(free_port)
