@@ -11,11 +11,12 @@
 # (fake servers, generators) built for the tests. Adding a module or a test
 # needs no edit here.
 
-PKGS     := lua5.4 lua5.4-cjson libwebsockets openssl libpsl libidn2 zlib
+PKGS     := lua5.4 lua5.4-cjson libwebsockets openssl libpsl libidn2 zlib \
+            hiredis
 DEB_PKGS := liblua5.4-dev lua-cjson-dev libwebsockets-dev libssl-dev \
             pkg-config libpsl-dev publicsuffix libidn2-dev zlib1g-dev \
             openssl procps python3 python3-prometheus-client clang \
-            libclang-rt-14-dev python3-websocket
+            libclang-rt-14-dev python3-websocket libhiredis-dev redis-server
 
 CC       ?= cc
 OPT      ?= -O2
@@ -25,7 +26,8 @@ WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
 # cannot find a library (check-deps).
 PC_DEBS  := lua5.4:liblua5.4-dev lua5.4-cjson:lua-cjson-dev \
             libwebsockets:libwebsockets-dev openssl:libssl-dev \
-            libpsl:libpsl-dev libidn2:libidn2-dev zlib:zlib1g-dev
+            libpsl:libpsl-dev libidn2:libidn2-dev zlib:zlib1g-dev \
+            hiredis:libhiredis-dev
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -23,6 +23,7 @@
 #include "paths.h"
 #include "progress.h"
 #include "queue.h"
+#include "redis_publish.h"
 #include "reload.h"
 #include "source_select.h"
 #include "rule_sample.h"
@@ -239,6 +240,7 @@ int main(int argc, char **argv)
     struct source *src = NULL;
     struct watchdog *wd = NULL;
     struct serve *srv = NULL;
+    struct redis_publisher *pub = NULL;
     struct pipeline p = { .seq_label = "message" };
     struct source_choice choice;
     struct sandbox_config sc;
@@ -445,7 +447,8 @@ int main(int argc, char **argv)
         }
         p.watchdog = wd;
     }
-    for (; n_workers < o.workers; n_workers++) {
+    /* --publish: the publisher takes the messages instead of rules */
+    for (; n_workers < (o.publish_url ? 0 : o.workers); n_workers++) {
         struct rules_instance *ri = rules_instantiate(&sc, rs, NULL, NULL,
                                                       err, sizeof(err));
         workers[n_workers] = ri ? worker_new(n_workers, &p, ri) : NULL;
@@ -456,7 +459,7 @@ int main(int argc, char **argv)
             goto stop;
         }
     }
-    if (!o.no_reload) {
+    if (!o.no_reload && !o.publish_url) {
         struct reload_config rc = {
             .rule_paths = rule_paths,
             .n_rule_paths = n_rule_paths,
@@ -479,6 +482,22 @@ int main(int argc, char **argv)
             pthread_sigmask(SIG_SETMASK, &old, NULL);
             goto stop;
         }
+    if (o.publish_url) {
+        struct redis_publish_config rp = {
+            .url = o.publish_url,
+            .maxlen = o.publish_maxlen,
+            .queue = q,
+            .on_done = p.on_done,
+            .on_done_arg = p.on_done_arg,
+            .stop = &stop_requested,
+        };
+        pub = redis_publish_start(&rp, err, sizeof(err));
+        if (!pub) {
+            log_error("%s", err);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            goto stop;
+        }
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     running_source = src;
     install_signals();
@@ -514,6 +533,7 @@ stop:
     wait_for_drain(q, n_workers);
     for (int i = 0; i < n_workers; i++)
         worker_free(workers[i]);
+    redis_publish_free(pub);
     watchdog_free(wd);      /* after the states that point into it */
     alert_sinks_stop();     /* every alert is dispatched: drain the sinks */
     running_source = NULL;

@@ -397,6 +397,19 @@ static const struct option_spec option_table[] = {
       .section = OPTS_OUTPUT, .help = "this text" },
     { .name = "version", .type = OPT_VERSION, .section = OPTS_OUTPUT,
       .help = "the version" },
+
+    /* Redis Streams */
+    { .name = "publish", .type = OPT_STRING, .arg = "URL",
+      .offset = OFF(publish_url), .section = OPTS_OUTPUT,
+      .help = "instead of running rules, XADD every message to the stream "
+              "redis://[user:pass@]host:port[/db]?stream=NAME; with --ct a "
+              "position is committed only once Redis has the entries "
+              "before it" },
+    { .name = "publish-maxlen", .type = OPT_U64, .arg = "N",
+      .offset = OFF(publish_maxlen), .min = 0, .def = 1000000,
+      .section = OPTS_OUTPUT, .unit = "entries", .requires = "publish",
+      .help = "with --publish, trim the stream to about N entries (XADD "
+              "MAXLEN ~ N; 0 = never trim)" },
 };
 
 #define N_OPTIONS (sizeof(option_table) / sizeof(option_table[0]))

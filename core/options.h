@@ -114,6 +114,10 @@ struct options {
     const char *log_list_key;       /* --log-list-key PEM; NULL = shipped */
     unsigned log_list_timeout_s;    /* --log-list-timeout, default 15 */
 
+    /* Redis Streams */
+    const char *publish_url;        /* --publish redis://...; NULL = none */
+    uint64_t publish_maxlen;        /* --publish-maxlen, 0 = no trim */
+
     unsigned char given[OPTIONS_MAX]; /* per option_table row: on the line */
 };
 

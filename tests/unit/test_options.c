@@ -49,7 +49,9 @@ static void source_for(const struct option_spec *s, const char **w, int *n)
             w[(*n)++] = "0";
             w[(*n)++] = "--to";
             w[(*n)++] = "1";
-        } else if (strcmp(req, "--listen") == 0)
+        } else if (strcmp(req, "--publish") == 0)
+            w[(*n)++] = "redis://127.0.0.1:1/?stream=s";
+        else if (strcmp(req, "--listen") == 0)
             w[(*n)++] = "127.0.0.1:9464";
         else if (strcmp(req, "--alert-exec") == 0)
             w[(*n)++] = "/bin/true";
