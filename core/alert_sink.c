@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include "alert_spool.h"
 #include "backoff.h"
 #include "log.h"
+#include "metrics.h"
 #include "mono_clock.h"
 #include "stats.h"
 
@@ -824,4 +826,58 @@ int alert_sink_info(size_t i, struct alert_sink_info *out)
     out->queued = s->count;
     pthread_mutex_unlock(&s->lock);
     return 0;
+}
+
+/* /metrics families of the sinks, one sample per sink each (a
+** metrics_add_writer writer; see alert_sink.h for when it may run). */
+void alert_sinks_write_metrics(void *ud, struct http_reply *r)
+{
+    static const struct {
+        const char *name, *type, *help;
+        size_t offset;
+    } fams[] = {
+        { "certmon_sink_alerts_delivered_total", "counter",
+          "Alerts a sink delivered.",
+          offsetof(struct alert_sink_info, delivered) },
+        { "certmon_sink_alerts_failed_total", "counter",
+          "Alerts a sink gave up on after its retries.",
+          offsetof(struct alert_sink_info, failed) },
+        { "certmon_sink_alerts_spooled_total", "counter",
+          "Alerts written to the sink's spool file.",
+          offsetof(struct alert_sink_info, spooled) },
+        { "certmon_sink_alerts_lost_total", "counter",
+          "Alerts neither delivered nor spooled.",
+          offsetof(struct alert_sink_info, lost) },
+        { "certmon_sink_alerts_replayed_total", "counter",
+          "Spooled alerts delivered later.",
+          offsetof(struct alert_sink_info, replayed) },
+    };
+    size_t n = alert_sinks_count();
+
+    (void)ud;
+    for (size_t f = 0; f < sizeof(fams) / sizeof(*fams); f++) {
+        metrics_family(r, fams[f].name, fams[f].type, fams[f].help);
+        for (size_t i = 0; i < n; i++) {
+            struct alert_sink_info info;
+            char label[160], value[128];
+            if (alert_sink_info(i, &info) < 0)
+                continue;
+            metrics_label_value(value, sizeof(value), info.name);
+            snprintf(label, sizeof(label), "sink=\"%s\"", value);
+            metrics_sample(r, fams[f].name, label, (double)*(uint64_t *)
+                           ((char *)&info + fams[f].offset));
+        }
+    }
+    metrics_family(r, "certmon_sink_queue_alerts", "gauge",
+                   "Alerts waiting in a sink's queue.");
+    for (size_t i = 0; i < n; i++) {
+        struct alert_sink_info info;
+        char label[160], value[128];
+        if (alert_sink_info(i, &info) < 0)
+            continue;
+        metrics_label_value(value, sizeof(value), info.name);
+        snprintf(label, sizeof(label), "sink=\"%s\"", value);
+        metrics_sample(r, "certmon_sink_queue_alerts", label,
+                       (double)info.queued);
+    }
 }

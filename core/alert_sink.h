@@ -86,4 +86,10 @@ struct alert_sink_info {
 size_t alert_sinks_count(void);
 int alert_sink_info(size_t i, struct alert_sink_info *out);
 
+/* Writes the per-sink families of /metrics (delivered, failed, spooled,
+** lost, replayed, queue) into r: a metrics_add_writer writer, to remove
+** before alert_sinks_stop. */
+struct http_reply;
+void alert_sinks_write_metrics(void *ud, struct http_reply *r);
+
 #endif

@@ -404,6 +404,8 @@ int main(int argc, char **argv)
             log_error("%s", err);
             goto done;
         }
+        if (alert_sinks_count())    /* removed before the sinks stop */
+            metrics_add_writer(alert_sinks_write_metrics, NULL);
     }
     if (o.ct && o.backtest)
         progress = progress_start(o.progress_s, -1);
@@ -535,6 +537,7 @@ stop:
         worker_free(workers[i]);
     redis_publish_free(pub);
     watchdog_free(wd);      /* after the states that point into it */
+    metrics_remove_writer(alert_sinks_write_metrics, NULL);
     alert_sinks_stop();     /* every alert is dispatched: drain the sinks */
     running_source = NULL;
     alert_set_tap(NULL, NULL);
@@ -559,6 +562,7 @@ stop:
         status = 1;
     }
 done:
+    metrics_remove_writer(alert_sinks_write_metrics, NULL);
     alert_set_tap(NULL, NULL);
     intake_set_tap(NULL, NULL);
     serve_stop(srv, 0);

@@ -39,7 +39,7 @@ recv() {
     eval "${name}_port=\$(cat '$T/$name.port' 2>/dev/null)"
 }
 control() { python3 "$RECV" control "$@"; }
-stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; return 0; }
 # all_arrived OUT DIR: every alert line of OUT is in DIR/accepted.jsonl
 all_arrived() {
     [ -f "$2/accepted.jsonl" ] || return 1
@@ -422,3 +422,30 @@ expect_eq "exec hanging: every alert spooled" "$(lines "$T/spool_h/exec-1.jsonl"
 alive=0
 for p in $(cat "$T/x/hang.pids" 2>/dev/null); do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
 expect_eq "exec hanging: no hook left running" "$alive" 0
+
+# --- per-sink figures in /metrics -------------------------------------------
+# A replay from a FIFO keeps certmon running while /metrics is read.
+recv mt
+mkfifo "$T/mt.fifo"
+"$CERTMON" -w 1 -r "$T/mt.fifo" -o /dev/null --listen 127.0.0.1:0 \
+    --alert-webhook "http://127.0.0.1:$mt_port/" "$T/every.lua" \
+    2>"$T/mt.log" &
+cm=$!
+exec 3>"$T/mt.fifo"
+cat "$ALL" >&3
+wait_for "[ \$(lines '$T/mt/accepted.jsonl') -ge 11 ]" 60
+mport=$(sed -n 's|.*serving /metrics and /healthz on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$T/mt.log" | head -n 1)
+/usr/bin/python3 "$TOP/tests/tools/prom_scrape.py" \
+    "http://127.0.0.1:$mport/metrics" >"$T/mt.scrape" 2>"$T/mt.scrape.err"
+check "/metrics with a sink: the page parses" test -s "$T/mt.scrape"
+check "/metrics: the sink's delivered alerts" \
+    grep -qx 'certmon_sink_alerts_delivered_total{sink="webhook-1"} 11' "$T/mt.scrape"
+check "/metrics: the sink's queue is empty once all arrived" \
+    grep -qx 'certmon_sink_queue_alerts{sink="webhook-1"} 0' "$T/mt.scrape"
+check "/metrics: nothing failed or lost" \
+    sh -c "grep -qx 'certmon_sink_alerts_failed_total{sink=\"webhook-1\"} 0' '$T/mt.scrape' &&
+           grep -qx 'certmon_sink_alerts_lost_total{sink=\"webhook-1\"} 0' '$T/mt.scrape'"
+exec 3>&-
+wait "$cm"
+expect_eq "/metrics with a sink: exit 0" "$?" 0
+stop $mt_pid
