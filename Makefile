@@ -6,10 +6,12 @@
 #   make test       deps + build + every test; last line "N passed, N failed"
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build/san/)
 #
-# Every core/*.c is part of certmon; every tests/unit/test_*.c is a test
-# program linked against the core; every tests/tools/*.c is a helper program
-# (fake servers, generators) built for the tests. Adding a module or a test
-# needs no edit here.
+# Every core/*.c and core/WING/*.c is part of certmon; every
+# tests/unit/test_*.c and tests/unit/WING/test_*.c is a test program linked
+# against the core; every tests/tools/*.c is a helper program (fake
+# servers, generators) built for the tests. Adding a module, a wing or a
+# test needs no edit here; header dependencies are tracked by the compiler
+# (-MMD -MP, the .d files beside the objects).
 
 PKGS     := lua5.4 lua5.4-cjson libwebsockets openssl libpsl libidn2 zlib \
             hiredis
@@ -45,12 +47,16 @@ BUILD      := build/rel
 BIN        := certmon
 endif
 
-CORE_SRC  := $(wildcard core/*.c)
+CORE_SRC  := $(wildcard core/*.c core/*/*.c)
 CORE_OBJ  := $(CORE_SRC:core/%.c=$(BUILD)/core/%.o)
 LIB_OBJ   := $(filter-out $(BUILD)/core/main.o,$(CORE_OBJ))
 LIB       := $(BUILD)/libcertmon.a
-UNIT_SRC  := $(wildcard tests/unit/test_*.c)
-UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# unit tests mirror the wings of core/; their programs all land in
+# $(BUILD)/tests/ (names are unique), found through vpath
+UNIT_SRC  := $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c)
+UNIT_BIN  := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRC))))
+vpath test_%.c tests/unit $(sort $(dir $(wildcard tests/unit/*/test_*.c)))
+DEP_FLAGS := -MMD -MP
 TOOL_SRC  := $(wildcard tests/tools/*.c)
 TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
@@ -62,21 +68,23 @@ all: $(BIN)
 $(BIN): $(CORE_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/core/%.o: core/%.c $(wildcard core/*.h) Makefile | check-deps
+$(BUILD)/core/%.o: core/%.c Makefile | check-deps
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEP_FLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB)
+$(BUILD)/tests/test_%: test_%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(DEP_FLAGS) -MF $@.d -Itests/unit $(LDFLAGS) -o $@ $< \
+	  $(LIB) $(LDLIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(DEP_FLAGS) -MF $@.d $(LDFLAGS) -o $@ $< \
+	  $(LIB) $(LDLIBS)
 
 test-bins: $(BIN) $(UNIT_BIN) $(TOOL_BIN)
 
@@ -162,6 +170,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/certmon $(DESTDIR)$(MANDIR)/certmon.1 \
 	  $(DESTDIR)$(UNITDIR)/certmon.service
 	rm -rf $(DESTDIR)$(DATADIR)
+
+-include $(CORE_OBJ:.o=.d) $(UNIT_BIN:=.d) $(TOOL_BIN:=.d)
 
 # Extra targets kept beside what they build (make eval, make bench, ...).
 -include $(wildcard tests/*.mk tests/*/*.mk)

@@ -17,10 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ct_loglist.h"
+#include "ct/ct_loglist.h"
 #include "options.h"
 #include "version.h"
-#include "ws_url.h"
+#include "ws/ws_url.h"
 
 #define OFF(field) offsetof(struct options, field)
 

@@ -15,8 +15,8 @@
 
 #include <stddef.h>
 
-#include "rules.h"
-#include "sandbox.h"
+#include "rules/rules.h"
+#include "rules/sandbox.h"
 #include "worker.h"
 
 struct reload_config {

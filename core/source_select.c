@@ -10,13 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ct_loglist.h"
-#include "ct_loglist_fetch.h"
-#include "ct_source.h"
+#include "ct/ct_loglist.h"
+#include "ct/ct_loglist_fetch.h"
+#include "ct/ct_source.h"
 #include "log.h"
 #include "replay_source.h"
 #include "source_select.h"
-#include "ws_source.h"
+#include "ws/ws_source.h"
 
 /* CT log shards take certificates by expiry date, half a year or a year
 ** each, and new ones open ahead of time: a list much older than this has

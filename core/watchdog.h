@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sandbox.h"
+#include "rules/sandbox.h"
 
 struct watchdog_config {
     unsigned rule_timeout_ms;       /* 0 = calls are never stopped */

@@ -9,13 +9,13 @@
 #include <time.h>
 
 #include "alert.h"
-#include "alert_sink.h"
+#include "sinks/alert_sink.h"
 #include "backoff.h"
 #include "log.h"
-#include "lua_api.h"
+#include "rules/lua_api.h"
 #include "mono_clock.h"
-#include "msg_table.h"
-#include "sandbox.h"
+#include "rules/msg_table.h"
+#include "rules/sandbox.h"
 #include "stats.h"
 #include "watchdog.h"
 #include "worker.h"

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "queue.h"
-#include "rules.h"
+#include "rules/rules.h"
 
 /* What the workers of one run share. */
 struct pipeline {

@@ -21,8 +21,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "mem_pool.h"
-#include "msg_table.h"
+#include "rules/mem_pool.h"
+#include "rules/msg_table.h"
 
 static double now_s(void)
 {

@@ -1,6 +1,6 @@
 /*
 ** ws_count: the network ceiling for make bench. Runs the real WebSocket
-** source (core/ws_source.c) into the real queue, drained by one thread
+** source (core/ws/ws_source.c) into the real queue, drained by one thread
 ** that only counts and frees the messages: no JSON, no Lua. What certmon
 ** could reach if decoding and rules cost nothing.
 **
@@ -17,7 +17,7 @@
 #include "queue.h"
 #include "source.h"
 #include "stats.h"
-#include "ws_source.h"
+#include "ws/ws_source.h"
 
 static atomic_int stop_flag;     /* also set by the consumer thread */
 static struct source *src;

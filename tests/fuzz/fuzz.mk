@@ -30,9 +30,9 @@ FUZZ_BIN   := $(FUZZ_ALL:%=$(FUZZ_BUILD)/fuzz_%)
 
 .PHONY: fuzz fuzz-bins
 
-$(FUZZ_BUILD)/core/%.o: core/%.c $(wildcard core/*.h) Makefile tests/fuzz/fuzz.mk
+$(FUZZ_BUILD)/core/%.o: core/%.c Makefile tests/fuzz/fuzz.mk
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEP_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_LIB): $(FUZZ_OBJ)
 	@rm -f $@
@@ -40,10 +40,13 @@ $(FUZZ_LIB): $(FUZZ_OBJ)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_LIB)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/fuzz -fsanitize=fuzzer -o $@ $< \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEP_FLAGS) -MF $@.d -Itests/fuzz -fsanitize=fuzzer \
+	  -o $@ $< \
 	  $(FUZZ_LIB) $(FUZZ_LIBS)
 
 fuzz-bins: $(FUZZ_BIN)
+
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:=.d)
 
 # Each target for FUZZ_S seconds on a scratch copy of its corpus (the
 # seeds in the tree stay small); a finding stops the run with its input

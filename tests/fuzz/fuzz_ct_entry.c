@@ -1,5 +1,5 @@
 /*
-** fuzz_ct_entry.c: CT log entries as a log sends them (core/ct_entry.c).
+** fuzz_ct_entry.c: CT log entries as a log sends them (core/ct/ct_entry.c).
 **
 ** Byte 0 picks the form:
 **   0: a get-entries response body (JSON with base64 leaf_input and
@@ -11,12 +11,12 @@
 ** Every view of an entry that parses must lie inside the bytes it was
 ** parsed from (or the copy it owns), precerts carry an issuer key hash and
 ** a TBS, and the leaf hash can be computed. Each entry is then turned
-** into its CertStream message (core/ct_message.c, the glue into
+** into its CertStream message (core/ct/ct_message.c, the glue into
 ** x509_message): an error appends nothing, anything else is one strict
 ** JSON object.
 */
-#include "ct_entry.h"
-#include "ct_message.h"
+#include "ct/ct_entry.h"
+#include "ct/ct_message.h"
 #include "fuzz_util.h"
 #include "json_parse.h"
 

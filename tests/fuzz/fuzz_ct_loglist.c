@@ -1,5 +1,5 @@
 /*
-** fuzz_ct_loglist.c: the v3 log list (core/ct_loglist.c), read from disk
+** fuzz_ct_loglist.c: the v3 log list (core/ct/ct_loglist.c), read from disk
 ** (--log-list) and fetched by users from the web.
 **
 ** A list that parses holds only logs with a normalised URL (http:// or
@@ -8,7 +8,7 @@
 ** and backwards; and the selection helpers (choose, uncovered, age) run
 ** over it, with copies freed.
 */
-#include "ct_loglist.h"
+#include "ct/ct_loglist.h"
 #include "fuzz_util.h"
 
 static void check_url(const char *url)

@@ -1,5 +1,5 @@
 /*
-** fuzz_ct_policy.c: what a CT log's answers steer in core/ct_policy.c -
+** fuzz_ct_policy.c: what a CT log's answers steer in core/ct/ct_policy.c -
 ** the Retry-After header (any bytes a server sends), and the tree sizes
 ** and short answers the fetch ranges and the batch cap are computed from.
 **
@@ -11,7 +11,7 @@
 ** the batch cap stays within 1..CT_BATCH_MAX and never grows from a
 ** short answer.
 */
-#include "ct_policy.h"
+#include "ct/ct_policy.h"
 #include "fuzz_util.h"
 
 static uint64_t u64(struct fuzz_in *in)

@@ -1,5 +1,5 @@
 /*
-** fuzz_ct_sth.c: tree heads (core/ct_sth.c), a get-sth body or a
+** fuzz_ct_sth.c: tree heads (core/ct/ct_sth.c), a get-sth body or a
 ** checkpoint.
 **
 ** Byte 0 picks: bit 0 clear, a get-sth JSON body; set, a checkpoint,
@@ -12,7 +12,7 @@
 */
 #include <openssl/evp.h>
 
-#include "ct_sth.h"
+#include "ct/ct_sth.h"
 #include "fuzz_util.h"
 
 /* sunlight-skylight-synthetic: the log's key (log.v3.json) */

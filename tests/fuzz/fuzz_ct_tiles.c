@@ -1,5 +1,5 @@
 /*
-** fuzz_ct_tiles.c: gzip bodies and tile paths (core/ct_tiles.c).
+** fuzz_ct_tiles.c: gzip bodies and tile paths (core/ct/ct_tiles.c).
 **
 ** Byte 0 sets the output cap, 64 << (b % 13) bytes (64 B .. 256 KiB); the
 ** rest is a response body. ct_gunzip is checked against zlib driven
@@ -13,8 +13,8 @@
 */
 #include <zlib.h>
 
-#include "ct_entry.h"
-#include "ct_tiles.h"
+#include "ct/ct_entry.h"
+#include "ct/ct_tiles.h"
 #include "fuzz_util.h"
 
 /* What a correct gunzip gives: 1 and the output in buf, or 0. */

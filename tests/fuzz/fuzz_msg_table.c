@@ -1,5 +1,5 @@
 /*
-** fuzz_msg_table.c: the message decoder (core/msg_table.c) that turns
+** fuzz_msg_table.c: the message decoder (core/rules/msg_table.c) that turns
 ** every CertStream message into the table rules see, differentially
 ** against lua-cjson.
 **
@@ -22,7 +22,7 @@
 #include <lualib.h>
 
 #include "fuzz_util.h"
-#include "msg_table.h"
+#include "rules/msg_table.h"
 
 static lua_State *L;
 

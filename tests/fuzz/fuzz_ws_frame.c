@@ -1,6 +1,6 @@
 /*
 ** fuzz_ws_frame.c: the server's side of a WebSocket connection as
-** certmon reads it (core/ws_frame.c): the answer to the upgrade request,
+** certmon reads it (core/ws/ws_frame.c): the answer to the upgrade request,
 ** then frames.
 **
 ** Input: byte 0 steers (bit 0: start with the handshake reader; bits
@@ -13,7 +13,7 @@
 ** the cap, and a control frame's payload within 125 bytes.
 */
 #include "fuzz_util.h"
-#include "ws_frame.h"
+#include "ws/ws_frame.h"
 
 struct trace {
     uint64_t digest;

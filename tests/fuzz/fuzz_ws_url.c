@@ -1,6 +1,6 @@
 /*
-** fuzz_ws_url.c: the URL parsers, for --url (core/ws_url.c) and for
-** --ct-log and the log list's URLs (ct_url_normalize, core/ct_loglist.c).
+** fuzz_ws_url.c: the URL parsers, for --url (core/ws/ws_url.c) and for
+** --ct-log and the log list's URLs (ct_url_normalize, core/ct/ct_loglist.c).
 **
 ** A URL that parses must be usable as it is taken apart: host and path
 ** go into the upgrade request's request line and Host header, so neither
@@ -11,10 +11,10 @@
 ** non-ASCII byte, no query or fragment, and normalising it again changes
 ** nothing.
 */
-#include "ct_loglist.h"
+#include "ct/ct_loglist.h"
 #include "fuzz_util.h"
-#include "ws_frame.h"
-#include "ws_url.h"
+#include "ws/ws_frame.h"
+#include "ws/ws_url.h"
 
 static void log_url(const char *text)
 {

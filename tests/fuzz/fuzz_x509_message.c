@@ -1,6 +1,6 @@
 /*
 ** fuzz_x509_message.c: a certificate from a CT log -> its CertStream
-** message (core/x509_message.c). The DER comes from anyone who can get a
+** message (core/ct/x509_message.c). The DER comes from anyone who can get a
 ** certificate logged, so nothing in it may crash the converter or break
 ** the JSON.
 **
@@ -13,7 +13,7 @@
 */
 #include "fuzz_util.h"
 #include "json_parse.h"
-#include "x509_message.h"
+#include "ct/x509_message.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,4 +1,4 @@
-# ws_source.sh: the WebSocket source (core/ws_source.c) against the fake
+# ws_source.sh: the WebSocket source (core/ws/ws_source.c) against the fake
 # CertStream server, through ws_sink (the real source, a real queue, no
 # Lua), so what arrives can be compared byte for byte.
 #

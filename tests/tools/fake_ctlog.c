@@ -49,9 +49,9 @@
 #include <openssl/x509.h>
 #include <zlib.h>
 
-#include "ct_base64.h"
-#include "ct_entry.h"
-#include "ct_tiles.h"
+#include "ct/ct_base64.h"
+#include "ct/ct_entry.h"
+#include "ct/ct_tiles.h"
 #include "json_buf.h"
 #include "json_parse.h"
 

@@ -1,5 +1,5 @@
 /*
-** ws_sink: runs the real WebSocket source (core/ws_source.c) into a real
+** ws_sink: runs the real WebSocket source (core/ws/ws_source.c) into a real
 ** queue drained by one consumer thread that writes each message on its own
 ** line to stdout, without Lua. Lets the tests look at exactly what the
 ** source delivers: order, content, drops, reconnects.
@@ -23,7 +23,7 @@
 #include "queue.h"
 #include "source.h"
 #include "stats.h"
-#include "ws_source.h"
+#include "ws/ws_source.h"
 
 static atomic_int stop_flag;     /* also set by the consumer thread */
 static struct source *volatile src;   /* NULL once destroyed */

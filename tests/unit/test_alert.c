@@ -11,7 +11,7 @@
 
 #include "alert.h"
 #include "check.h"
-#include "msg_table.h"
+#include "rules/msg_table.h"
 
 static lua_State *L;
 

@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "mono_clock.h"
-#include "sandbox.h"
+#include "rules/sandbox.h"
 #include "stats.h"
 #include "watchdog.h"
 

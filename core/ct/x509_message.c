@@ -1,0 +1,755 @@
+/*
+** x509_message.c: a certificate from a CT log -> CertStream JSON.
+*/
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ct/ct_base64.h"
+#include "log.h"
+#include "ct/x509_message.h"
+
+/* A growable byte string for values assembled piecewise (joined names,
+** extension texts). Errors make it "failed"; the caller writes null. */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    int failed;
+    int present;          /* something was added, even an empty string */
+};
+
+static void sb_add(struct sbuf *s, const void *data, size_t n)
+{
+    s->present = 1;
+    if (s->failed)
+        return;
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 64;
+        char *p;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        if (!(p = realloc(s->p, cap))) {
+            s->failed = 1;
+            return;
+        }
+        s->p = p;
+        s->cap = cap;
+    }
+    if (n)
+        memcpy(s->p + s->len, data, n);
+    s->len += n;
+    s->p[s->len] = '\0';
+}
+
+static void sb_cstr(struct sbuf *s, const char *str)
+{
+    sb_add(s, str, strlen(str));
+}
+
+/* Appends ", " first unless s is empty: the separator Go's commaAppend
+** puts between extension items. */
+static void sb_item(struct sbuf *s, const char *prefix, const void *data,
+                    size_t n)
+{
+    if (s->len)
+        sb_add(s, ", ", 2);
+    sb_cstr(s, prefix);
+    sb_add(s, data, n);
+}
+
+static void sb_free(struct sbuf *s)
+{
+    free(s->p);
+    memset(s, 0, sizeof *s);
+}
+
+/* Writes s as a string value, or null if nothing was ever added. */
+static void jb_sbuf(struct json_buf *b, const struct sbuf *s)
+{
+    if (!s->present || s->failed)
+        jb_null(b);
+    else
+        jb_str(b, s->p ? s->p : "", s->len);
+}
+
+/* The text of an ASN.1 string as UTF-8 (BMPString, UniversalString and
+** the rest converted by OpenSSL); if it cannot be converted, the raw bytes
+** (the JSON writer replaces invalid UTF-8). Appends to s. */
+static void sb_asn1_string(struct sbuf *s, const ASN1_STRING *as)
+{
+    unsigned char *utf8 = NULL;
+    int n = ASN1_STRING_to_UTF8(&utf8, as);
+
+    if (n >= 0) {
+        sb_add(s, utf8, (size_t)n);
+        OPENSSL_free(utf8);
+    } else {
+        sb_add(s, ASN1_STRING_get0_data(as), (size_t)ASN1_STRING_length(as));
+    }
+}
+
+/* The attributes a CertStream subject/issuer object carries, in the
+** order "aggregated" lists them. */
+static const struct {
+    int nid;
+    const char *key;
+} name_fields[] = {
+    { NID_countryName, "C" },
+    { NID_commonName, "CN" },
+    { NID_localityName, "L" },
+    { NID_organizationName, "O" },
+    { NID_organizationalUnitName, "OU" },
+    { NID_stateOrProvinceName, "ST" },
+    { NID_pkcs9_emailAddress, "emailAddress" },
+};
+#define N_NAME_FIELDS (sizeof name_fields / sizeof name_fields[0])
+
+/* Collects each attribute's values, joined with ",", in DER order. */
+static void collect_name(const X509_NAME *name, struct sbuf *vals)
+{
+    int i, n = X509_NAME_entry_count(name);
+    size_t f;
+
+    for (i = 0; i < n; i++) {
+        const X509_NAME_ENTRY *ne = X509_NAME_get_entry(name, i);
+        int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(ne));
+
+        for (f = 0; f < N_NAME_FIELDS; f++) {
+            if (name_fields[f].nid != nid)
+                continue;
+            if (vals[f].present)
+                sb_add(&vals[f], ",", 1);
+            sb_asn1_string(&vals[f], X509_NAME_ENTRY_get_data(ne));
+        }
+    }
+}
+
+static void write_name(struct json_buf *b, const X509_NAME *name)
+{
+    struct sbuf vals[N_NAME_FIELDS], agg = { 0 };
+    size_t f;
+
+    memset(vals, 0, sizeof vals);
+    collect_name(name, vals);
+    for (f = 0; f < N_NAME_FIELDS; f++) {
+        if (!vals[f].present)
+            continue;
+        sb_add(&agg, "/", 1);
+        sb_cstr(&agg, name_fields[f].key);
+        sb_add(&agg, "=", 1);
+        sb_add(&agg, vals[f].p ? vals[f].p : "", vals[f].len);
+    }
+    if (!agg.present)
+        sb_add(&agg, "", 0);
+    jb_obj_begin(b);
+    for (f = 0; f + 1 < N_NAME_FIELDS; f++) {
+        jb_key(b, name_fields[f].key);
+        jb_sbuf(b, &vals[f]);
+    }
+    jb_key(b, "aggregated");
+    jb_sbuf(b, &agg);
+    jb_key(b, "email_address");
+    jb_sbuf(b, &vals[N_NAME_FIELDS - 1]);
+    jb_obj_end(b);
+    for (f = 0; f < N_NAME_FIELDS; f++)
+        sb_free(&vals[f]);
+    sb_free(&agg);
+}
+
+/* Upper-case colon-separated digest of der. */
+static void write_digest(struct json_buf *b, const EVP_MD *md,
+                         const uint8_t *der, size_t len)
+{
+    uint8_t d[EVP_MAX_MD_SIZE];
+    char hex[3 * EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+
+    if (!EVP_Digest(der, len, d, &n, md, NULL)) {
+        jb_null(b);
+        return;
+    }
+    for (i = 0; i < n; i++)
+        snprintf(hex + 3 * i, 4, "%02X%s", d[i], i + 1 < n ? ":" : "");
+    jb_str(b, hex, n ? 3 * n - 1 : 0);
+}
+
+/* Lower-case "keyid:aa:bb:..." as certstream-server-go prints key ids. */
+static void sb_keyid(struct sbuf *s, const ASN1_OCTET_STRING *id)
+{
+    const unsigned char *p = id ? ASN1_STRING_get0_data(id) : NULL;
+    int i, n = id ? ASN1_STRING_length(id) : 0;
+    char hex[4];
+
+    sb_cstr(s, "keyid:");
+    for (i = 0; i < n; i++) {
+        snprintf(hex, sizeof hex, i ? ":%02x" : "%02x", p[i]);
+        sb_cstr(s, hex);
+    }
+}
+
+/* The serial as Go's "%X" of a big.Int padded to even length; negative
+** serials as "-" plus the even-length hex of the magnitude. */
+static void write_serial(struct json_buf *b, const X509 *x)
+{
+    const ASN1_INTEGER *ai = X509_get0_serialNumber(x);
+    BIGNUM *bn = ai ? ASN1_INTEGER_to_BN(ai, NULL) : NULL;
+    struct sbuf s = { 0 };
+    unsigned char *bin = NULL;
+    int n, i;
+    char hex[3];
+
+    if (!bn) {
+        jb_null(b);
+        return;
+    }
+    n = BN_num_bytes(bn);
+    if (BN_is_negative(bn))
+        sb_add(&s, "-", 1);
+    if (n == 0) {
+        sb_add(&s, "00", 2);
+    } else if ((bin = malloc((size_t)n))) {
+        BN_bn2bin(bn, bin);
+        for (i = 0; i < n; i++) {
+            snprintf(hex, sizeof hex, "%02X", bin[i]);
+            sb_add(&s, hex, 2);
+        }
+    } else {
+        s.failed = 1;
+    }
+    jb_sbuf(b, &s);
+    free(bin);
+    sb_free(&s);
+    BN_free(bn);
+}
+
+/* "sha256, rsa" and friends: certstream-server-go's names for Go's
+** x509.SignatureAlgorithm values. */
+static const char *signature_name(const X509 *x)
+{
+    int mdnid = NID_undef, pknid = NID_undef;
+    int nid = X509_get_signature_nid(x);
+
+    switch (nid) {
+    case NID_md2WithRSAEncryption: return "md2, rsa";
+    case NID_md5WithRSAEncryption: return "md5, rsa";
+    case NID_sha1WithRSAEncryption: return "sha1, rsa";
+    case NID_sha256WithRSAEncryption: return "sha256, rsa";
+    case NID_sha384WithRSAEncryption: return "sha384, rsa";
+    case NID_sha512WithRSAEncryption: return "sha512, rsa";
+    case NID_dsaWithSHA1: return "dsa, sha1";
+    case NID_dsa_with_SHA256: return "dsa, sha256";
+    case NID_ecdsa_with_SHA1: return "ecdsa, sha1";
+    case NID_ecdsa_with_SHA256: return "ecdsa, sha256";
+    case NID_ecdsa_with_SHA384: return "ecdsa, sha384";
+    case NID_ecdsa_with_SHA512: return "ecdsa, sha512";
+    case NID_ED25519: return "ed25519";
+    case NID_rsassaPss:
+        /* the hash lives in the parameters */
+        if (X509_get_signature_info((X509 *)x, &mdnid, &pknid, NULL, NULL)) {
+            if (mdnid == NID_sha256) return "sha256, rsa-pss";
+            if (mdnid == NID_sha384) return "sha384, rsa-pss";
+            if (mdnid == NID_sha512) return "sha512, rsa-pss";
+        }
+        return "unknown";
+    default:
+        return "unknown";
+    }
+}
+
+/* Seconds since the epoch of an ASN.1 time; 0 if it does not parse. */
+static int64_t asn1_time_unix(const ASN1_TIME *t)
+{
+    struct tm tm;
+
+    if (!t || !ASN1_TIME_to_tm(t, &tm))
+        return 0;
+    return (int64_t)timegm(&tm);
+}
+
+/* An IP address as Go's net.IP.String(): IPv4 dotted, IPv4-mapped IPv6
+** too, other IPv6 in RFC 5952 form. */
+static void sb_ip(struct sbuf *s, const ASN1_OCTET_STRING *ip)
+{
+    static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                          0xFF, 0xFF };
+    const unsigned char *p = ASN1_STRING_get0_data(ip);
+    int n = ASN1_STRING_length(ip);
+    char txt[INET6_ADDRSTRLEN];
+
+    if (n == 16 && memcmp(p, v4mapped, 12) == 0) {
+        p += 12;
+        n = 4;
+    }
+    if ((n == 4 && inet_ntop(AF_INET, p, txt, sizeof txt)) ||
+        (n == 16 && inet_ntop(AF_INET6, p, txt, sizeof txt))) {
+        sb_item(s, "IP Address:", txt, strlen(txt));
+    } else {
+        sb_item(s, "IP Address:", "?", 1);   /* Go: "?" + hex; rare */
+    }
+}
+
+/* Everything one certificate contributes, gathered before writing. */
+struct cert_fields {
+    int is_ca;
+    struct sbuf aia, aki, bc, policies, ku, san, ski;
+    int poison;
+    GENERAL_NAMES *gens;
+};
+
+static void gather_extensions(X509 *x, int is_precert, struct cert_fields *c)
+{
+    static const char *ku_words[] = {
+        "Digital Signature", "Content Commitment", "Key Encipherment",
+        "Data Encipherment", "Key Agreement", "Certificate Signing",
+        "CRL Signing", "Encipher Only", "Decipher Only",
+    };
+    int crit, i;
+    BASIC_CONSTRAINTS *bc;
+    AUTHORITY_KEYID *aki;
+    ASN1_OCTET_STRING *ski;
+    AUTHORITY_INFO_ACCESS *aia;
+    CERTIFICATEPOLICIES *pol;
+    ASN1_BIT_STRING *ku;
+
+    bc = X509_get_ext_d2i(x, NID_basic_constraints, &crit, NULL);
+    if (bc) {
+        c->is_ca = bc->ca != 0;
+        BASIC_CONSTRAINTS_free(bc);
+    }
+    if (crit >= 0)
+        sb_cstr(&c->bc, c->is_ca ? "CA:TRUE" : "CA:FALSE");
+
+    aki = X509_get_ext_d2i(x, NID_authority_key_identifier, &crit, NULL);
+    if (crit >= 0)
+        sb_keyid(&c->aki, aki ? aki->keyid : NULL);
+    AUTHORITY_KEYID_free(aki);
+
+    ski = X509_get_ext_d2i(x, NID_subject_key_identifier, &crit, NULL);
+    if (crit >= 0)
+        sb_keyid(&c->ski, ski);
+    ASN1_OCTET_STRING_free(ski);
+
+    aia = X509_get_ext_d2i(x, NID_info_access, &crit, NULL);
+    if (crit >= 0)
+        sb_add(&c->aia, "", 0);
+    for (int pass = 0; aia && pass < 2; pass++) {
+        /* CA issuers first, then OCSP, as Go groups them */
+        int want = pass == 0 ? NID_ad_ca_issuers : NID_ad_OCSP;
+        for (i = 0; i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
+            ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+            if (OBJ_obj2nid(ad->method) != want ||
+                ad->location->type != GEN_URI)
+                continue;
+            sb_item(&c->aia, "URI:",
+                    ASN1_STRING_get0_data(ad->location->d.uniformResourceIdentifier),
+                    (size_t)ASN1_STRING_length(ad->location->d.uniformResourceIdentifier));
+        }
+    }
+    AUTHORITY_INFO_ACCESS_free(aia);
+
+    pol = X509_get_ext_d2i(x, NID_certificate_policies, &crit, NULL);
+    if (crit >= 0)
+        sb_add(&c->policies, "", 0);
+    for (i = 0; pol && i < sk_POLICYINFO_num(pol); i++) {
+        char oid[128];
+        POLICYINFO *pi = sk_POLICYINFO_value(pol, i);
+        if (OBJ_obj2txt(oid, sizeof oid, pi->policyid, 1) <= 0)
+            continue;
+        sb_cstr(&c->policies, "Policy: ");
+        sb_cstr(&c->policies, oid);
+        sb_add(&c->policies, "\n", 1);
+    }
+    CERTIFICATEPOLICIES_free(pol);
+
+    ku = X509_get_ext_d2i(x, NID_key_usage, &crit, NULL);
+    if (crit >= 0)
+        sb_add(&c->ku, "", 0);
+    for (i = 0; ku && i < 9; i++)
+        if (ASN1_BIT_STRING_get_bit(ku, i))
+            sb_item(&c->ku, "", ku_words[i], strlen(ku_words[i]));
+    ASN1_BIT_STRING_free(ku);
+
+    c->gens = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+    if (crit >= 0)
+        sb_add(&c->san, "", 0);
+    for (int pass = 0; c->gens && pass < 3; pass++) {
+        /* DNS names, then e-mail addresses, then IPs, as Go groups them */
+        static const int types[] = { GEN_DNS, GEN_EMAIL, GEN_IPADD };
+        static const char *prefix[] = { "DNS:", "email:", "" };
+        for (i = 0; i < sk_GENERAL_NAME_num(c->gens); i++) {
+            GENERAL_NAME *g = sk_GENERAL_NAME_value(c->gens, i);
+            if (g->type != types[pass])
+                continue;
+            if (g->type == GEN_IPADD)
+                sb_ip(&c->san, g->d.iPAddress);
+            else
+                sb_item(&c->san, prefix[pass],
+                        ASN1_STRING_get0_data(g->d.ia5),
+                        (size_t)ASN1_STRING_length(g->d.ia5));
+        }
+    }
+    c->poison = is_precert ||
+                X509_get_ext_by_NID(x, NID_ct_precert_poison, -1) >= 0;
+}
+
+static void free_fields(struct cert_fields *c)
+{
+    sb_free(&c->aia);
+    sb_free(&c->aki);
+    sb_free(&c->bc);
+    sb_free(&c->policies);
+    sb_free(&c->ku);
+    sb_free(&c->san);
+    sb_free(&c->ski);
+    GENERAL_NAMES_free(c->gens);
+}
+
+static void write_opt(struct json_buf *b, const char *key,
+                      const struct sbuf *s)
+{
+    if (s->present && !s->failed) {
+        jb_key(b, key);
+        jb_str(b, s->p ? s->p : "", s->len);
+    }
+}
+
+/* all_domains: SAN DNS names in certificate order, then each subject CN
+** not among them unless the certificate is a CA. */
+static void write_all_domains(struct json_buf *b, X509 *x,
+                              const struct cert_fields *c)
+{
+    const X509_NAME *subj = X509_get_subject_name(x);
+    int i, j, k;
+
+    jb_arr_begin(b);
+    for (i = 0; c->gens && i < sk_GENERAL_NAME_num(c->gens); i++) {
+        GENERAL_NAME *g = sk_GENERAL_NAME_value(c->gens, i);
+        if (g->type == GEN_DNS)
+            jb_str(b, (const char *)ASN1_STRING_get0_data(g->d.ia5),
+                   (size_t)ASN1_STRING_length(g->d.ia5));
+    }
+    for (j = -1; !c->is_ca &&
+         (j = X509_NAME_get_index_by_NID(subj, NID_commonName, j)) >= 0;) {
+        struct sbuf cn = { 0 };
+        int dup = 0;
+
+        sb_asn1_string(&cn, X509_NAME_ENTRY_get_data(
+                                X509_NAME_get_entry(subj, j)));
+        for (k = 0; c->gens && k < sk_GENERAL_NAME_num(c->gens); k++) {
+            GENERAL_NAME *g = sk_GENERAL_NAME_value(c->gens, k);
+            if (g->type == GEN_DNS &&
+                (size_t)ASN1_STRING_length(g->d.ia5) == cn.len &&
+                memcmp(ASN1_STRING_get0_data(g->d.ia5), cn.p, cn.len) == 0)
+                dup = 1;
+        }
+        if (!dup && cn.len > 0 && !cn.failed)
+            jb_str(b, cn.p, cn.len);
+        sb_free(&cn);
+    }
+    jb_arr_end(b);
+}
+
+/* Writes the leaf_cert object (also used for each chain element). */
+static void write_cert(struct json_buf *b, X509 *x, const uint8_t *der,
+                       size_t der_len, int is_precert, int full)
+{
+    struct cert_fields c;
+
+    memset(&c, 0, sizeof c);
+    gather_extensions(x, is_precert, &c);
+    jb_obj_begin(b);
+    jb_key(b, "all_domains");
+    write_all_domains(b, x, &c);
+    if (full) {
+        char *txt = malloc(ct_b64_encoded_len(der_len) + 1);
+        jb_key(b, "as_der");
+        if (txt) {
+            ct_b64_encode(der, der_len, txt);
+            jb_str(b, txt, ct_b64_encoded_len(der_len));
+            free(txt);
+        } else {
+            b->failed = 1;
+        }
+    }
+    jb_key(b, "extensions");
+    jb_obj_begin(b);
+    write_opt(b, "authorityInfoAccess", &c.aia);
+    write_opt(b, "authorityKeyIdentifier", &c.aki);
+    write_opt(b, "basicConstraints", &c.bc);
+    write_opt(b, "certificatePolicies", &c.policies);
+    write_opt(b, "keyUsage", &c.ku);
+    write_opt(b, "subjectAltName", &c.san);
+    write_opt(b, "subjectKeyIdentifier", &c.ski);
+    if (c.poison) {
+        jb_key(b, "ctlPoisonByte");
+        jb_bool(b, 1);
+    }
+    jb_obj_end(b);
+    jb_key(b, "fingerprint");
+    write_digest(b, EVP_sha1(), der, der_len);
+    jb_key(b, "sha1");
+    write_digest(b, EVP_sha1(), der, der_len);
+    jb_key(b, "sha256");
+    write_digest(b, EVP_sha256(), der, der_len);
+    jb_key(b, "not_after");
+    jb_int(b, asn1_time_unix(X509_get0_notAfter(x)));
+    jb_key(b, "not_before");
+    jb_int(b, asn1_time_unix(X509_get0_notBefore(x)));
+    jb_key(b, "serial_number");
+    write_serial(b, x);
+    jb_key(b, "signature_algorithm");
+    jb_cstr(b, signature_name(x));
+    jb_key(b, "subject");
+    write_name(b, X509_get_subject_name(x));
+    jb_key(b, "issuer");
+    write_name(b, X509_get_issuer_name(x));
+    jb_key(b, "is_ca");
+    jb_bool(b, c.is_ca);
+    jb_obj_end(b);
+    free_fields(&c);
+}
+
+/* d2i_X509 that also insists on consuming exactly len bytes. */
+static X509 *parse_der(const uint8_t *der, size_t len)
+{
+    const unsigned char *p = der;
+    X509 *x;
+
+    if (!der || len == 0 || len > LONG_MAX)
+        return NULL;
+    x = d2i_X509(NULL, &p, (long)len);
+    if (x && p != der + len) {
+        X509_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+/* A DER header at p (avail bytes): its size in *hl and the value's length
+** in *vl. -1 when it is not a definite length that fits. */
+static int der_header(const uint8_t *p, size_t avail, size_t *hl, size_t *vl)
+{
+    size_t n, i, v = 0;
+
+    if (avail < 2)
+        return -1;
+    if (p[1] < 0x80) {
+        *hl = 2;
+        *vl = p[1];
+    } else {
+        n = p[1] & 0x7f;
+        if (n == 0 || n > 4 || avail < 2 + n)
+            return -1;
+        for (i = 0; i < n; i++)
+            v = v << 8 | p[2 + i];
+        *hl = 2 + n;
+        *vl = v;
+    }
+    return *vl <= avail - *hl ? 0 : -1;
+}
+
+/* Writes tag and the minimal DER length of len at o; returns the bytes. */
+static size_t der_put_header(uint8_t *o, uint8_t tag, size_t len)
+{
+    size_t n = 0, k;
+
+    o[0] = tag;
+    if (len < 0x80) {
+        o[1] = (uint8_t)len;
+        return 2;
+    }
+    for (k = len; k; k >>= 8)
+        n++;
+    o[1] = (uint8_t)(0x80 | n);
+    for (k = 0; k < n; k++)
+        o[2 + k] = (uint8_t)(len >> (8 * (n - 1 - k)));
+    return 2 + n;
+}
+
+/* A copy of the certificate der whose serial number is not in minimal
+** form (redundant leading 0x00 or 0xFF octets, which d2i_X509 refuses as
+** "illegal padding") with the serial shortened to its minimal form: the
+** same value, and everything else byte for byte. NULL when der has no
+** such serial (or no memory); *outlen is the copy's length. Logs hold
+** such certificates (negative_serial.pem of the CT test data), and a
+** monitor must not let sloppy encoding hide one. */
+static uint8_t *der_fix_serial(const uint8_t *der, size_t len,
+                               size_t *outlen)
+{
+    size_t oh, ov, th, tv, sh, sv, vh, vv, k = 0, pre, post, ns, ntv, n;
+    const uint8_t *tbs, *q, *v;
+    uint8_t *out, hdr[8];
+
+    if (len < 2 || der[0] != 0x30 || der_header(der, len, &oh, &ov) ||
+        oh + ov != len)
+        return NULL;
+    tbs = der + oh;
+    if (ov < 2 || tbs[0] != 0x30 || der_header(tbs, ov, &th, &tv))
+        return NULL;
+    q = tbs + th;
+    if (tv >= 2 && q[0] == 0xa0) {          /* [0] version */
+        if (der_header(q, tv, &vh, &vv))
+            return NULL;
+        q += vh + vv;
+    }
+    if ((size_t)(q - tbs) + 2 > th + tv || q[0] != 0x02 ||
+        der_header(q, th + tv - (size_t)(q - tbs), &sh, &sv))
+        return NULL;
+    v = q + sh;
+    while (sv - k >= 2 && ((v[k] == 0xff && (v[k + 1] & 0x80)) ||
+                           (v[k] == 0x00 && !(v[k + 1] & 0x80))))
+        k++;
+    if (k == 0)
+        return NULL;
+    pre = (size_t)(q - (tbs + th));         /* tbs bytes before the serial */
+    post = tv - pre - sh - sv;              /* and after it */
+    ns = der_put_header(hdr, 0x02, sv - k) + sv - k;
+    ntv = pre + ns + post;
+    if (!(out = malloc(len + 16)))
+        return NULL;
+    n = der_put_header(out, 0x30, der_put_header(hdr, 0x30, ntv) + ntv +
+                                  (ov - th - tv));
+    n += der_put_header(out + n, 0x30, ntv);
+    memcpy(out + n, tbs + th, pre);
+    n += pre;
+    n += der_put_header(out + n, 0x02, sv - k);
+    memcpy(out + n, v + k, sv - k);
+    n += sv - k;
+    memcpy(out + n, v + sv, post);
+    n += post;
+    memcpy(out + n, tbs + th + tv, ov - th - tv);   /* signature parts */
+    n += ov - th - tv;
+    *outlen = n;
+    return out;
+}
+
+/* parse_der, and when that fails for a serial number in non-minimal form
+** only, the parse of the corrected copy; *lenient is then set. */
+static X509 *parse_der_lenient(const uint8_t *der, size_t len, int *lenient)
+{
+    X509 *x = parse_der(der, len);
+    uint8_t *fixed;
+    size_t flen;
+
+    if (x || !(fixed = der_fix_serial(der, len, &flen)))
+        return x;
+    x = parse_der(fixed, flen);
+    free(fixed);
+    if (x)
+        *lenient = 1;
+    return x;
+}
+
+enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
+                                        struct json_buf *out, char *err,
+                                        size_t errlen)
+{
+    int leaf_lenient = 0, chain_lenient = 0;
+    X509 *leaf = parse_der_lenient(in->der, in->der_len, &leaf_lenient);
+    X509 **chain = NULL;
+    size_t i, skipped = 0;
+
+    if (!leaf) {
+        err_set(err, errlen, "entry %" PRIu64 ": %s does not parse as "
+                "X.509 DER", in->cert_index,
+                in->is_precert ? "precertificate" : "certificate");
+        return X509_MSG_ERROR;
+    }
+    if (in->full && in->n_chain > 0) {
+        if (!(chain = calloc(in->n_chain, sizeof *chain))) {
+            X509_free(leaf);
+            err_set(err, errlen, "out of memory");
+            return X509_MSG_ERROR;
+        }
+        for (i = 0; i < in->n_chain; i++)
+            if (!(chain[i] = parse_der_lenient(in->chain[i].p,
+                                               in->chain[i].len,
+                                               &chain_lenient)))
+                skipped++;
+    }
+
+    jb_obj_begin(out);
+    jb_key(out, "data");
+    jb_obj_begin(out);
+    jb_key(out, "cert_index");
+    jb_uint(out, in->cert_index);
+    jb_key(out, "cert_link");
+    jb_cstr(out, in->cert_link ? in->cert_link : "");
+    if (in->full) {
+        jb_key(out, "chain");
+        jb_arr_begin(out);
+        for (i = 0; i < in->n_chain; i++)
+            if (chain[i])
+                write_cert(out, chain[i], in->chain[i].p, in->chain[i].len,
+                           0, 1);
+        jb_arr_end(out);
+    }
+    jb_key(out, "leaf_cert");
+    write_cert(out, leaf, in->der, in->der_len, in->is_precert, in->full);
+    if (leaf_lenient || chain_lenient) {
+        /* fingerprints and as_der are over the logged bytes; the fields
+        ** come from the corrected copy */
+        jb_key(out, "parse_warnings");
+        jb_arr_begin(out);
+        if (leaf_lenient)
+            jb_cstr(out, "leaf_cert: serial number not in minimal DER form");
+        if (chain_lenient)
+            jb_cstr(out, "chain: serial number not in minimal DER form");
+        jb_arr_end(out);
+    }
+    jb_key(out, "seen");
+    jb_ms_as_seconds(out, in->seen_ms);
+    jb_key(out, "source");
+    jb_obj_begin(out);
+    jb_key(out, "name");
+    jb_cstr(out, in->source_name ? in->source_name : "");
+    jb_key(out, "url");
+    jb_cstr(out, in->source_url ? in->source_url : "");
+    jb_key(out, "timestamp");
+    jb_ms_as_seconds(out, in->timestamp_ms);
+    jb_key(out, "type");
+    jb_cstr(out, in->source_type ? in->source_type : "");
+    jb_obj_end(out);
+    jb_key(out, "update_type");
+    jb_cstr(out, in->is_precert ? "PrecertLogEntry" : "X509LogEntry");
+    jb_obj_end(out);
+    jb_key(out, "message_type");
+    jb_cstr(out, "certificate_update");
+    jb_obj_end(out);
+
+    for (i = 0; chain && i < in->n_chain; i++)
+        X509_free(chain[i]);
+    free(chain);
+    X509_free(leaf);
+    if (jb_failed(out)) {
+        err_set(err, errlen, "out of memory writing entry %" PRIu64,
+                in->cert_index);
+        return X509_MSG_ERROR;
+    }
+    if (skipped) {
+        err_set(err, errlen, "entry %" PRIu64 ": %zu chain certificate(s) "
+                "did not parse and were left out", in->cert_index, skipped);
+        return X509_MSG_CHAIN_SKIPPED;
+    }
+    return X509_MSG_OK;
+}
+
+const char *x509_message_rfc6962_link(char *buf, size_t len,
+                                      const char *url, uint64_t index)
+{
+    snprintf(buf, len, "%s/ct/v1/get-entries?start=%" PRIu64 "&end=%" PRIu64,
+             url, index, index);
+    return buf;
+}

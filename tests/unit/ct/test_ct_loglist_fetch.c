@@ -1,0 +1,73 @@
+/*
+** test_ct_loglist_fetch.c: the shipped log list, its signature and key
+** (the real ones, as Google published them), and what the signature
+** check refuses. The fetch itself runs against a local HTTP server in
+** tests/integration/loglist_fetch.sh.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "ct/ct_loglist.h"
+#include "ct/ct_loglist_fetch.h"
+
+int main(void)
+{
+    const char *list_path = "scripts/ct/log_list.json";
+    const char *key = "scripts/ct/log_list_pubkey.pem";
+    char err[256];
+    size_t list_len = 0, sig_len = 0;
+    char *list = check_slurp(list_path, &list_len);
+    char *sig = check_slurp("scripts/ct/log_list.sig", &sig_len);
+    struct ct_loglist l;
+    struct ct_log *logs;
+    size_t expired = 0;
+    long n;
+    int64_t when;
+
+    if (!CHECK(list && sig))
+        return check_done();
+    CHECK(ct_loglist_verify(list, list_len, (unsigned char *)sig, sig_len,
+                            key, err, sizeof err) == 0);
+    /* one byte changed in the list, or in the signature: refused */
+    list[100] ^= 1;
+    CHECK(ct_loglist_verify(list, list_len, (unsigned char *)sig, sig_len,
+                            key, err, sizeof err) < 0);
+    CHECK(strstr(err, "does not verify") != NULL);
+    list[100] ^= 1;
+    sig[10] ^= 1;
+    CHECK(ct_loglist_verify(list, list_len, (unsigned char *)sig, sig_len,
+                            key, err, sizeof err) < 0);
+    sig[10] ^= 1;
+    CHECK(ct_loglist_verify(list, list_len, (unsigned char *)sig, 100,
+                            key, err, sizeof err) < 0);
+    CHECK(ct_loglist_verify(list, list_len, (unsigned char *)sig, sig_len,
+                            "no/such/key.pem", err, sizeof err) < 0);
+    CHECK(ct_loglist_verify(list, list_len, (unsigned char *)sig, sig_len,
+                            list_path, err, sizeof err) < 0);
+    CHECK(strstr(err, "not a PEM public key") != NULL);
+
+    /* the shipped snapshot is current: on 2026-12-02 it names logs for
+    ** certificates expiring in the next six months */
+    if (!CHECK(ct_loglist_load(list_path, &l, err, sizeof err) == 0)) {
+        printf("#   %s\n", err);
+        goto done;
+    }
+    CHECK_STR(l.version, "89.25");
+    CHECK(ct_parse_time("2026-12-02T00:00:00Z", &when) == 0);
+    logs = calloc(l.n ? l.n : 1, sizeof(*logs));
+    n = logs ? ct_loglist_choose(&l, when, 1, logs, &expired) : -1;
+    CHECK(n > 10);
+    if (n > 0)
+        CHECK(ct_logs_uncovered(logs, (size_t)n, when,
+                                when + 180 * 86400LL) < 0);
+    for (long i = 0; i < n; i++)
+        ct_log_free(&logs[i]);
+    free(logs);
+    ct_loglist_free(&l);
+done:
+    free(list);
+    free(sig);
+    return check_done();
+}
