@@ -147,6 +147,8 @@ static const char *const failure_names[] = {
     [SANDBOX_BUDGET] = "exceeded its instruction budget",
     [SANDBOX_TIMEOUT] = "exceeded --rule-timeout",
 };
+_Static_assert(SANDBOX_TIMEOUT == RULE_FAIL_KINDS,
+               "one rule_file.fail_log per failure kind");
 
 /* Counts a failed call, logs the first of each kind per rule file, and
 ** disables the rule after too many failures in a row. */
@@ -155,7 +157,7 @@ static void rule_failed(struct worker *w, struct rule *r, const char *handler,
 {
     struct rule_file *f = r->file;
     const char *msg = lua_tostring(w->cur->L, -1);
-    unsigned bit = 1u << kind, in_row;
+    unsigned in_row;
 
     atomic_fetch_add_explicit(&f->errors, 1, memory_order_relaxed);
     stats_add(&stats.rule_errors, 1);
@@ -163,10 +165,9 @@ static void rule_failed(struct worker *w, struct rule *r, const char *handler,
         stats_add(&stats.rule_budget_errors, 1);
     else if (kind == SANDBOX_MEMORY)
         stats_add(&stats.rule_memory_errors, 1);
-    if (!(atomic_fetch_or(&f->logged, bit) & bit))
-        log_error("rule '%s' %s in %s (further ones are counted, not "
-                  "logged): %s", r->name, failure_names[kind], handler,
-                  msg ? msg : "(no message)");
+    log_limited(&f->fail_log[kind - 1], LOG_ERROR, "rule '%s' %s in %s: %s",
+                r->name, failure_names[kind], handler,
+                msg ? msg : "(no message)");
     in_row = atomic_fetch_add(&f->failures_in_row, 1) + 1;
     if (w->p->fail_limit && in_row >= w->p->fail_limit &&
         !atomic_exchange(&f->disabled, 1))

@@ -180,6 +180,7 @@ static void drop_same_files(struct strv *files)
 }
 
 static void ruleset_free(struct ruleset *rs);
+static void init_fail_logs(struct rule_file *f);
 
 /* The folder part of path ("." if none), newly allocated. */
 static char *dir_of(const char *path)
@@ -244,6 +245,7 @@ int ruleset_read(const char *const *paths, size_t n_paths, int allow_empty,
         f->path = files.v[i];
         files.v[i] = NULL;
         f->stats = stats_rule_for(f->path);
+        init_fail_logs(f);
         rs->n_files++;
         dir = dir_of(f->path);
         if (dir && strv_has(&dirs, dir))
@@ -264,6 +266,22 @@ fail:
     strv_free(&files);
     strv_free(&dirs);
     return -1;
+}
+
+/* Sets up f's failure log budgets once f->path is known. */
+static void init_fail_logs(struct rule_file *f)
+{
+    static const char *const kinds[RULE_FAIL_KINDS] = {
+        "runtime errors", "memory limit errors", "instruction budget errors",
+        "--rule-timeout errors",
+    };
+
+    for (int k = 0; k < RULE_FAIL_KINDS; k++) {
+        snprintf(f->fail_what[k], sizeof(f->fail_what[k]), "%s of %s",
+                 kinds[k], f->path);
+        f->fail_log[k] = (struct log_budget)LOG_BUDGET_INIT(1,
+                                                            f->fail_what[k]);
+    }
 }
 
 static void ruleset_free(struct ruleset *rs)
@@ -303,6 +321,7 @@ struct ruleset *ruleset_from(const struct rule_file *const *files, size_t n)
         memcpy(f->src, files[i]->src, files[i]->src_len + 1);
         f->src_len = files[i]->src_len;
         f->stats = files[i]->stats;
+        init_fail_logs(f);
         rs->n_files++;
         dir = dir_of(f->path);
         if (dir && strv_has(&dirs, dir))

@@ -15,7 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log.h"
+
 struct stats_rule;
+
+#define RULE_FAIL_KINDS 4           /* enum sandbox_failure without OK */
 
 /* One rule file, shared by the workers that load it. */
 struct rule_file {
@@ -25,7 +29,11 @@ struct rule_file {
     atomic_uint_fast64_t calls;     /* handler calls, all workers */
     atomic_uint_fast64_t errors;
     atomic_uint_fast64_t time_ns;
-    atomic_uint logged;             /* error kinds already logged (bits) */
+    /* one log allowance per failure kind (runtime, memory, budget,
+    ** timeout), renewed every status interval: a rule failing on every
+    ** message logs its error once a window, then how many were not */
+    struct log_budget fail_log[RULE_FAIL_KINDS];
+    char fail_what[RULE_FAIL_KINDS][96];    /* the budgets' "what" */
     atomic_uint failures_in_row;    /* reset by a successful call */
     atomic_int disabled;            /* too many failures in a row */
     struct stats_rule *stats;       /* for /metrics; outlives reloads */

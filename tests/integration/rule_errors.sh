@@ -137,3 +137,25 @@ printf 'return { on_cert = function(m) print("hello", 1) end }\n' >"$T/printer.l
 $CERTMON -w 1 -n 1 -r "$ALL" "$T/printer.lua" >"$T/out9" 2>"$T/err9"
 check "print: not on stdout" test ! -s "$T/out9"
 check "print: on stderr" grep -q "print: hello	1" "$T/err9"
+
+# regression: a rule's failures were logged once per run, so a daemon
+# whose rule broke again hours later never said so. The allowance is
+# renewed every status interval, and the renewal says how many were not
+# logged.
+mkfifo "$T/in3"
+$CERTMON --stats-interval 1 -w 1 -r - "$T/rules/a_raises.lua" \
+    <"$T/in3" >/dev/null 2>"$T/err3" &
+pid3=$!
+exec 3>"$T/in3"
+head -n 3 "$ALL" >&3
+wait_for '[ "$(grep -c "rule '"'"'a_raises'"'"' runtime error" "$T/err3")" -ge 1 ]' 30
+sleep 1.5          # at least one status interval has passed
+head -n 3 "$ALL" >&3
+wait_for '[ "$(grep -c "rule '"'"'a_raises'"'"' runtime error" "$T/err3")" -ge 2 ]' 30
+exec 3>&-
+wait $pid3
+expect_eq "rule errors: exit 0 after stdin closes" "$?" 0
+expect_eq "rule errors: logged again in a later interval" \
+    "$(grep -c "rule 'a_raises' runtime error" "$T/err3")" 2
+check "rule errors: the renewal says how many were not logged" \
+    grep -q "further runtime errors of .*a_raises.lua were not logged" "$T/err3"
