@@ -10,74 +10,23 @@
 ** its string hash per state, so no rule can rely on it even with cjson.
 */
 #include <lauxlib.h>
-#include <lua-cjson.h>
 #include <lualib.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "rules/msg_table.h"
+#include "rules/msg_table_ref.h"
 
 static lua_State *L;
 static int n_compared, n_both_failed;
-
-static const char same_lua[] =
-    "local function same(a, b, path)\n"
-    "  if type(a) ~= type(b) then return false, path .. ': type' end\n"
-    "  if type(a) == 'number' then\n"
-    "    if math.type(a) ~= math.type(b) then\n"
-    "      return false, path .. ': math.type' end\n"
-    "    if a ~= b and not (a ~= a and b ~= b) then\n"
-    "      return false, path .. ': value' end\n"
-    "    return true\n"
-    "  end\n"
-    "  if type(a) ~= 'table' then\n"
-    "    if a ~= b then return false, path .. ': value' end\n"
-    "    return true\n"
-    "  end\n"
-    "  if #a ~= #b or rawlen(a) ~= rawlen(b) then\n"
-    "    return false, path .. ': length' end\n"
-    "  local na, nb = 0, 0\n"
-    "  for k, v in pairs(a) do\n"
-    "    na = na + 1\n"
-    "    local ok, where = same(v, rawget(b, k), path .. '.' .. tostring(k))\n"
-    "    if not ok then return false, where end\n"
-    "  end\n"
-    "  for _ in pairs(b) do nb = nb + 1 end\n"
-    "  if na ~= nb then return false, path .. ': key count' end\n"
-    "  return true\n"
-    "end\n"
-    "return same\n";
-
-/* Pushes the reference result for data: a table, or nil on failure. */
-static void reference(const char *data, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len && (data[i] == ' ' || data[i] == '\t' ||
-                       data[i] == '\r' || data[i] == '\n'))
-        i++;
-    if (i == len || data[i] != '{') {
-        lua_pushnil(L);
-        return;
-    }
-    lua_getglobal(L, "cjson_decode");
-    lua_pushlstring(L, data, len);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        lua_pushnil(L);
-        return;
-    }
-    msg_table_normalise(L, -1);
-}
 
 /* Compares both decoders on data; reports the first difference. */
 static int equivalent(const char *data, size_t len, const char *what)
 {
     int top = lua_gettop(L), ok = 1, mine;
 
-    reference(data, len);
+    msg_table_ref_push(L, data, len, 0);
     mine = msg_table_push(L, data, len) == 0;
     if (lua_isnil(L, -2) || !mine) {
         if (lua_isnil(L, -2) != !mine) {
@@ -292,17 +241,7 @@ int main(void)
     L = luaL_newstate();
     luaL_openlibs(L);
     CHECK(msg_table_init(L, deep, sizeof(deep)) == 0);
-    CHECK(luaL_dostring(L, same_lua) == LUA_OK);
-    lua_setglobal(L, "same");
-    luaopen_cjson(L);
-    lua_getfield(L, -1, "decode_max_depth");
-    lua_pushinteger(L, 64);
-    lua_call(L, 1, 0);
-    lua_getfield(L, -1, "decode_invalid_numbers");
-    lua_pushboolean(L, 0);
-    lua_call(L, 1, 0);
-    lua_getfield(L, -1, "decode");
-    lua_setglobal(L, "cjson_decode");
+    CHECK(msg_table_ref_open(L) == 0);
     lua_settop(L, 0);
 
     for (size_t i = 0; i < sizeof(edge_cases) / sizeof(*edge_cases); i++)
