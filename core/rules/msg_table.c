@@ -432,6 +432,35 @@ static void make_object(lua_State *L, int base, int n, int n_nil)
     lua_settop(L, base + 1);
 }
 
+/* Steps into an object or array at d->p. Returns 1, with an empty table
+** pushed and the container left, if it closes at once with close; 0 with
+** d->p at its first member otherwise. */
+static int open_container(struct dec *d, char close)
+{
+    descend(d);
+    d->p++;
+    skip_ws(d);
+    if (peek(d) != close)
+        return 0;
+    lua_newtable(d->L);
+    d->p++;
+    d->depth--;
+    return 1;
+}
+
+/* After a member: 1 at the container's close (d->p on it), 0 past a
+** comma; anything else is the error what. */
+static int member_end(struct dec *d, char close, const char *what)
+{
+    skip_ws(d);
+    if (peek(d) == close)
+        return 1;
+    if (peek(d) != ',')
+        dec_error(d, what);
+    d->p++;
+    return 0;
+}
+
 /* Objects: members are collected on the stack and the table is made once
 ** their number is known, so it never rehashes while it fills; building
 ** it member by member, as cjson does, resizes it log2(n) times. The
@@ -442,16 +471,9 @@ static void push_object(struct dec *d)
     lua_State *L = d->L;
     int base, n = 0, n_nil = 0, made = 0;
 
-    descend(d);
-    d->p++;
-    base = lua_gettop(L);
-    skip_ws(d);
-    if (peek(d) == '}') {
-        lua_newtable(L);
-        d->p++;
-        d->depth--;
+    if (open_container(d, '}'))
         return;
-    }
+    base = lua_gettop(L);
     for (;;) {
         skip_ws(d);
         if (peek(d) != '"')
@@ -475,12 +497,8 @@ static void push_object(struct dec *d)
             make_object(L, base, n, n_nil);
             made = 1;
         }
-        skip_ws(d);
-        if (peek(d) == '}')
+        if (member_end(d, '}', "expected comma or object end"))
             break;
-        if (peek(d) != ',')
-            dec_error(d, "expected comma or object end");
-        d->p++;
     }
     d->p++;
     if (!made)
@@ -511,16 +529,9 @@ static void push_array(struct dec *d)
     lua_State *L = d->L;
     int base, n = 0, nulls = 0, made = 0;
 
-    descend(d);
-    d->p++;
-    base = lua_gettop(L);
-    skip_ws(d);
-    if (peek(d) == ']') {
-        lua_newtable(L);
-        d->p++;
-        d->depth--;
+    if (open_container(d, ']'))
         return;
-    }
+    base = lua_gettop(L);
     for (;;) {
         skip_ws(d);
         room_for_member(d);
@@ -534,12 +545,8 @@ static void push_array(struct dec *d)
             fill_array(L, base, n);
             made = 1;
         }
-        skip_ws(d);
-        if (peek(d) == ']')
+        if (member_end(d, ']', "expected comma or array end"))
             break;
-        if (peek(d) != ',')
-            dec_error(d, "expected comma or array end");
-        d->p++;
     }
     d->p++;
     if (!made) {
