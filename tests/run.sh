@@ -32,8 +32,10 @@ run_one() {   # name, command...
     selected "$name" || return 0
     ran="$ran$name "
     out="$log/$name.out"
+    t0=$(date +%s)
     "$@" >"$out" 2>&1
     rc=$?
+    secs=$(($(date +%s) - t0))
     p=$(grep -c '^ok ' "$out")
     f=$(grep -c '^not ok ' "$out")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -43,11 +45,11 @@ run_one() {   # name, command...
     passed=$((passed + p))
     failed=$((failed + f))
     if [ "$f" -ne 0 ]; then
-        echo "FAIL $name ($p passed, $f failed)"
+        echo "FAIL $name ($p passed, $f failed, ${secs}s)"
         grep -v '^ok ' "$out" | tail -n 40 | sed 's/^/    /'
         failures="$failures $name"
     else
-        echo "PASS $name ($p)"
+        echo "PASS $name ($p, ${secs}s)"
     fi
 }
 
