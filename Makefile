@@ -23,7 +23,8 @@ DEB_PKGS := liblua5.4-dev lua-cjson-dev libwebsockets-dev libssl-dev \
 CC       ?= cc
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
-WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter
+WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter \
+            -Werror=implicit-function-declaration
 # pkg-config name:Debian package, to name what is missing when a build
 # cannot find a library (check-deps).
 PC_DEBS  := lua5.4:liblua5.4-dev lua5.4-cjson:lua-cjson-dev \

@@ -192,6 +192,15 @@ int options_given(const struct options *o, const char *name);
 /* The option table (for tests and documentation checks). */
 const struct option_spec *options_table(size_t *n);
 
+/* The table itself (options.c), for the parser and --help
+** (options_parse.c); everyone else goes through options_table(). */
+extern const struct option_spec option_table[];
+extern const size_t option_count;
+
+/* A whole number with an optional k/m/g suffix (powers of 1024) when
+** suffixes is set: 0 and *out, or -1. For the table's value parsers. */
+int options_parse_whole(const char *s, int suffixes, unsigned long long *out);
+
 /* Writes --help to out. */
 void options_help(FILE *out);
 
