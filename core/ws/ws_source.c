@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <libwebsockets.h>
 #include <openssl/pem.h>
@@ -65,7 +66,7 @@ static const struct {
 } ws_tuning = {
     .tick_ms = 200,
     .stable_ms = 60000,
-    .close_wait_ms = 2000,
+    .close_wait_ms = 5000,
     .handshake_ms = 20000,
     .message_ms = 120000,
     .jitter_pct = 20,
@@ -893,6 +894,22 @@ static void sul_tick_cb(lws_sorted_usec_list_t *sul)
 
 /* ------------------------------------------------------------- source */
 
+/* Reads and drops what the kernel holds for wsi, without waiting. A
+** socket closed with unread bytes sends a reset instead of a FIN, and a
+** server that receives the reset may drop our close frame unread: a slow
+** server would never learn that certmon stopped on purpose. */
+static void discard_unread(struct lws *wsi)
+{
+    char buf[16384];
+    lws_sockfd_type fd = lws_get_socket_fd(wsi);
+
+    if (fd < 0)
+        return;
+    for (int i = 0; i < 256; i++)       /* bounded: the server may go on */
+        if (recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0)
+            break;
+}
+
 /* lws's own diagnostics: errors become our debug lines, since every
 ** failure they describe is reported by conn_lost with its cause. */
 static void lws_log_emit(int level, const char *line)
@@ -967,8 +984,10 @@ static int ws_run(struct source *src, struct intake *in, char *err,
     while (s->wsi && mono_ms() < deadline)
         if (lws_service(s->ctx, 0) < 0)
             break;
-    if (s->wsi)                     /* no answer to our close: hang up */
+    if (s->wsi) {                   /* no answer to our close: hang up */
+        discard_unread(s->wsi);
         lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+    }
     lws_sul_cancel(&s->sul_tick);
 
     /* under block nothing received may be lost: hand over the backlog */
