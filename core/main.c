@@ -392,6 +392,7 @@ int main(int argc, char **argv)
         log_error("out of memory");
         goto done;
     }
+    queue_set_max_bytes(q, o.queue_max_bytes);
     if (o.listen) {
         struct metrics_config mc = {
             .listen = o.listen,

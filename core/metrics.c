@@ -160,11 +160,20 @@ static void write_pipeline(struct metrics *m, struct http_reply *r)
     metrics_sample(r, "certmon_errors_total", "kind=\"ct_fetch\"",
                    (double)stats_get(&stats.ct_fetch_errors));
     if (m->cfg.queue) {
+        size_t len, bytes, high;
+        queue_usage(m->cfg.queue, &len, &bytes, &high);
         one(r, "certmon_queue_depth", "gauge",
-            "Messages waiting for a worker.",
-            (double)queue_len(m->cfg.queue));
+            "Messages waiting for a worker.", (double)len);
+        one(r, "certmon_queue_bytes", "gauge",
+            "Payload bytes of the messages waiting.", (double)bytes);
+        one(r, "certmon_queue_high_water", "gauge",
+            "The most messages queued at once since the start.",
+            (double)high);
         one(r, "certmon_queue_capacity", "gauge", "The queue's size (--queue).",
             (double)queue_capacity(m->cfg.queue));
+        one(r, "certmon_queue_max_bytes", "gauge",
+            "The queue's byte bound (--queue-bytes; 0 = none).",
+            (double)queue_max_bytes(m->cfg.queue));
     }
     one(r, "certmon_reloads_total", "counter",
         "Rule generations published by hot reload.",

@@ -217,9 +217,15 @@ const struct option_spec option_table[] = {
       .section = OPTS_PIPELINE,
       .help = "exit after N certificate messages were processed" },
     { .name = "queue", .type = OPT_SIZE, .arg = "N",
-      .offset = OFF(queue_capacity), .min = 1, .max = 1 << 24, .def = 1024,
+      .offset = OFF(queue_capacity), .min = 1, .max = 1 << 24, .def = 65536,
       .section = OPTS_PIPELINE,
-      .help = "messages buffered between the source and the workers" },
+      .help = "at most N messages buffered between the source and the "
+              "workers" },
+    { .name = "queue-bytes", .type = OPT_BYTES, .arg = "B",
+      .offset = OFF(queue_max_bytes), .min = 64 * KIB, .max = 64 * GIB,
+      .def = 64 * MIB, .zero_ok = 1, .section = OPTS_PIPELINE,
+      .help = "and at most B bytes of them (0 = --queue alone): bursts are "
+              "absorbed, drops happen only under sustained overload" },
     { .name = "max-message-size", .type = OPT_BYTES, .arg = "B",
       .offset = OFF(max_message_bytes), .min = 64, .max = GIB, .def = MIB,
       .section = OPTS_PIPELINE,

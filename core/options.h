@@ -66,6 +66,7 @@ struct options {
     int workers;                    /* -w, default: online CPUs */
     int ordered;                    /* --ordered: one worker */
     size_t queue_capacity;          /* --queue, messages */
+    size_t queue_max_bytes;         /* --queue-bytes, 0 = no byte bound */
     size_t max_message_bytes;       /* --max-message-size, default 1 MiB */
     enum full_policy on_full;       /* --on-full; live source only */
     uint64_t max_messages;          /* -n; 0 = no limit */

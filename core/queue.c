@@ -1,7 +1,9 @@
 /*
 ** queue.c: a bounded multi-producer multi-consumer ring of messages.
 **
-** One mutex, two condition variables. Consumers take whole batches so the
+** Bounded by a message count and, optionally, by the bytes it holds, so
+** a burst of small messages is absorbed whole while a flood of large
+** ones still cannot take all memory. One mutex, two condition variables. Consumers take whole batches so the
 ** lock is taken once per batch; producers signal "not empty" only when the
 ** queue was empty and consumers signal "not full" only when it was full,
 ** so a steady stream costs no wakeups beyond the ones that matter.
@@ -30,6 +32,10 @@ struct queue {
     size_t capacity;
     size_t head;            /* next to pop */
     size_t count;
+    size_t max_bytes;       /* 0: only capacity bounds it */
+    size_t bytes;           /* payload bytes queued */
+    size_t high_water;      /* most messages queued at once */
+    unsigned pushers_waiting;
     int closed;
     int want_room;          /* a producer found it full: call on_room */
     int hold_wakeups;       /* see queue_hold_wakeups */
@@ -90,10 +96,22 @@ void queue_free(struct queue *q)
     free(q);
 }
 
+/* Whether m does not fit now: the message cap, or the byte bound (a
+** message larger than the whole bound still goes into an empty queue, so
+** nothing is refused for good). The lock is held. */
+static int full_for_locked(const struct queue *q, const struct msg *m)
+{
+    return q->count == q->capacity ||
+           (q->max_bytes && q->count && q->bytes + m->len > q->max_bytes);
+}
+
 /* Appends m; the caller holds the lock and has checked for room. */
 static void put_locked(struct queue *q, struct msg *m)
 {
     q->ring[(q->head + q->count) % q->capacity] = m;
+    q->bytes += m->len;
+    if (q->count + 1 > q->high_water)
+        q->high_water = q->count + 1;
     if (q->count++ == 0) {
         if (q->hold_wakeups)
             q->wake_owed = 1;
@@ -116,10 +134,12 @@ enum queue_push_result queue_push(struct queue *q, struct msg *m)
     enum queue_push_result r = QUEUE_OK;
 
     pthread_mutex_lock(&q->lock);
-    while (!q->closed && q->count == q->capacity) {
+    while (!q->closed && full_for_locked(q, m)) {
         pay_wakeup_locked(q);   /* the consumers must run to make room */
         q->want_room = 1;
+        q->pushers_waiting++;
         pthread_cond_wait(&q->not_full, &q->lock);
+        q->pushers_waiting--;
     }
     if (q->closed)
         r = QUEUE_CLOSED;
@@ -136,7 +156,7 @@ enum queue_push_result queue_try_push(struct queue *q, struct msg *m)
     pthread_mutex_lock(&q->lock);
     if (q->closed)
         r = QUEUE_CLOSED;
-    else if (q->count == q->capacity) {
+    else if (full_for_locked(q, m)) {
         r = QUEUE_FULL;
         pay_wakeup_locked(q);
         q->want_room = 1;
@@ -157,7 +177,7 @@ size_t queue_pop_batch(struct queue *q, struct msg **out, size_t max)
     pthread_mutex_lock(&q->lock);
     while (!q->closed && q->count == 0)
         pthread_cond_wait(&q->not_empty, &q->lock);
-    was_full = q->count == q->capacity;
+    was_full = q->pushers_waiting > 0;
     /* With several consumers, leave work for the others: take at most
     ** half of what is there (but at least one), so one worker does not
     ** sit on a batch while another idles. */
@@ -166,12 +186,14 @@ size_t queue_pop_batch(struct queue *q, struct msg **out, size_t max)
         n = max;
     for (size_t i = 0; i < n; i++) {
         out[i] = q->ring[q->head];
+        q->bytes -= out[i]->len;
         q->head = (q->head + 1) % q->capacity;
     }
     q->count -= n;
     if (was_full && n > 0)
         pthread_cond_broadcast(&q->not_full);
-    if (q->want_room && q->count <= q->capacity / 2 && q->on_room) {
+    if (q->want_room && q->count <= q->capacity / 2 &&
+        (!q->max_bytes || q->bytes <= q->max_bytes / 2) && q->on_room) {
         q->want_room = 0;
         room_fn = q->on_room;       /* read under the lock: it may be set */
         room_arg = q->on_room_arg;  /* while workers pop */
@@ -205,6 +227,28 @@ size_t queue_len(struct queue *q)
 size_t queue_capacity(struct queue *q)
 {
     return q->capacity;
+}
+
+void queue_set_max_bytes(struct queue *q, size_t max_bytes)
+{
+    pthread_mutex_lock(&q->lock);
+    q->max_bytes = max_bytes;
+    pthread_mutex_unlock(&q->lock);
+}
+
+size_t queue_max_bytes(struct queue *q)
+{
+    return q->max_bytes;
+}
+
+void queue_usage(struct queue *q, size_t *len, size_t *bytes,
+                 size_t *high_water)
+{
+    pthread_mutex_lock(&q->lock);
+    *len = q->count;
+    *bytes = q->bytes;
+    *high_water = q->high_water;
+    pthread_mutex_unlock(&q->lock);
 }
 
 void queue_on_room(struct queue *q, void (*fn)(void *arg), void *arg)

@@ -32,7 +32,8 @@ enum queue_push_result {
     QUEUE_CLOSED = 2,   /* caller still owns the message */
 };
 
-/* A queue holding at most capacity messages (capacity >= 1). NULL on OOM. */
+/* A queue holding at most capacity messages (capacity >= 1). NULL on OOM.
+** See queue_set_max_bytes for a bound in bytes. */
 struct queue *queue_new(size_t capacity);
 
 /* Frees the queue and any message still in it. No thread may use it. */
@@ -54,6 +55,18 @@ void queue_close(struct queue *q);
 
 size_t queue_len(struct queue *q);
 size_t queue_capacity(struct queue *q);
+
+/* Bounds the payload bytes queued as well (0: the count alone, the
+** default). A message that does not fit waits (push) or is refused
+** (try_push) like one finding the count full; one larger than the bound
+** still enters an empty queue. Set before the first push. */
+void queue_set_max_bytes(struct queue *q, size_t max_bytes);
+size_t queue_max_bytes(struct queue *q);
+
+/* Messages and payload bytes queued now, and the most messages ever
+** queued at once (the high-water mark), read together. */
+void queue_usage(struct queue *q, size_t *len, size_t *bytes,
+                 size_t *high_water);
 
 /* Calls fn(arg) from the popping thread when a producer found the queue
 ** full (try_push gave QUEUE_FULL, or push had to wait) and a pop has since

@@ -828,11 +828,16 @@ static void print_status(struct ws_source *s, int64_t now)
         snprintf(up, sizeof up, "up=%.0fs", (now - s->up_ms) / 1000.0);
     else
         snprintf(up, sizeof up, "disconnected");
+    size_t qlen, qbytes, qhigh;
+
+    queue_usage(s->in->queue, &qlen, &qbytes, &qhigh);
     log_info("status: url=%s %s rate=%.1f/s received=%llu dropped=%llu "
-             "reconnects=%llu last_message_age=%s%s",
+             "reconnects=%llu last_message_age=%s queue=%zu queue_high=%zu "
+             "queue_mib=%.1f%s",
              url_now(s), up, rate, (unsigned long long)received,
              (unsigned long long)stats_get(&stats.dropped),
              (unsigned long long)stats_get(&stats.reconnects), age,
+             qlen, qhigh, qbytes / 1048576.0,
              s->paused ? " paused=queue-full" : "");
     s->status_ms = now;
     s->status_received = received;

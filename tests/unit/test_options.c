@@ -126,7 +126,8 @@ static void test_defaults(void)
     CHECK(parse(&o, err, sizeof err, none) == OPTIONS_OK);
     CHECK(o.ping_interval_s == 20 && o.idle_timeout_s == 70);
     CHECK(o.reconnect_min_ms == 1000 && o.reconnect_max_ms == 60000);
-    CHECK(o.queue_capacity == 1024 && o.max_message_bytes == 1u << 20);
+    CHECK(o.queue_capacity == 65536 && o.queue_max_bytes == 64u << 20 &&
+          o.max_message_bytes == 1u << 20);
     CHECK(o.on_full == FULL_DROP && o.stats_interval_s == 60);
     CHECK(o.store_max_bytes == 64u << 20 && o.rule_budget == 100000000);
     /* --rule-memory: 256 MiB shared by the workers, 32 MiB at least */

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "queue.h"
@@ -170,6 +171,75 @@ static void test_on_room_set_late(void)
     queue_free(q);
 }
 
+static struct msg *sized_msg(size_t len, uint64_t seq)
+{
+    char buf[4096];
+    struct msg *m;
+
+    memset(buf, 'x', len);
+    m = msg_new(buf, len);
+    m->seq = seq;
+    return m;
+}
+
+struct pusher {
+    struct queue *q;
+    struct msg *m;
+    atomic_int done;
+};
+
+static void *push_thread(void *arg)
+{
+    struct pusher *p = arg;
+
+    queue_push(p->q, p->m);
+    atomic_store(&p->done, 1);
+    return NULL;
+}
+
+/* --queue-bytes: the byte bound refuses or holds a push like the count
+** does, a message larger than the bound still enters an empty queue, and
+** the high-water mark remembers the deepest point. */
+static void test_byte_bound(void)
+{
+    struct queue *q = queue_new(100);
+    struct msg *out[8], *big = sized_msg(4000, 9);
+    struct pusher p = { .q = q, .m = sized_msg(400, 4) };
+    pthread_t t;
+    size_t len, bytes, high, n;
+
+    queue_set_max_bytes(q, 1000);
+    CHECK(queue_max_bytes(q) == 1000);
+    for (uint64_t i = 1; i <= 3; i++)
+        CHECK(queue_try_push(q, sized_msg(300, i)) == QUEUE_OK);
+    queue_usage(q, &len, &bytes, &high);
+    CHECK(len == 3 && bytes == 900 && high == 3);
+    CHECK(queue_try_push(q, big) == QUEUE_FULL);   /* 900 + 4000 > 1000 */
+    /* a blocking push waits for bytes, not for a free slot */
+    pthread_create(&t, NULL, push_thread, &p);
+    n = queue_pop_batch(q, out, 1);
+    CHECK(n == 1 && out[0]->seq == 1);
+    msg_free(out[0]);
+    pthread_join(t, NULL);          /* returns once 600 + 400 fits */
+    CHECK(atomic_load(&p.done) == 1);
+    queue_usage(q, &len, &bytes, &high);
+    CHECK(len == 3 && bytes == 1000 && high == 3);
+    while ((n = queue_pop_batch(q, out, 8)) > 0) {
+        for (size_t i = 0; i < n; i++)
+            msg_free(out[i]);
+        queue_usage(q, &len, &bytes, &high);
+        if (len == 0)
+            break;
+    }
+    queue_usage(q, &len, &bytes, &high);
+    CHECK(len == 0 && bytes == 0 && high == 3);
+    /* larger than the whole bound: refused only while others are queued */
+    CHECK(queue_try_push(q, big) == QUEUE_OK);
+    CHECK(queue_pop_batch(q, out, 8) == 1 && out[0]->seq == 9);
+    msg_free(out[0]);
+    queue_free(q);
+}
+
 int main(void)
 {
     test_fifo_and_bounds();
@@ -177,5 +247,6 @@ int main(void)
     test_free_with_messages();
     test_threads();
     test_on_room_set_late();
+    test_byte_bound();
     return check_done();
 }
