@@ -1,0 +1,230 @@
+/*
+** ct_source_int.h: what the modules of the CT source share, and only
+** they (ct_source, ct_sched, ct_http, ct_issuers, ct_commit, ct_status).
+**
+** One struct ct_src per source, one struct log_run per log, one struct
+** slot per request. Everything runs on the thread of run(), inside one
+** libwebsockets client context, except ct_source_done (any thread) and
+** the queue's room callback (a worker thread); both only poke the loop
+** with lws_cancel_service.
+*/
+#ifndef CERTMON_CT_SOURCE_INT_H
+#define CERTMON_CT_SOURCE_INT_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <libwebsockets.h>
+
+#include "backoff.h"
+#include "ct/ct_entry.h"
+#include "ct/ct_message.h"
+#include "ct/ct_policy.h"
+#include "ct/ct_source.h"
+#include "ct/ct_state.h"
+#include "ct/ct_tiles.h"
+#include "source.h"
+#include "json_buf.h"
+#include "log.h"
+
+#define MAX_PARALLEL 16
+#define TRACKER_WINDOW (1u << 16)
+#define MAX_LOGS (1u << 15)
+/* A tree head larger than this is refused: the largest logs hold a few
+** billion entries (2^32), this leaves room for a thousand times that. */
+#define CT_MAX_TREE_BITS 42
+#define CT_MAX_TREE_SIZE ((uint64_t)1 << CT_MAX_TREE_BITS)
+
+/* A tree head (get-sth or checkpoint), entries (get-entries or a data
+** tile), or an issuer certificate (static-ct-api). */
+enum req_kind { REQ_STH, REQ_ENTRIES, REQ_ISSUER };
+
+enum issuer_state { ISS_MISSING, ISS_FETCHING, ISS_OK, ISS_FAILED };
+
+/* An issuer certificate of a tiled log, by SHA-256. */
+struct issuer {
+    uint8_t fp[32];
+    uint8_t *der;
+    size_t len;
+    enum issuer_state state;
+};
+
+/* A data tile waiting for issuer certificates before its entries
+** [start, end] can become messages. */
+struct parked {
+    struct ct_tile tile;
+    uint64_t start, end;
+    unsigned budget;                    /* issuers it may still add */
+};
+
+/* One request in flight (or a free slot). */
+struct slot {
+    struct log_run *lr;
+    int busy;
+    enum req_kind kind;
+    uint64_t start, end;                /* entries, inclusive */
+    unsigned width;                     /* tiles: entries in the tile */
+    struct lws *wsi;
+    char *body;
+    size_t len, cap;
+    int status;
+    int64_t retry_after_ms;
+    int gzip;
+    int too_big;
+    char tls_error[96];                 /* why the certificate failed */
+    lws_sorted_usec_list_t timeout;
+};
+
+struct pending {
+    char *data;
+    size_t len;
+    uint64_t seq;
+};
+
+struct range {
+    uint64_t start, end;
+};
+
+struct log_run {
+    struct ct_src *src;
+    unsigned id;                        /* the slot in seq */
+    char *name, *url, *errwhat;
+    char host[256];
+    char base_path[1024];
+    int port, tls;
+    int skip;                           /* not fetched */
+    enum ct_log_api api;
+    int probing;                        /* API unknown: get-sth, then
+                                           checkpoint, until one answers */
+    char origin[512];                   /* tiled: checkpoint origin */
+    uint8_t log_id[32];
+    int has_log_id;
+    struct issuer *issuers;             /* the cache, by arrival */
+    size_t n_issuers, cap_issuers;
+    uint32_t *iss_slots;                /* index of issuers by fingerprint */
+    uint64_t iss_seed;
+    int warned_issuers;                 /* a bound on issuers was hit */
+    struct parked *parked;
+    size_t n_parked;
+    struct slot iss;                    /* one issuer fetch at a time */
+    long iss_idx;                       /* issuer being fetched, or -1 */
+    uint8_t *key;                       /* SPKI to verify tree heads */
+    size_t key_len;
+    int has_saved;
+    struct ct_position saved;
+    int started;
+    uint64_t next, target, stop_at;
+    int64_t sth_timestamp_ms;
+    struct ct_tracker *tracker;
+    uint64_t committed;
+    int64_t last_commit_ms;
+    struct ct_rate rate;
+    struct backoff backoff[3];          /* per enum req_kind: a tree head
+                                           that answers must not reset the
+                                           series of a tile that fails */
+    struct ct_batch batch;
+    int64_t not_before_ms, next_sth_ms;
+    struct slot sth;
+    struct slot fetch[MAX_PARALLEL];
+    unsigned n_busy;
+    struct pending *out;
+    size_t out_n, out_cap, out_head;
+    struct range *retry;
+    size_t retry_n, retry_cap;
+    struct log_budget errlog;
+    struct ct_tail tail;                /* tiled: partial tile waiting */
+    int warned_short;                   /* backtest past the tree said */
+    int warned_shrink;                  /* a tree below the position said */
+    uint64_t target_seen;               /* largest tree head of this run */
+    int start_unread;                   /* the position is the "now" start
+                                           point, not yet read past */
+    int gave_up;                        /* backtest: abandoned (give_up_ms) */
+    char gave_up_msg[400];              /* why, and which entries are unread */
+    /* for the status line */
+    unsigned fail_streak;               /* failed requests since a success */
+    int64_t failing_since_ms;
+    uint64_t fail_total;
+    char last_error[160];
+    uint64_t entries, entries_at_status;
+    lws_sorted_usec_list_t wake;
+    lws_sorted_usec_list_t give_up_timer;
+    lws_sorted_usec_list_t commit_timer;
+    int done;
+};
+
+struct ct_src {
+    struct source base;
+    struct ct_source_config cfg;
+    char *state_dir, *ca_file, *user_agent;
+    char *issuer_dir;                   /* <state_dir>/issuers, or NULL */
+    struct log_run *logs;
+    size_t n;
+    int lock_fd;
+    struct lws_context *ctx;
+    struct intake *in;
+    volatile sig_atomic_t stop;
+    atomic_int poked;
+    int destroying;             /* closing connections is not an error */
+    lws_sorted_usec_list_t status_timer;
+    int64_t status_ms;
+    lws_sorted_usec_list_t publish_timer;
+    int any_answered;           /* some log answered a request */
+    int offline_hinted;         /* the offline hint was given */
+};
+
+static inline int64_t ct_wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ct_source.c: delivery to the intake. */
+int ct_src_drain_outbox(struct log_run *lr);
+void ct_src_deliver_entry(struct log_run *lr, const struct ct_entry *e,
+                          uint64_t index, const struct ct_message_log *ml,
+                          const struct ct_bytes *chain, size_t n_chain,
+                          int64_t seen, struct json_buf *jb,
+                          struct log_budget *budget);
+void ct_src_on_entries(struct log_run *lr, struct slot *s, const char *body,
+                       size_t len);
+
+/* ct_sched.c: what a log does next. */
+void ct_sched_init(struct log_run *lr, const struct ct_source_config *c,
+                   unsigned k);
+void ct_sched_pump(struct log_run *lr);
+void ct_sched_push_retry(struct log_run *lr, uint64_t start, uint64_t end);
+void ct_sched_fail(struct log_run *lr, struct slot *s, const char *why);
+void ct_sched_ok(struct log_run *lr, enum req_kind kind);
+void ct_sched_on_sth(struct log_run *lr, struct slot *s, const char *body,
+                     size_t len);
+
+/* ct_http.c: requests over libwebsockets. */
+struct lws_context *ct_http_context_new(struct ct_src *src);
+void ct_http_issue(struct log_run *lr, struct slot *s, enum req_kind kind,
+                   uint64_t start, uint64_t end);
+void ct_http_cancel(struct slot *s);
+int ct_http_split_url(struct log_run *lr, char *err, size_t errlen);
+
+/* ct_issuers.c: tiles and the issuer cache of static-ct-api logs. */
+void ct_iss_on_tile(struct log_run *lr, struct slot *s, const char *body,
+                    size_t len);
+void ct_iss_on_issuer(struct log_run *lr, struct slot *s, const char *body,
+                      size_t len);
+void ct_iss_unpark(struct log_run *lr);
+
+/* ct_commit.c: the watermark, saved. */
+void ct_commit_maybe(struct log_run *lr, int force);
+void ct_commit_on_advance(void *arg, uint64_t watermark);
+void ct_commit_on_room(void *arg);
+
+/* ct_status.c: status lines and the figures of /metrics. */
+void ct_status_start(struct ct_src *src);
+void ct_status_publish(struct ct_src *src);
+void ct_status_fmt_duration(char *buf, size_t n, int64_t ms);
+
+#endif
