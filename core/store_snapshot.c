@@ -606,3 +606,25 @@ int store_snapshot_stop(struct store_snapshotter *s, int final_save)
     free(s);
     return rc;
 }
+
+struct store_snapshotter *store_snapshot_begin(const char *state_dir,
+                                               unsigned interval_s,
+                                               char *err, size_t errlen)
+{
+    char dir[4096], path[4200], lerr[4600];
+    long n;
+
+    if (store_snapshot_dir(state_dir, dir, sizeof dir, err, errlen) < 0)
+        return NULL;
+    snprintf(path, sizeof path, "%s/" STORE_SNAPSHOT_FILE, dir);
+    n = store_snapshot_load(path, lerr, sizeof lerr);
+    if (n == STORE_SNAPSHOT_CORRUPT)
+        log_warn("%s", lerr);
+    else if (n < 0) {
+        err_set(err, errlen, "%s", lerr);
+        return NULL;
+    } else
+        log_info("certmon.store: %ld entr%s from %s", n,
+                 n == 1 ? "y" : "ies", path);
+    return store_snapshot_start(path, interval_s, err, errlen);
+}

@@ -58,6 +58,14 @@ struct store_snapshotter *store_snapshot_start(const char *path,
 ** save's result (0 when none was asked for). */
 int store_snapshot_stop(struct store_snapshotter *s, int final_save);
 
+/* At start: the state folder as store_snapshot_dir, its store.snap
+** loaded (logged: how many entries, or why the file was set aside) and
+** the thread started. NULL with err only when the folder cannot be made
+** or the file cannot be read; a corrupt file is not an error. */
+struct store_snapshotter *store_snapshot_begin(const char *state_dir,
+                                               unsigned interval_s,
+                                               char *err, size_t errlen);
+
 /* Tests: the wall clock in epoch seconds (NULL = the real one). */
 void store_snapshot_test_set_wall_clock(double (*wall_s)(void));
 
