@@ -86,5 +86,5 @@ exec 3>&-
 $CERTMON -w 1 --state-dir "$ST" -r "$ALL" "$RULE" >"$T/out8" 2>"$T/err8"
 expect_eq "after kill -9: no alert for what was snapshotted" \
     "$(wc -l <"$T/out8")" 0
-check "after kill -9: no temporary file left behind to load" \
+check "after kill -9: the snapshot loads cleanly" \
     sh -c "! grep -q corrupt '$T/err8'"

@@ -197,6 +197,39 @@ static void test_snapshotter(void)
     unlink(path);
 }
 
+/* store_foreach: oldest write first, expired entries skipped, a nonzero
+** return stops it; store_restore: an absolute expiry, a past one stores
+** nothing. */
+static int collect(void *arg, const char *key, size_t klen,
+                   const struct store_value *v, double expires_s)
+{
+    char *out = arg;
+
+    strncat(out, key, klen);
+    return !strcmp(out, "abc") ? 7 : 0;
+}
+
+static void test_store_hooks(void)
+{
+    struct store_value mark = { .type = STORE_MARK };
+    char seen[16] = "";
+    double now = store_now_s();
+
+    CHECK(store_restore(K("a"), &mark, now + 5) == 0);
+    CHECK(store_restore(K("gone"), &mark, now - 1) == 0);
+    CHECK(store_restore(K("b"), &mark, 0) == 0);
+    CHECK(store_seen(K("x"), 1) == 0);
+    CHECK(store_restore(K("c"), &mark, now + 50) == 0);
+    CHECK(store_usage().entries == 4);          /* "gone" never stored */
+    store_test_advance_s(2);                    /* x expires, a does not */
+    CHECK(store_foreach(collect, seen) == 7);
+    CHECK_STR(seen, "abc");
+    store_test_advance_s(4);
+    CHECK(store_seen(K("a"), 0) == 0);          /* expired at now + 5 */
+    CHECK(store_seen(K("c"), 0) == 1);
+    store_reset();
+}
+
 int main(void)
 {
     char sub[300], out[300], err[256];
@@ -205,6 +238,7 @@ int main(void)
         return 1;
     snprintf(path, sizeof path, "%s/%s", dir, STORE_SNAPSHOT_FILE);
     store_snapshot_test_set_wall_clock(test_wall);
+    test_store_hooks();
     test_round_trip();
     test_ttl_in_wall_time();
     test_corrupt();
