@@ -33,6 +33,7 @@
 #include "serve/serve.h"
 #include "stats.h"
 #include "store.h"
+#include "store_snapshot.h"
 #include "watchdog.h"
 #include "worker.h"
 
@@ -247,6 +248,7 @@ int main(int argc, char **argv)
     struct intake in;
     struct metrics *metrics = NULL;
     struct progress *progress = NULL;
+    struct store_snapshotter *snap = NULL;
     sigset_t block, old;
     int status = 1, n_workers = 0;
     double t0 = mono_s();
@@ -345,6 +347,16 @@ int main(int argc, char **argv)
     if (validate_rules(&sc, rs, 0) > 0) {
         log_error("rules failed to load; fix them (certmon --check shows "
                   "every problem)");
+        goto done;
+    }
+    /* certmon.store from the last run; a replay only with --state-dir,
+    ** so replaying a file twice gives the same alerts by default */
+    if (!o.no_store_snapshot && !o.backtest && !o.publish_url &&
+        (!o.replay_path || o.state_dir) &&
+        !(snap = store_snapshot_begin(o.state_dir,
+                                      o.store_snapshot_interval_s, err,
+                                      sizeof(err)))) {
+        log_error("%s", err);
         goto done;
     }
     if (source_select(&o, home, &choice, err, sizeof(err)) < 0) {
@@ -536,6 +548,8 @@ stop:
     wait_for_drain(q, n_workers);
     for (int i = 0; i < n_workers; i++)
         worker_free(workers[i]);
+    store_snapshot_stop(snap, 1);   /* no worker writes the store now */
+    snap = NULL;
     redis_publish_free(pub);
     watchdog_free(wd);      /* after the states that point into it */
     metrics_remove_writer(alert_sinks_write_metrics, NULL);
@@ -576,6 +590,7 @@ done:
     queue_free(q);
     alert_output_close();
     ruleset_unref(rs);
+    store_snapshot_stop(snap, 0);   /* started, then a start-up failure */
     store_reset();
     lua_api_confine_reset();
     stats_rules_free();

@@ -110,9 +110,10 @@ const struct option_spec option_table[] = {
       .section = OPTS_CT, .sources = OPTS_FROM_CT,
       .help = "read this log (repeatable) instead of the list" },
     { .name = "state-dir", .type = OPT_STRING, .arg = "DIR",
-      .offset = OFF(state_dir), .section = OPTS_CT, .sources = OPTS_FROM_CT,
+      .offset = OFF(state_dir), .section = OPTS_CT, .sources = 0,
       .def_text = "$XDG_STATE_HOME/certmon, else ~/.local/state/certmon",
-      .help = "where log positions are kept" },
+      .help = "where CT log positions and the certmon.store snapshot are "
+              "kept" },
     { .name = "ct-start", .type = OPT_CHOICE, .arg = "WHERE",
       .parse = parse_ct_start, .section = OPTS_CT, .sources = OPTS_FROM_CT,
       .def_text = "now",
@@ -387,6 +388,18 @@ const struct option_spec option_table[] = {
       .section = OPTS_OUTPUT, .unit = "entries", .requires = "publish",
       .help = "with --publish, trim the stream to about N entries (XADD "
               "MAXLEN ~ N; 0 = never trim)" },
+
+    /* certmon.store across restarts */
+    { .name = "store-snapshot-interval", .type = OPT_UNSIGNED, .arg = "S",
+      .offset = OFF(store_snapshot_interval_s), .min = 0, .max = 86400,
+      .def = 300, .section = OPTS_PIPELINE, .unit = "seconds",
+      .help = "save certmon.store to STATE_DIR/store.snap every S seconds "
+              "and at exit (0 = only at exit), loaded at start; not in "
+              "--check, --test, --publish or a --ct backtest, and with -r "
+              "only if --state-dir is given" },
+    { .name = "no-store-snapshot", .type = OPT_FLAG,
+      .offset = OFF(no_store_snapshot), .section = OPTS_PIPELINE,
+      .help = "neither load nor save certmon.store (it starts empty)" },
 };
 
 #define N_OPTIONS (sizeof(option_table) / sizeof(option_table[0]))

@@ -119,6 +119,10 @@ struct options {
     const char *publish_url;        /* --publish redis://...; NULL = none */
     uint64_t publish_maxlen;        /* --publish-maxlen, 0 = no trim */
 
+    /* certmon.store across restarts */
+    unsigned store_snapshot_interval_s; /* --store-snapshot-interval */
+    int no_store_snapshot;          /* --no-store-snapshot */
+
     unsigned char given[OPTIONS_MAX]; /* per option_table row: on the line */
 };
 

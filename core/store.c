@@ -434,6 +434,73 @@ void store_get(const char *key, size_t klen, struct store_value *v,
     pthread_mutex_unlock(&lock);
 }
 
+int store_foreach(store_each_fn fn, void *arg)
+{
+    struct store_value v;
+    struct entry *e;
+    int rc = 0;
+    double now;
+
+    pthread_mutex_lock(&lock);
+    now = store_now_s();
+    for (e = oldest; e && !rc; e = e->newer) {
+        if (expired(e, now))
+            continue;           /* dropped when met; no need to here */
+        v = (struct store_value){ .type = e->type, .i = e->i, .n = e->n,
+                                  .s = e->s, .len = e->slen };
+        rc = fn(arg, e->key, e->klen, &v, e->expires);
+    }
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
+int store_restore(const char *key, size_t klen, const struct store_value *v,
+                  double expires_s)
+{
+    uint64_t h = hash_key(key, klen);
+    int rc = 0;
+    struct entry *e;
+    double now;
+
+    if (v->type == STORE_NONE)
+        return 0;
+    pthread_mutex_lock(&lock);
+    now = store_now_s();
+    if (expires_s > 0 && expires_s <= now)
+        goto done;
+    if (too_big(klen, v->type == STORE_STR ? v->len : 0)) {
+        rc = STORE_ERR_TOO_BIG;
+        goto done;
+    }
+    e = find(key, klen, h, now);
+    if (!e && !(e = insert(key, klen, h))) {
+        rc = STORE_ERR_NOMEM;
+        goto done;
+    }
+    clear_value(e);
+    e->type = v->type;
+    e->i = v->i;
+    e->n = v->n;
+    if (v->type == STORE_STR) {
+        e->s = malloc(v->len + 1);
+        if (!e->s) {
+            remove_entry(e);
+            rc = STORE_ERR_NOMEM;
+            goto done;
+        }
+        memcpy(e->s, v->s, v->len);
+        e->s[v->len] = '\0';
+        e->slen = v->len;
+        used_bytes += v->len;
+    }
+    touch(e, 0, now);
+    e->expires = expires_s;
+    rc = evict(e);
+done:
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
 void store_set_max_bytes(size_t bytes)
 {
     pthread_mutex_lock(&lock);

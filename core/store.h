@@ -88,6 +88,20 @@ uint64_t store_test_siphash(const uint64_t key[2], const void *in,
 /* Length of the longest hash chain (tests: keys crafted to collide). */
 size_t store_test_longest_chain(void);
 
+/* Calls fn for each live entry, oldest write first, with its expiry on
+** the store's clock (0 = never), all under the store's lock: fn must only
+** copy (never call the store) and returns 0 to go on, nonzero to stop
+** (that value is returned). For snapshots (store_snapshot.c). */
+typedef int (*store_each_fn)(void *arg, const char *key, size_t klen,
+                             const struct store_value *v, double expires_s);
+int store_foreach(store_each_fn fn, void *arg);
+
+/* Stores a copy of v (MARK/INT/NUM/STR) expiring at expires_s on the
+** store's clock (0 = never), as newest; an expiry already past stores
+** nothing and returns 0. For loading snapshots. Errors as store_set. */
+int store_restore(const char *key, size_t klen, const struct store_value *v,
+                  double expires_s);
+
 /* The clock the store uses, in seconds; tests may advance it. */
 double store_now_s(void);
 void store_test_advance_s(double dt);

@@ -11,6 +11,9 @@ TOOLS=${CERTMON_TOOLS:?}
 FIX=$TOP/tests/fixtures
 T=$(mktemp -d "${TMPDIR:-/tmp}/certmon-it.XXXXXX")
 trap 'pkill -P $$ 2>/dev/null; rm -rf "$T"' EXIT
+# the state folder (CT positions, the certmon.store snapshot) of this test
+# only, never the user's: a test run must not change the next one
+XDG_STATE_HOME=$T/state; export XDG_STATE_HOME
 
 ok()     { echo "ok - $1"; }
 not_ok() { echo "not ok - $1"; }
