@@ -233,7 +233,7 @@ save_pos() {    # save_pos STATE: remember the positions committed now
 mid_run() { [ "$(count_unique "$RFC" "$T/$1")" -ge 300 ] &&
             [ "$(count_unique "$TILED" "$T/$1")" -ge 300 ]; }
 
-live l1 stl --ct-start oldest
+live l1 stl --ct-start oldest --queue 64   # a stop mid-run: little queued
 wait_for "mid_run l1" 120
 kill -TERM "$cm"; wait "$cm"; rc=$?
 expect_eq "SIGTERM mid-run: exit 0" "$rc" 0
