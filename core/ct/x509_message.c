@@ -484,13 +484,98 @@ static X509 *parse_der_lenient(const uint8_t *der, size_t len, int *lenient)
     return x;
 }
 
+/* Rendered chain certificates, direct-mapped by a hash of the DER and
+** verified by comparing the whole DER, so a colliding (or hostile) entry
+** only costs a miss. Chains repeat constantly (a log has few issuers):
+** a hit replaces a parse and a render by a copy. Bounded: CHAIN_MEMO_SLOTS
+** entries, each replaced on a miss; shared by all threads under the lock;
+** never freed (reachable to the end). */
+#define CHAIN_MEMO_SLOTS 64
+static struct chain_memo {
+    uint8_t *der;
+    size_t der_len;
+    char *json;
+    size_t json_len;
+    int lenient;
+} chain_memo[CHAIN_MEMO_SLOTS];
+static pthread_mutex_t chain_memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* FNV-1a of the length, the first and the last 64 bytes: the memcmp on a
+** hit is the real check. */
+static size_t chain_memo_slot(const uint8_t *der, size_t len)
+{
+    uint64_t h = 1469598103934665603ull ^ len;
+    size_t i, n = len < 64 ? len : 64;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ der[i]) * 1099511628211ull;
+    for (i = len - n; i < len; i++)
+        h = (h ^ der[i]) * 1099511628211ull;
+    return (size_t)(h % CHAIN_MEMO_SLOTS);
+}
+
+/* Writes one chain element (the leaf_cert object of chain DER c) from the
+** memo or by parsing it; sets *lenient as parse_der_lenient does. Returns
+** -1 (nothing written) when c does not parse. */
+static int write_chain_cert(struct json_buf *out, const struct ct_bytes *c,
+                            int *lenient)
+{
+    struct chain_memo *m;
+    struct json_buf one;
+    int one_lenient = 0;
+    X509 *x;
+
+    if (!c->p || c->len == 0)
+        return -1;
+    m = &chain_memo[chain_memo_slot(c->p, c->len)];
+    pthread_mutex_lock(&chain_memo_lock);
+    if (m->der && m->der_len == c->len && memcmp(m->der, c->p, c->len) == 0) {
+        jb_value_raw(out, m->json, m->json_len);
+        *lenient |= m->lenient;
+        pthread_mutex_unlock(&chain_memo_lock);
+        return 0;
+    }
+    pthread_mutex_unlock(&chain_memo_lock);
+    if (!(x = parse_der_lenient(c->p, c->len, &one_lenient)))
+        return -1;
+    jb_init(&one);
+    write_cert(&one, x, c->p, c->len, 0, 1);
+    X509_free(x);
+    if (jb_failed(&one)) {
+        out->failed = 1;
+        jb_free(&one);
+        return 0;
+    }
+    jb_value_raw(out, one.data, one.len);
+    *lenient |= one_lenient;
+    pthread_mutex_lock(&chain_memo_lock);
+    free(m->der);
+    free(m->json);
+    memset(m, 0, sizeof *m);
+    m->der = malloc(c->len);
+    if (m->der) {
+        memcpy(m->der, c->p, c->len);
+        m->der_len = c->len;
+        m->json_len = one.len;
+        m->json = jb_steal(&one, NULL);
+        m->lenient = one_lenient;
+    }
+    if (!m->der || !m->json) {
+        free(m->der);
+        free(m->json);
+        memset(m, 0, sizeof *m);
+    }
+    pthread_mutex_unlock(&chain_memo_lock);
+    jb_free(&one);
+    return 0;
+}
+
 enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
                                         struct json_buf *out, char *err,
                                         size_t errlen)
 {
     int leaf_lenient = 0, chain_lenient = 0;
     X509 *leaf = parse_der_lenient(in->der, in->der_len, &leaf_lenient);
-    X509 **chain = NULL;
     size_t i, skipped = 0;
 
     if (!leaf) {
@@ -498,18 +583,6 @@ enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
                 "X.509 DER", in->cert_index,
                 in->is_precert ? "precertificate" : "certificate");
         return X509_MSG_ERROR;
-    }
-    if (in->full && in->n_chain > 0) {
-        if (!(chain = calloc(in->n_chain, sizeof *chain))) {
-            X509_free(leaf);
-            err_set(err, errlen, "out of memory");
-            return X509_MSG_ERROR;
-        }
-        for (i = 0; i < in->n_chain; i++)
-            if (!(chain[i] = parse_der_lenient(in->chain[i].p,
-                                               in->chain[i].len,
-                                               &chain_lenient)))
-                skipped++;
     }
 
     jb_obj_begin(out);
@@ -523,9 +596,8 @@ enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
         jb_key(out, "chain");
         jb_arr_begin(out);
         for (i = 0; i < in->n_chain; i++)
-            if (chain[i])
-                write_cert(out, chain[i], in->chain[i].p, in->chain[i].len,
-                           0, 1);
+            if (write_chain_cert(out, &in->chain[i], &chain_lenient) < 0)
+                skipped++;
         jb_arr_end(out);
     }
     jb_key(out, "leaf_cert");
@@ -561,9 +633,6 @@ enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
     jb_cstr(out, "certificate_update");
     jb_obj_end(out);
 
-    for (i = 0; chain && i < in->n_chain; i++)
-        X509_free(chain[i]);
-    free(chain);
     X509_free(leaf);
     if (jb_failed(out)) {
         err_set(err, errlen, "out of memory writing entry %" PRIu64,
