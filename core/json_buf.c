@@ -98,6 +98,12 @@ static void before_value(struct json_buf *b)
     b->has_item[b->depth] = 1;
 }
 
+void jb_value_raw(struct json_buf *b, const char *s, size_t n)
+{
+    before_value(b);
+    jb_raw(b, s, n);
+}
+
 static void open_level(struct json_buf *b, char c)
 {
     before_value(b);

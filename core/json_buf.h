@@ -45,6 +45,10 @@ static inline int jb_failed(const struct json_buf *b) { return b->failed; }
 /* Appends bytes as they are (no separator logic): for pre-built JSON. */
 void jb_raw(struct json_buf *b, const char *s, size_t n);
 
+/* Appends one complete pre-built JSON value (an object written by another
+** json_buf, say) where a value goes: with the separator logic. */
+void jb_value_raw(struct json_buf *b, const char *s, size_t n);
+
 void jb_obj_begin(struct json_buf *b);
 void jb_obj_end(struct json_buf *b);
 void jb_arr_begin(struct json_buf *b);

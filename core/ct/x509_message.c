@@ -1,9 +1,9 @@
 /*
 ** x509_message.c: a certificate from a CT log -> CertStream JSON.
 */
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,69 +14,17 @@
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "ct/ct_base64.h"
+#include "ct/x509_ext.h"
 #include "log.h"
 #include "ct/x509_message.h"
 
-/* A growable byte string for values assembled piecewise (joined names,
-** extension texts). Errors make it "failed"; the caller writes null. */
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    int failed;
-    int present;          /* something was added, even an empty string */
-};
-
-static void sb_add(struct sbuf *s, const void *data, size_t n)
-{
-    s->present = 1;
-    if (s->failed)
-        return;
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 64;
-        char *p;
-        while (cap < s->len + n + 1)
-            cap *= 2;
-        if (!(p = realloc(s->p, cap))) {
-            s->failed = 1;
-            return;
-        }
-        s->p = p;
-        s->cap = cap;
-    }
-    if (n)
-        memcpy(s->p + s->len, data, n);
-    s->len += n;
-    s->p[s->len] = '\0';
-}
-
-static void sb_cstr(struct sbuf *s, const char *str)
-{
-    sb_add(s, str, strlen(str));
-}
-
-/* Appends ", " first unless s is empty: the separator Go's commaAppend
-** puts between extension items. */
-static void sb_item(struct sbuf *s, const char *prefix, const void *data,
-                    size_t n)
-{
-    if (s->len)
-        sb_add(s, ", ", 2);
-    sb_cstr(s, prefix);
-    sb_add(s, data, n);
-}
-
-static void sb_free(struct sbuf *s)
-{
-    free(s->p);
-    memset(s, 0, sizeof *s);
-}
-
 /* Writes s as a string value, or null if nothing was ever added. */
-static void jb_sbuf(struct json_buf *b, const struct sbuf *s)
+static void jb_sbuf(struct json_buf *b, const struct x509_sbuf *s)
 {
     if (!s->present || s->failed)
         jb_null(b);
@@ -87,16 +35,16 @@ static void jb_sbuf(struct json_buf *b, const struct sbuf *s)
 /* The text of an ASN.1 string as UTF-8 (BMPString, UniversalString and
 ** the rest converted by OpenSSL); if it cannot be converted, the raw bytes
 ** (the JSON writer replaces invalid UTF-8). Appends to s. */
-static void sb_asn1_string(struct sbuf *s, const ASN1_STRING *as)
+static void sb_asn1_string(struct x509_sbuf *s, const ASN1_STRING *as)
 {
     unsigned char *utf8 = NULL;
     int n = ASN1_STRING_to_UTF8(&utf8, as);
 
     if (n >= 0) {
-        sb_add(s, utf8, (size_t)n);
+        x509_sb_add(s, utf8, (size_t)n);
         OPENSSL_free(utf8);
     } else {
-        sb_add(s, ASN1_STRING_get0_data(as), (size_t)ASN1_STRING_length(as));
+        x509_sb_add(s, ASN1_STRING_get0_data(as), (size_t)ASN1_STRING_length(as));
     }
 }
 
@@ -117,7 +65,7 @@ static const struct {
 #define N_NAME_FIELDS (sizeof name_fields / sizeof name_fields[0])
 
 /* Collects each attribute's values, joined with ",", in DER order. */
-static void collect_name(const X509_NAME *name, struct sbuf *vals)
+static void collect_name(const X509_NAME *name, struct x509_sbuf *vals)
 {
     int i, n = X509_NAME_entry_count(name);
     size_t f;
@@ -130,7 +78,7 @@ static void collect_name(const X509_NAME *name, struct sbuf *vals)
             if (name_fields[f].nid != nid)
                 continue;
             if (vals[f].present)
-                sb_add(&vals[f], ",", 1);
+                x509_sb_add(&vals[f], ",", 1);
             sb_asn1_string(&vals[f], X509_NAME_ENTRY_get_data(ne));
         }
     }
@@ -138,7 +86,7 @@ static void collect_name(const X509_NAME *name, struct sbuf *vals)
 
 static void write_name(struct json_buf *b, const X509_NAME *name)
 {
-    struct sbuf vals[N_NAME_FIELDS], agg = { 0 };
+    struct x509_sbuf vals[N_NAME_FIELDS], agg = { 0 };
     size_t f;
 
     memset(vals, 0, sizeof vals);
@@ -146,13 +94,13 @@ static void write_name(struct json_buf *b, const X509_NAME *name)
     for (f = 0; f < N_NAME_FIELDS; f++) {
         if (!vals[f].present)
             continue;
-        sb_add(&agg, "/", 1);
-        sb_cstr(&agg, name_fields[f].key);
-        sb_add(&agg, "=", 1);
-        sb_add(&agg, vals[f].p ? vals[f].p : "", vals[f].len);
+        x509_sb_add(&agg, "/", 1);
+        x509_sb_cstr(&agg, name_fields[f].key);
+        x509_sb_add(&agg, "=", 1);
+        x509_sb_add(&agg, vals[f].p ? vals[f].p : "", vals[f].len);
     }
     if (!agg.present)
-        sb_add(&agg, "", 0);
+        x509_sb_add(&agg, "", 0);
     jb_obj_begin(b);
     for (f = 0; f + 1 < N_NAME_FIELDS; f++) {
         jb_key(b, name_fields[f].key);
@@ -164,39 +112,63 @@ static void write_name(struct json_buf *b, const X509_NAME *name)
     jb_sbuf(b, &vals[N_NAME_FIELDS - 1]);
     jb_obj_end(b);
     for (f = 0; f < N_NAME_FIELDS; f++)
-        sb_free(&vals[f]);
-    sb_free(&agg);
+        x509_sb_free(&vals[f]);
+    x509_sb_free(&agg);
 }
 
-/* Upper-case colon-separated digest of der. */
-static void write_digest(struct json_buf *b, const EVP_MD *md,
-                         const uint8_t *der, size_t len)
-{
-    uint8_t d[EVP_MAX_MD_SIZE];
-    char hex[3 * EVP_MAX_MD_SIZE];
-    unsigned int n = 0, i;
+static const char hex_upper[] = "0123456789ABCDEF";
 
-    if (!EVP_Digest(der, len, d, &n, md, NULL)) {
-        jb_null(b);
-        return;
+/* SHA-1 and SHA-256 fetched once: EVP_sha1() in EVP_Digest fetches the
+** implementation again on every call (a tenth of a conversion). */
+static EVP_MD *md_sha1, *md_sha256;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_init(void)
+{
+    md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* Writes the n bytes d as upper-case colon-separated hex. */
+static void write_hex_colons(struct json_buf *b, const uint8_t *d, size_t n)
+{
+    char hex[3 * EVP_MAX_MD_SIZE];
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        hex[3 * i] = hex_upper[d[i] >> 4];
+        hex[3 * i + 1] = hex_upper[d[i] & 15];
+        hex[3 * i + 2] = ':';
     }
-    for (i = 0; i < n; i++)
-        snprintf(hex + 3 * i, 4, "%02X%s", d[i], i + 1 < n ? ":" : "");
     jb_str(b, hex, n ? 3 * n - 1 : 0);
 }
 
-/* Lower-case "keyid:aa:bb:..." as certstream-server-go prints key ids. */
-static void sb_keyid(struct sbuf *s, const ASN1_OCTET_STRING *id)
+/* Writes "fingerprint", "sha1" and "sha256" of der (SHA-1 once for both
+** of the first two); null for a digest that fails. */
+static void write_digests(struct json_buf *b, const uint8_t *der,
+                          size_t len)
 {
-    const unsigned char *p = id ? ASN1_STRING_get0_data(id) : NULL;
-    int i, n = id ? ASN1_STRING_length(id) : 0;
-    char hex[4];
+    uint8_t d1[EVP_MAX_MD_SIZE], d2[EVP_MAX_MD_SIZE];
+    unsigned int n1 = 0, n2 = 0;
+    int ok1, ok2;
 
-    sb_cstr(s, "keyid:");
-    for (i = 0; i < n; i++) {
-        snprintf(hex, sizeof hex, i ? ":%02x" : "%02x", p[i]);
-        sb_cstr(s, hex);
+    pthread_once(&md_once, md_init);
+    ok1 = EVP_Digest(der, len, d1, &n1, md_sha1 ? md_sha1 : EVP_sha1(),
+                     NULL);
+    ok2 = EVP_Digest(der, len, d2, &n2,
+                     md_sha256 ? md_sha256 : EVP_sha256(), NULL);
+    for (int k = 0; k < 2; k++) {
+        jb_key(b, k ? "sha1" : "fingerprint");
+        if (ok1)
+            write_hex_colons(b, d1, n1);
+        else
+            jb_null(b);
     }
+    jb_key(b, "sha256");
+    if (ok2)
+        write_hex_colons(b, d2, n2);
+    else
+        jb_null(b);
 }
 
 /* The serial as Go's "%X" of a big.Int padded to even length; negative
@@ -205,10 +177,10 @@ static void write_serial(struct json_buf *b, const X509 *x)
 {
     const ASN1_INTEGER *ai = X509_get0_serialNumber(x);
     BIGNUM *bn = ai ? ASN1_INTEGER_to_BN(ai, NULL) : NULL;
-    struct sbuf s = { 0 };
+    struct x509_sbuf s = { 0 };
     unsigned char *bin = NULL;
     int n, i;
-    char hex[3];
+    char hex[2];
 
     if (!bn) {
         jb_null(b);
@@ -216,21 +188,22 @@ static void write_serial(struct json_buf *b, const X509 *x)
     }
     n = BN_num_bytes(bn);
     if (BN_is_negative(bn))
-        sb_add(&s, "-", 1);
+        x509_sb_add(&s, "-", 1);
     if (n == 0) {
-        sb_add(&s, "00", 2);
+        x509_sb_add(&s, "00", 2);
     } else if ((bin = malloc((size_t)n))) {
         BN_bn2bin(bn, bin);
         for (i = 0; i < n; i++) {
-            snprintf(hex, sizeof hex, "%02X", bin[i]);
-            sb_add(&s, hex, 2);
+            hex[0] = hex_upper[bin[i] >> 4];
+            hex[1] = hex_upper[bin[i] & 15];
+            x509_sb_add(&s, hex, 2);
         }
     } else {
         s.failed = 1;
     }
     jb_sbuf(b, &s);
     free(bin);
-    sb_free(&s);
+    x509_sb_free(&s);
     BN_free(bn);
 }
 
@@ -278,157 +251,10 @@ static int64_t asn1_time_unix(const ASN1_TIME *t)
     return (int64_t)timegm(&tm);
 }
 
-/* An IP address as Go's net.IP.String(): IPv4 dotted, IPv4-mapped IPv6
-** too, other IPv6 in RFC 5952 form. */
-static void sb_ip(struct sbuf *s, const ASN1_OCTET_STRING *ip)
-{
-    static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                          0xFF, 0xFF };
-    const unsigned char *p = ASN1_STRING_get0_data(ip);
-    int n = ASN1_STRING_length(ip);
-    char txt[INET6_ADDRSTRLEN];
-
-    if (n == 16 && memcmp(p, v4mapped, 12) == 0) {
-        p += 12;
-        n = 4;
-    }
-    if ((n == 4 && inet_ntop(AF_INET, p, txt, sizeof txt)) ||
-        (n == 16 && inet_ntop(AF_INET6, p, txt, sizeof txt))) {
-        sb_item(s, "IP Address:", txt, strlen(txt));
-    } else {
-        sb_item(s, "IP Address:", "?", 1);   /* Go: "?" + hex; rare */
-    }
-}
-
-/* Everything one certificate contributes, gathered before writing. */
-struct cert_fields {
-    int is_ca;
-    struct sbuf aia, aki, bc, policies, ku, san, ski;
-    int poison;
-    GENERAL_NAMES *gens;
-};
-
-static void gather_extensions(X509 *x, int is_precert, struct cert_fields *c)
-{
-    static const char *ku_words[] = {
-        "Digital Signature", "Content Commitment", "Key Encipherment",
-        "Data Encipherment", "Key Agreement", "Certificate Signing",
-        "CRL Signing", "Encipher Only", "Decipher Only",
-    };
-    int crit, i;
-    BASIC_CONSTRAINTS *bc;
-    AUTHORITY_KEYID *aki;
-    ASN1_OCTET_STRING *ski;
-    AUTHORITY_INFO_ACCESS *aia;
-    CERTIFICATEPOLICIES *pol;
-    ASN1_BIT_STRING *ku;
-
-    bc = X509_get_ext_d2i(x, NID_basic_constraints, &crit, NULL);
-    if (bc) {
-        c->is_ca = bc->ca != 0;
-        BASIC_CONSTRAINTS_free(bc);
-    }
-    if (crit >= 0)
-        sb_cstr(&c->bc, c->is_ca ? "CA:TRUE" : "CA:FALSE");
-
-    aki = X509_get_ext_d2i(x, NID_authority_key_identifier, &crit, NULL);
-    if (crit >= 0)
-        sb_keyid(&c->aki, aki ? aki->keyid : NULL);
-    AUTHORITY_KEYID_free(aki);
-
-    ski = X509_get_ext_d2i(x, NID_subject_key_identifier, &crit, NULL);
-    if (crit >= 0)
-        sb_keyid(&c->ski, ski);
-    ASN1_OCTET_STRING_free(ski);
-
-    aia = X509_get_ext_d2i(x, NID_info_access, &crit, NULL);
-    if (crit >= 0)
-        sb_add(&c->aia, "", 0);
-    for (int pass = 0; aia && pass < 2; pass++) {
-        /* CA issuers first, then OCSP, as Go groups them */
-        int want = pass == 0 ? NID_ad_ca_issuers : NID_ad_OCSP;
-        for (i = 0; i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
-            ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
-            if (OBJ_obj2nid(ad->method) != want ||
-                ad->location->type != GEN_URI)
-                continue;
-            sb_item(&c->aia, "URI:",
-                    ASN1_STRING_get0_data(ad->location->d.uniformResourceIdentifier),
-                    (size_t)ASN1_STRING_length(ad->location->d.uniformResourceIdentifier));
-        }
-    }
-    AUTHORITY_INFO_ACCESS_free(aia);
-
-    pol = X509_get_ext_d2i(x, NID_certificate_policies, &crit, NULL);
-    if (crit >= 0)
-        sb_add(&c->policies, "", 0);
-    for (i = 0; pol && i < sk_POLICYINFO_num(pol); i++) {
-        char oid[128];
-        POLICYINFO *pi = sk_POLICYINFO_value(pol, i);
-        if (OBJ_obj2txt(oid, sizeof oid, pi->policyid, 1) <= 0)
-            continue;
-        sb_cstr(&c->policies, "Policy: ");
-        sb_cstr(&c->policies, oid);
-        sb_add(&c->policies, "\n", 1);
-    }
-    CERTIFICATEPOLICIES_free(pol);
-
-    ku = X509_get_ext_d2i(x, NID_key_usage, &crit, NULL);
-    if (crit >= 0)
-        sb_add(&c->ku, "", 0);
-    for (i = 0; ku && i < 9; i++)
-        if (ASN1_BIT_STRING_get_bit(ku, i))
-            sb_item(&c->ku, "", ku_words[i], strlen(ku_words[i]));
-    ASN1_BIT_STRING_free(ku);
-
-    c->gens = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
-    if (crit >= 0)
-        sb_add(&c->san, "", 0);
-    for (int pass = 0; c->gens && pass < 3; pass++) {
-        /* DNS names, then e-mail addresses, then IPs, as Go groups them */
-        static const int types[] = { GEN_DNS, GEN_EMAIL, GEN_IPADD };
-        static const char *prefix[] = { "DNS:", "email:", "" };
-        for (i = 0; i < sk_GENERAL_NAME_num(c->gens); i++) {
-            GENERAL_NAME *g = sk_GENERAL_NAME_value(c->gens, i);
-            if (g->type != types[pass])
-                continue;
-            if (g->type == GEN_IPADD)
-                sb_ip(&c->san, g->d.iPAddress);
-            else
-                sb_item(&c->san, prefix[pass],
-                        ASN1_STRING_get0_data(g->d.ia5),
-                        (size_t)ASN1_STRING_length(g->d.ia5));
-        }
-    }
-    c->poison = is_precert ||
-                X509_get_ext_by_NID(x, NID_ct_precert_poison, -1) >= 0;
-}
-
-static void free_fields(struct cert_fields *c)
-{
-    sb_free(&c->aia);
-    sb_free(&c->aki);
-    sb_free(&c->bc);
-    sb_free(&c->policies);
-    sb_free(&c->ku);
-    sb_free(&c->san);
-    sb_free(&c->ski);
-    GENERAL_NAMES_free(c->gens);
-}
-
-static void write_opt(struct json_buf *b, const char *key,
-                      const struct sbuf *s)
-{
-    if (s->present && !s->failed) {
-        jb_key(b, key);
-        jb_str(b, s->p ? s->p : "", s->len);
-    }
-}
-
 /* all_domains: SAN DNS names in certificate order, then each subject CN
 ** not among them unless the certificate is a CA. */
 static void write_all_domains(struct json_buf *b, X509 *x,
-                              const struct cert_fields *c)
+                              const struct x509_ext_fields *c)
 {
     const X509_NAME *subj = X509_get_subject_name(x);
     int i, j, k;
@@ -442,7 +268,7 @@ static void write_all_domains(struct json_buf *b, X509 *x,
     }
     for (j = -1; !c->is_ca &&
          (j = X509_NAME_get_index_by_NID(subj, NID_commonName, j)) >= 0;) {
-        struct sbuf cn = { 0 };
+        struct x509_sbuf cn = { 0 };
         int dup = 0;
 
         sb_asn1_string(&cn, X509_NAME_ENTRY_get_data(
@@ -456,7 +282,7 @@ static void write_all_domains(struct json_buf *b, X509 *x,
         }
         if (!dup && cn.len > 0 && !cn.failed)
             jb_str(b, cn.p, cn.len);
-        sb_free(&cn);
+        x509_sb_free(&cn);
     }
     jb_arr_end(b);
 }
@@ -465,10 +291,10 @@ static void write_all_domains(struct json_buf *b, X509 *x,
 static void write_cert(struct json_buf *b, X509 *x, const uint8_t *der,
                        size_t der_len, int is_precert, int full)
 {
-    struct cert_fields c;
+    struct x509_ext_fields c;
 
     memset(&c, 0, sizeof c);
-    gather_extensions(x, is_precert, &c);
+    x509_ext_gather(x, is_precert, &c);
     jb_obj_begin(b);
     jb_key(b, "all_domains");
     write_all_domains(b, x, &c);
@@ -483,26 +309,8 @@ static void write_cert(struct json_buf *b, X509 *x, const uint8_t *der,
             b->failed = 1;
         }
     }
-    jb_key(b, "extensions");
-    jb_obj_begin(b);
-    write_opt(b, "authorityInfoAccess", &c.aia);
-    write_opt(b, "authorityKeyIdentifier", &c.aki);
-    write_opt(b, "basicConstraints", &c.bc);
-    write_opt(b, "certificatePolicies", &c.policies);
-    write_opt(b, "keyUsage", &c.ku);
-    write_opt(b, "subjectAltName", &c.san);
-    write_opt(b, "subjectKeyIdentifier", &c.ski);
-    if (c.poison) {
-        jb_key(b, "ctlPoisonByte");
-        jb_bool(b, 1);
-    }
-    jb_obj_end(b);
-    jb_key(b, "fingerprint");
-    write_digest(b, EVP_sha1(), der, der_len);
-    jb_key(b, "sha1");
-    write_digest(b, EVP_sha1(), der, der_len);
-    jb_key(b, "sha256");
-    write_digest(b, EVP_sha256(), der, der_len);
+    x509_ext_write(b, &c);
+    write_digests(b, der, der_len);
     jb_key(b, "not_after");
     jb_int(b, asn1_time_unix(X509_get0_notAfter(x)));
     jb_key(b, "not_before");
@@ -518,7 +326,29 @@ static void write_cert(struct json_buf *b, X509 *x, const uint8_t *der,
     jb_key(b, "is_ca");
     jb_bool(b, c.is_ca);
     jb_obj_end(b);
-    free_fields(&c);
+    x509_ext_free(&c);
+}
+
+/* The library context certificates are parsed in: only OpenSSL's "null"
+** provider, so no key decoders. OpenSSL 3's d2i_X509 opportunistically
+** decodes the public key through the provider decoder framework, which
+** cost about two thirds of a conversion (make bench profile); messages
+** never use the key, and in this context the attempt fails at once and
+** the key stays as its DER. Created once, shared by every thread, never
+** freed (reachable to the end). NULL if it could not be made: then the
+** default context is used, slower but the same output. */
+static OSSL_LIB_CTX *parse_ctx;
+static pthread_once_t parse_ctx_once = PTHREAD_ONCE_INIT;
+
+static void parse_ctx_init(void)
+{
+    OSSL_LIB_CTX *c = OSSL_LIB_CTX_new();
+
+    if (c && !OSSL_PROVIDER_load(c, "null")) {
+        OSSL_LIB_CTX_free(c);
+        c = NULL;
+    }
+    parse_ctx = c;
 }
 
 /* d2i_X509 that also insists on consuming exactly len bytes. */
@@ -529,7 +359,9 @@ static X509 *parse_der(const uint8_t *der, size_t len)
 
     if (!der || len == 0 || len > LONG_MAX)
         return NULL;
-    x = d2i_X509(NULL, &p, (long)len);
+    pthread_once(&parse_ctx_once, parse_ctx_init);
+    x = (X509 *)ASN1_item_d2i_ex(NULL, &p, (long)len, ASN1_ITEM_rptr(X509),
+                                 parse_ctx, NULL);
     if (x && p != der + len) {
         X509_free(x);
         return NULL;
@@ -652,13 +484,98 @@ static X509 *parse_der_lenient(const uint8_t *der, size_t len, int *lenient)
     return x;
 }
 
+/* Rendered chain certificates, direct-mapped by a hash of the DER and
+** verified by comparing the whole DER, so a colliding (or hostile) entry
+** only costs a miss. Chains repeat constantly (a log has few issuers):
+** a hit replaces a parse and a render by a copy. Bounded: CHAIN_MEMO_SLOTS
+** entries, each replaced on a miss; shared by all threads under the lock;
+** never freed (reachable to the end). */
+#define CHAIN_MEMO_SLOTS 64
+static struct chain_memo {
+    uint8_t *der;
+    size_t der_len;
+    char *json;
+    size_t json_len;
+    int lenient;
+} chain_memo[CHAIN_MEMO_SLOTS];
+static pthread_mutex_t chain_memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* FNV-1a of the length, the first and the last 64 bytes: the memcmp on a
+** hit is the real check. */
+static size_t chain_memo_slot(const uint8_t *der, size_t len)
+{
+    uint64_t h = 1469598103934665603ull ^ len;
+    size_t i, n = len < 64 ? len : 64;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ der[i]) * 1099511628211ull;
+    for (i = len - n; i < len; i++)
+        h = (h ^ der[i]) * 1099511628211ull;
+    return (size_t)(h % CHAIN_MEMO_SLOTS);
+}
+
+/* Writes one chain element (the leaf_cert object of chain DER c) from the
+** memo or by parsing it; sets *lenient as parse_der_lenient does. Returns
+** -1 (nothing written) when c does not parse. */
+static int write_chain_cert(struct json_buf *out, const struct ct_bytes *c,
+                            int *lenient)
+{
+    struct chain_memo *m;
+    struct json_buf one;
+    int one_lenient = 0;
+    X509 *x;
+
+    if (!c->p || c->len == 0)
+        return -1;
+    m = &chain_memo[chain_memo_slot(c->p, c->len)];
+    pthread_mutex_lock(&chain_memo_lock);
+    if (m->der && m->der_len == c->len && memcmp(m->der, c->p, c->len) == 0) {
+        jb_value_raw(out, m->json, m->json_len);
+        *lenient |= m->lenient;
+        pthread_mutex_unlock(&chain_memo_lock);
+        return 0;
+    }
+    pthread_mutex_unlock(&chain_memo_lock);
+    if (!(x = parse_der_lenient(c->p, c->len, &one_lenient)))
+        return -1;
+    jb_init(&one);
+    write_cert(&one, x, c->p, c->len, 0, 1);
+    X509_free(x);
+    if (jb_failed(&one)) {
+        out->failed = 1;
+        jb_free(&one);
+        return 0;
+    }
+    jb_value_raw(out, one.data, one.len);
+    *lenient |= one_lenient;
+    pthread_mutex_lock(&chain_memo_lock);
+    free(m->der);
+    free(m->json);
+    memset(m, 0, sizeof *m);
+    m->der = malloc(c->len);
+    if (m->der) {
+        memcpy(m->der, c->p, c->len);
+        m->der_len = c->len;
+        m->json_len = one.len;
+        m->json = jb_steal(&one, NULL);
+        m->lenient = one_lenient;
+    }
+    if (!m->der || !m->json) {
+        free(m->der);
+        free(m->json);
+        memset(m, 0, sizeof *m);
+    }
+    pthread_mutex_unlock(&chain_memo_lock);
+    jb_free(&one);
+    return 0;
+}
+
 enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
                                         struct json_buf *out, char *err,
                                         size_t errlen)
 {
     int leaf_lenient = 0, chain_lenient = 0;
     X509 *leaf = parse_der_lenient(in->der, in->der_len, &leaf_lenient);
-    X509 **chain = NULL;
     size_t i, skipped = 0;
 
     if (!leaf) {
@@ -666,18 +583,6 @@ enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
                 "X.509 DER", in->cert_index,
                 in->is_precert ? "precertificate" : "certificate");
         return X509_MSG_ERROR;
-    }
-    if (in->full && in->n_chain > 0) {
-        if (!(chain = calloc(in->n_chain, sizeof *chain))) {
-            X509_free(leaf);
-            err_set(err, errlen, "out of memory");
-            return X509_MSG_ERROR;
-        }
-        for (i = 0; i < in->n_chain; i++)
-            if (!(chain[i] = parse_der_lenient(in->chain[i].p,
-                                               in->chain[i].len,
-                                               &chain_lenient)))
-                skipped++;
     }
 
     jb_obj_begin(out);
@@ -691,9 +596,8 @@ enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
         jb_key(out, "chain");
         jb_arr_begin(out);
         for (i = 0; i < in->n_chain; i++)
-            if (chain[i])
-                write_cert(out, chain[i], in->chain[i].p, in->chain[i].len,
-                           0, 1);
+            if (write_chain_cert(out, &in->chain[i], &chain_lenient) < 0)
+                skipped++;
         jb_arr_end(out);
     }
     jb_key(out, "leaf_cert");
@@ -729,9 +633,6 @@ enum x509_msg_result x509_message_build(const struct x509_msg_input *in,
     jb_cstr(out, "certificate_update");
     jb_obj_end(out);
 
-    for (i = 0; chain && i < in->n_chain; i++)
-        X509_free(chain[i]);
-    free(chain);
     X509_free(leaf);
     if (jb_failed(out)) {
         err_set(err, errlen, "out of memory writing entry %" PRIu64,

@@ -21,7 +21,8 @@ for label in decode_lite msgtable_lite count_lite countlat_lite \
         trivlat_lite_w2 shiplat_full_w1 decode_full count_full \
         trivial_full_w2 shipped_full_w2 ct_tiled_lite_trivial_w1 \
         ct_tiled_full_trivial_w2 ct_tiled_lite_shipped_w2 \
-        ct_rfc_lite_trivial_w2 ct_rfc_full_trivial_w2 sink_none sink_webhook; do
+        ct_rfc_lite_trivial_w2 ct_rfc_full_trivial_w2 ct_tiled_ceiling \
+        ct_rfc_ceiling sink_none sink_webhook; do
     n=$(grep "^$label " "$raw" 2>/dev/null | tr ' ' '\n' \
         | sed -n 's/^msgs=//p' | head -1)
     check "bench: $label ran and counted messages" test "${n:-0}" -gt 0
@@ -31,6 +32,14 @@ n=$(grep "^trivial_full_w2 " "$raw" | tr ' ' '\n' | sed -n 's/^msgs=//p')
 expect_eq "bench: certmon measured every message" "$n" 300
 n=$(grep "^ct_rfc_lite_trivial_w2 " "$raw" | tr ' ' '\n' | sed -n 's/^msgs=//p')
 expect_eq "bench: a CT backtest measured every entry of its range" "$n" 300
+# the ceiling (CERTMON_CT_CEILING=1) counts every entry and still ends the
+# backtest: each counted entry completes its index
+for api in tiled rfc; do
+    n=$(grep "^ct_${api}_ceiling " "$raw" | tr ' ' '\n' | sed -n 's/^msgs=//p')
+    expect_eq "bench: the $api ceiling counted every entry of its range" "$n" 300
+done
+check "bench: report has the ceiling rows" \
+    grep -q "^tiled ceiling .* 1\.00\$" "$T/report"
 check "bench: report has both feeds" grep -q "== full feed" "$T/report"
 check "bench: report has the CT section with ratios" \
     grep -q "^tiled lite_trivial_w2 .* [0-9]*\.[0-9][0-9]\$" "$T/report"

@@ -184,6 +184,25 @@ static void test_misuse_and_steal(void)
     free(s);
 }
 
+/* A pre-built value goes where a value goes, commas included. */
+static void test_value_raw(void)
+{
+    struct json_buf b;
+
+    jb_init(&b);
+    jb_arr_begin(&b);
+    jb_value_raw(&b, "{\"a\":1}", 7);
+    jb_value_raw(&b, "{}", 2);
+    jb_arr_end(&b);
+    jb_obj_begin(&b);
+    jb_key(&b, "k");
+    jb_value_raw(&b, "[2]", 3);
+    jb_obj_end(&b);
+    CHECK_STR(b.data, "[{\"a\":1},{}],{\"k\":[2]}");
+    CHECK(!jb_failed(&b));
+    jb_free(&b);
+}
+
 int main(void)
 {
     test_structure();
@@ -192,5 +211,6 @@ int main(void)
     test_all_bytes_parse();
     test_seconds();
     test_misuse_and_steal();
+    test_value_raw();
     return check_done();
 }

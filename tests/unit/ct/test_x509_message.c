@@ -860,6 +860,63 @@ static void bad_input(void)
     free(der);
 }
 
+/* Builds a --full message with chain, returns its text (caller frees). */
+static char *full_text(const uint8_t *der, size_t len,
+                       const struct ct_bytes *chain, size_t n_chain)
+{
+    struct x509_msg_input in = {
+        .der = der, .der_len = len, .chain = chain, .n_chain = n_chain,
+        .cert_link = "", .seen_ms = 1700000000123, .source_name = "n",
+        .source_url = "u", .source_type = "tiled", .full = 1,
+    };
+    struct json_buf b;
+
+    jb_init(&b);
+    CHECK(x509_message_build(&in, &b, NULL, 0) == X509_MSG_OK);
+    return jb_steal(&b, NULL);
+}
+
+/* Chain certificates are rendered once and then copied from a memo: the
+** copies are byte-identical to a fresh render, and two certificates that
+** share the memo's slot (same length, same first and last 64 bytes, a
+** different subject in the middle) never stand in for each other. */
+static void chain_memo(void)
+{
+    struct spec sp = { 2, 7, 0, { { NID_commonName, MBSTRING_ASC,
+                                    "aaaaaaaaaaaaaaaaaaaa.example", 0 } },
+                       NULL, 0, 1 };
+    size_t len = 0, i, at = 0;
+    uint8_t *der = build_cert(&sp, &len), *twin = malloc(len);
+    struct ct_bytes chain[2];
+    char *first, *again, *mixed;
+
+    /* the subject's CN: the last occurrence (the issuer comes first) */
+    for (i = 0; i + 28 <= len; i++)
+        if (memcmp(der + i, "aaaaaaaaaaaaaaaaaaaa.example", 28) == 0)
+            at = i;
+    CHECK(at > 64 && at + 28 < len - 64);
+    memcpy(twin, der, len);
+    twin[at] = 'b';
+    chain[0] = (struct ct_bytes){ der, len };
+    chain[1] = (struct ct_bytes){ twin, len };
+    first = full_text(der, len, chain, 1);
+    again = full_text(der, len, chain, 1);         /* from the memo */
+    CHECK(first && again && strcmp(first, again) == 0);
+    mixed = full_text(der, len, chain, 2);
+    CHECK(mixed && strstr(mixed, "baaaaaaaaaaaaaaaaaaa.example") != NULL);
+    free(mixed);
+    mixed = full_text(der, len, chain + 1, 1);      /* twin now in the slot */
+    free(mixed);
+    free(again);
+    again = full_text(der, len, chain, 1);          /* der back in it */
+    CHECK(again && strcmp(first, again) == 0 &&
+          strstr(again, "baaaaaaaaaaaaaaaaaaa") == NULL);
+    free(first);
+    free(again);
+    free(twin);
+    free(der);
+}
+
 static void link_format(void)
 {
     char buf[128];
@@ -953,6 +1010,7 @@ int main(void)
     awkward_certs();
     bad_input();
     lenient_serial();
+    chain_memo();
     link_format();
     EVP_PKEY_free(test_key());
     return check_done();
