@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file_io.h"
 #include "log.h"
 #include "store.h"
 #include "store_snapshot.h"
@@ -153,45 +154,11 @@ static void encode(const struct buf *raw, struct buf *out)
     buf_printf(out, "end %zu\n", count);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* The folder part of path ("." if none) into out. */
-static void dir_of(const char *path, char *out, size_t outlen)
-{
-    const char *slash = strrchr(path, '/');
-
-    if (!slash)
-        snprintf(out, outlen, ".");
-    else if (slash == path)
-        snprintf(out, outlen, "/");
-    else
-        snprintf(out, outlen, "%.*s", (int)(slash - path), path);
-}
-
 int store_snapshot_save(const char *path, char *err, size_t errlen)
 {
     struct buf raw = { 0 }, text = { 0 };
-    char tmp[4200], dir[4096];
-    int fd = -1, dfd, rc = -1;
+    int rc = -1;
 
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
-                         (long)getpid()) >= sizeof tmp) {
-        err_set(err, errlen, "%s: path too long", path);
-        return -1;
-    }
     store_foreach(copy_entry, &raw);
     if (!raw.failed)
         encode(&raw, &text);
@@ -199,37 +166,10 @@ int store_snapshot_save(const char *path, char *err, size_t errlen)
         err_set(err, errlen, "%s: out of memory encoding the store", path);
         goto done;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write_all(fd, text.data, text.len) < 0 || fsync(fd) < 0) {
-        err_set(err, errlen, "%s: %s", tmp, strerror(errno));
+    if (file_replace(path, text.data, text.len, err, errlen) < 0)
         goto done;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        err_set(err, errlen, "%s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0) {
-        err_set(err, errlen, "rename %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    /* the rename itself must reach the disk too */
-    dir_of(path, dir, sizeof dir);
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) {
-        err_set(err, errlen, "fsync %s: %s", dir, strerror(errno));
-        if (dfd >= 0)
-            close(dfd);
-        goto done;
-    }
-    close(dfd);
     rc = 0;
 done:
-    if (fd >= 0)
-        close(fd);
-    if (rc < 0)
-        unlink(tmp);
     free(raw.data);
     free(text.data);
     return rc;

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "ct/ct_state.h"
+#include "file_io.h"
 #include "log.h"
 #include "json_buf.h"
 #include "json_parse.h"
@@ -142,30 +143,14 @@ enum ct_pos_result ct_state_load(const char *dir, const char *url,
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int ct_state_save(const char *dir, const char *url,
                   const struct ct_position *pos, char *err, size_t errlen)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     struct json_buf b;
-    int fd = -1, dfd, rc = -1;
+    int rc = -1;
 
-    if (ct_state_path(dir, url, path, sizeof path) < 0 ||
-        (size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+    if (ct_state_path(dir, url, path, sizeof path) < 0) {
         err_set(err, errlen, "state path too long");
         return -1;
     }
@@ -185,36 +170,10 @@ int ct_state_save(const char *dir, const char *url,
         err_set(err, errlen, "%s: cannot encode the position", path);
         goto out;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
-        err_set(err, errlen, "%s: %s", tmp, strerror(errno));
+    if (file_replace(path, b.data, b.len, err, errlen) < 0)
         goto out;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        err_set(err, errlen, "%s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) < 0) {
-        err_set(err, errlen, "rename %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    /* the rename itself must reach the disk too */
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) {
-        err_set(err, errlen, "fsync %s: %s", dir, strerror(errno));
-        if (dfd >= 0)
-            close(dfd);
-        goto out;
-    }
-    close(dfd);
     rc = 0;
 out:
-    if (fd >= 0) {
-        close(fd);
-        unlink(tmp);
-    }
     jb_free(&b);
     return rc;
 }

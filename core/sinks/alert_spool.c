@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file_io.h"
 #include "sinks/alert_spool.h"
 
 struct alert_spool {
@@ -65,24 +66,6 @@ const char *alert_spool_path(const struct alert_spool *sp)
     return sp->pending;
 }
 
-/* Writes all of data to fd. Returns 0 or -1 with errno set. */
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, data, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = ENOSPC;
-            return -1;
-        }
-        data += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Opens path for appending, with sp->lock held. */
 static int open_append(const char *path)
 {
@@ -101,7 +84,7 @@ int alert_spool_append(struct alert_spool *sp, enum alert_spool_file which,
         saved = errno;
         goto done;
     }
-    if (write_all(fd, data, len) == 0 && fsync(fd) == 0)
+    if (file_write_all(fd, data, len) == 0 && fsync(fd) == 0)
         rc = 0;
     else
         saved = errno;
@@ -160,14 +143,14 @@ int alert_spool_put_back(struct alert_spool *sp, const char *line,
         saved = errno;
         goto done;
     }
-    if (write_all(fd, line, len) < 0 || write_all(fd, "\n", 1) < 0) {
+    if (file_write_all(fd, line, len) < 0 || file_write_all(fd, "\n", 1) < 0) {
         saved = errno;
         goto close_fd;
     }
     while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
         for (size_t i = 0; i < n; i++)
             *lines += buf[i] == '\n';
-        if (write_all(fd, buf, n) < 0) {
+        if (file_write_all(fd, buf, n) < 0) {
             saved = errno;
             goto close_fd;
         }
