@@ -22,6 +22,7 @@
 #include "alert.h"
 #include "log.h"
 #include "stats.h"
+#include "utf8.h"
 
 #define ALERT_MAX_DEPTH 32
 
@@ -150,37 +151,6 @@ void alert_buf_free(struct alert_buf *b)
     b->len = b->cap = 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid:
-** overlong forms, surrogates and code points past U+10FFFF are invalid. */
-static size_t utf8_valid_len(const unsigned char *s, size_t avail)
-{
-    unsigned c = s[0];
-    size_t n;
-    unsigned cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-        return 0;
-    return n;
-}
-
 int alert_put_string(struct alert_buf *b, const char *str, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -225,7 +195,7 @@ int alert_put_string(struct alert_buf *b, const char *str, size_t len)
             i++;
             continue;
         }
-        n = utf8_valid_len(s + i, len - i);
+        n = utf8_seq_len(s + i, len - i);
         if (n == 0) {
             memcpy(o, "\xEF\xBF\xBD", 3);   /* U+FFFD */
             b->len += 3;
@@ -325,16 +295,6 @@ static int key_cmp(const void *a, const void *b)
     int c = memcmp(x->s, y->s, n);
 
     return c ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-static int utf8_valid(const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-
-    for (size_t i = 0, n; i < len; i += n)
-        if ((n = utf8_valid_len(s + i, len - i)) == 0)
-            return 0;
-    return 1;
 }
 
 /* Encodes the object at idx: pushes key-string/value pairs for every entry,

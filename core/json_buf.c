@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json_buf.h"
+#include "utf8.h"
 
 void jb_init(struct json_buf *b)
 {
@@ -142,42 +143,6 @@ void jb_key(struct json_buf *b, const char *key)
     jb_escape(b, key, strlen(key));
     jb_raw(b, "\":", 2);
     b->after_key = 1;
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if the
-** bytes there are not one: overlong forms, surrogates and code points
-** above U+10FFFF are invalid, as RFC 3629 says. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len, i;
-    uint32_t cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
 }
 
 void jb_escape(struct json_buf *b, const char *str, size_t n)

@@ -1,6 +1,7 @@
 /*
 ** ws_frame.c: the client side of RFC 6455 without I/O. See ws_frame.h.
 */
+#include "utf8.h"
 #include "ws/ws_frame.h"
 
 #include <ctype.h>
@@ -296,56 +297,6 @@ static int begin_frame(struct ws_frame_parser *p, const unsigned char *h,
     }
     p->state = WS_P_PAYLOAD;
     return 0;
-}
-
-/* Whether s[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms,
-** no surrogates, nothing past U+10FFFF). ASCII runs go 8 bytes a step. */
-static int utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned c = s[i];
-        size_t n, k;
-        uint32_t cp;
-
-        if (c < 0x80) {
-            uint64_t w;
-            while (i + 8 <= len) {
-                memcpy(&w, s + i, 8);
-                if (w & 0x8080808080808080ull)
-                    break;
-                i += 8;
-            }
-            while (i < len && s[i] < 0x80)
-                i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (len - i <= n)
-            return 0;
-        for (k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        i += n + 1;
-    }
-    return 1;
 }
 
 /* Whether a close frame may carry code (RFC 6455 7.4: 1004-1006 and 1015
