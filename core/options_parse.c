@@ -43,8 +43,8 @@ static const char *const section_titles[] = {
     [OPTS_RULES] = "Rules",
     [OPTS_PIPELINE] = "Pipeline",
     [OPTS_OUTPUT] = "Output",
-    [OPTS_ALERTS] = "Alert delivery (besides -o; each sink has its own "
-                    "queue and thread)",
+    [OPTS_ALERTS] = ("Alert delivery (besides -o; each sink has its own "
+                     "queue and thread)"),
     [OPTS_SERVICE] = "Metrics, health and progress",
     [OPTS_SERVE] = "CertStream server (--serve)",
 };
