@@ -851,6 +851,9 @@ void alert_sinks_write_metrics(void *ud, struct http_reply *r)
         { "certmon_sink_alerts_replayed_total", "counter",
           "Spooled alerts delivered later.",
           offsetof(struct alert_sink_info, replayed) },
+        { "certmon_sink_queue_alerts", "gauge",
+          "Alerts waiting in a sink's queue.",
+          offsetof(struct alert_sink_info, queued) },
     };
     size_t n = alert_sinks_count();
 
@@ -867,17 +870,5 @@ void alert_sinks_write_metrics(void *ud, struct http_reply *r)
             metrics_sample(r, fams[f].name, label, (double)*(uint64_t *)
                            ((char *)&info + fams[f].offset));
         }
-    }
-    metrics_family(r, "certmon_sink_queue_alerts", "gauge",
-                   "Alerts waiting in a sink's queue.");
-    for (size_t i = 0; i < n; i++) {
-        struct alert_sink_info info;
-        char label[160], value[128];
-        if (alert_sink_info(i, &info) < 0)
-            continue;
-        metrics_label_value(value, sizeof(value), info.name);
-        snprintf(label, sizeof(label), "sink=\"%s\"", value);
-        metrics_sample(r, "certmon_sink_queue_alerts", label,
-                       (double)info.queued);
     }
 }

@@ -80,7 +80,7 @@ void alert_sinks_done(void *unused, uint64_t seq);
 struct alert_sink_info {
     const char *name;               /* "webhook-1" */
     uint64_t delivered, failed, spooled, lost, replayed;
-    size_t queued;
+    uint64_t queued;                /* alerts waiting now */
 };
 
 size_t alert_sinks_count(void);
