@@ -19,6 +19,9 @@
 ** silent connection and prints the status line; it runs even while
 ** nothing else happens, so no state can stall.
 **
+** The delivery of messages and the backlog are in ws_deliver.c, the
+** tick in ws_keepalive.c; ws_source_int.h is the state they share.
+**
 ** Backpressure: a complete message goes to intake_deliver(wait=0). Under
 ** FULL_BLOCK a full queue returns INTAKE_FULL: the message is parked in a
 ** FIFO, reading is paused with lws_rx_flow_control, and the queue's
@@ -27,6 +30,7 @@
 */
 #include "mono_clock.h"
 #include "ws/ws_source.h"
+#include "ws/ws_source_int.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -49,21 +53,7 @@
 #include "ws/ws_tls.h"
 #include "ws/ws_url.h"
 
-enum conn_state { ST_WAITING, ST_CONNECTING, ST_UP };
-
-/* where a CONNECTING connection is */
-enum conn_phase { PH_TCP, PH_TLS, PH_HTTP, PH_WS };
-
-static const struct {
-    unsigned tick_ms;             /* keepalive / status granularity */
-    unsigned stable_ms;           /* up this long resets the backoff */
-    unsigned close_wait_ms;       /* how long to wait for a close ack */
-    unsigned handshake_ms;        /* TCP + TLS + upgrade must fit in this */
-    unsigned message_ms;          /* one message, first to last frame, when
-                                     there is no --idle-timeout */
-    unsigned jitter_pct;
-    size_t read_bytes;            /* socket and TLS read size */
-} ws_tuning = {
+const struct ws_tuning ws_tuning = {
     .tick_ms = 200,
     .stable_ms = 60000,
     .close_wait_ms = 5000,
@@ -73,218 +63,22 @@ static const struct {
     .read_bytes = 128 * 1024,
 };
 
-/* A complete message waiting for room in the queue (FULL_BLOCK only). */
-struct parked {
-    struct parked *next;
-    uint64_t seq;
-    size_t len;
-    char *data;
-};
-
-struct ws_source {
-    struct source base;           /* first: a struct source * is one of us */
-    struct ws_url *urls;
-    size_t n_urls;
-    size_t cur;                   /* index of the URL in use or next */
-    char *ca_file;
-    int insecure;
-    unsigned ping_interval_ms;
-    unsigned idle_timeout_ms;
-    unsigned stats_interval_ms;
-
-    struct lws_context *ctx;
-    struct ws_tls_ctx *tls_ctx;   /* NULL when no URL is wss:// */
-    struct intake *in;
-    struct backoff bo;
-    lws_sorted_usec_list_t sul_connect;
-    lws_sorted_usec_list_t sul_tick;
-
-    /* the connection */
-    struct lws *wsi;
-    enum conn_state state;
-    enum conn_phase phase;
-    struct ws_tls *tls;           /* wss:// only */
-    struct ws_handshake hs;
-    struct ws_frame_parser parser;
-    unsigned char *out;           /* bytes for the socket, after LWS_PRE */
-    size_t out_len, out_cap;
-    unsigned char *plain;         /* decrypted bytes (wss://) */
-    uint64_t attempts;            /* connection attempts so far */
-    int attempt_done;             /* conn_lost ran for this attempt */
-    int idle_killed;              /* we hung up for silence */
-    int closing;                  /* shutdown: send close 1000 */
-    int close_sent;               /* our close frame is queued */
-    int hangup;                   /* hang up once the output is written */
-    char fail[320];               /* why we hang up, when we know */
-    int close_code;               /* from the server's close frame; 0 none */
-    char close_reason[124];
-    int64_t attempt_ms;           /* when the attempt started */
-    int64_t up_ms;                /* when it came up */
-    int64_t last_rx_ms;           /* last frame received whole, or PONG */
-    uint64_t frames_seen;         /* parser.frames_done at last_rx_ms */
-    uint64_t msgs_seen;           /* parser.messages_begun at msg_since_ms */
-    int64_t msg_since_ms;         /* when the open message began */
-    int64_t last_ping_ms;
-    int64_t lost_ms;              /* when the last connection ended; -1 */
-    int ever_up;                  /* a connection came up once */
-    unsigned failed_starts;       /* attempts that failed before ever_up */
-
-    /* FULL_BLOCK backlog, oldest first */
-    struct parked *park_head, *park_tail;
-    int paused;                   /* rx flow control is off */
-
-    uint64_t seq;                 /* complete messages so far */
-    int64_t last_msg_ms;          /* -1 none yet */
-    int64_t status_ms;
-    uint64_t status_received;
-    int started;
-};
-
-static struct log_budget oversize_log = LOG_BUDGET_INIT(5, "oversized messages");
-static struct log_budget binary_log = LOG_BUDGET_INIT(3, "binary messages");
 static struct log_budget partial_log =
     LOG_BUDGET_INIT(5, "partial messages lost on disconnect");
-static struct log_budget nomem_log = LOG_BUDGET_INIT(3, "out-of-memory drops");
 
 /* The server broke the protocol or the message bound: counted once per
 ** connection (the cause is logged by conn_lost). */
-static void note_fault(struct ws_source *s)
+void ws_note_fault(struct ws_source *s)
 {
     (void)s;
     stats_add(&stats.net_faults, 1);
-}
-
-/* ------------------------------------------------------------ delivery */
-
-static void park(struct ws_source *s, const char *data, size_t len,
-                 uint64_t seq)
-{
-    struct parked *p = malloc(sizeof *p);
-    char *owned = malloc(len ? len : 1);
-
-    if (owned)
-        memcpy(owned, data, len);
-    if (!p || !owned) {
-        free(p);
-        free(owned);
-        stats_add(&stats.dropped, 1);
-        log_limited(&nomem_log, LOG_ERROR,
-                    "out of memory: message %llu dropped",
-                    (unsigned long long)seq);
-        return;
-    }
-    p->next = NULL;
-    p->seq = seq;
-    p->len = len;
-    p->data = owned;
-    if (s->park_tail)
-        s->park_tail->next = p;
-    else
-        s->park_head = p;
-    s->park_tail = p;
-}
-
-static void set_paused(struct ws_source *s, int paused)
-{
-    if (s->paused == paused)
-        return;
-    s->paused = paused;
-    if (s->wsi && s->state == ST_UP)
-        lws_rx_flow_control(s->wsi, !paused);
-    /* the silence while we do not read is ours, not the server's */
-    if (!paused)
-        s->last_rx_ms = mono_ms();
-}
-
-/* Offers the parked messages to the queue, oldest first, and resumes
-** reading once none is left. Returns without waiting. */
-static void drain_parked(struct ws_source *s)
-{
-    while (s->park_head) {
-        struct parked *p = s->park_head;
-        enum intake_result r = intake_deliver(s->in, p->data, p->len,
-                                              p->seq, 0);
-        if (r == INTAKE_FULL)
-            return;
-        s->park_head = p->next;
-        if (!s->park_head)
-            s->park_tail = NULL;
-        free(p->data);
-        free(p);
-    }
-    set_paused(s, 0);
-}
-
-/* Hands one complete text message to the pipeline; parks a copy when
-** the queue is full under FULL_BLOCK. */
-static void deliver(struct ws_source *s, const char *data, size_t len)
-{
-    uint64_t seq = ++s->seq;
-    enum intake_result r;
-
-    s->last_msg_ms = mono_ms();
-    /* certstream-server-go ends each message with a newline */
-    while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-        len--;
-    if (s->park_head) {             /* keep the order behind the backlog */
-        park(s, data, len, seq);
-        return;
-    }
-    r = intake_deliver(s->in, data, len, seq, 0);
-    if (r == INTAKE_FULL) {
-        park(s, data, len, seq);
-        set_paused(s, 1);
-        return;
-    }
-    if (r == INTAKE_NOMEM) {
-        stats_add(&stats.dropped, 1);
-        log_limited(&nomem_log, LOG_ERROR,
-                    "out of memory: message %llu dropped",
-                    (unsigned long long)seq);
-    }
-}
-
-/* ws_frame's verdict on one complete message: deliver it or count why
-** not. */
-static void on_message(void *arg, const struct ws_message *m)
-{
-    struct ws_source *s = arg;
-    size_t max = s->in->max_message_bytes;
-
-    switch (m->kind) {
-    case WS_MSG_TEXT:
-        deliver(s, m->data, m->len);
-        break;
-    case WS_MSG_BINARY:
-        stats_add(&stats.binary_frames, 1);
-        log_limited(&binary_log, LOG_WARN,
-                    "%s: ignoring a binary message (%llu bytes)",
-                    s->urls[s->cur].text, (unsigned long long)m->total);
-        break;
-    case WS_MSG_OVERSIZE:
-        /* counted like the intake counts an oversized replay line; the
-        ** log names the real size, which the intake never saw */
-        stats_add(&stats.oversize, 1);
-        stats_add(&stats.parse_errors, 1);
-        ++s->seq;
-        log_limited(&oversize_log, LOG_WARN,
-                    "%s: dropped a %llu-byte message over the %zu-byte "
-                    "limit (--max-message-size)",
-                    s->urls[s->cur].text, (unsigned long long)m->total, max);
-        break;
-    case WS_MSG_NOMEM:
-        stats_add(&stats.dropped, 1);
-        log_limited(&nomem_log, LOG_ERROR,
-                    "out of memory reassembling a message; dropped");
-        break;
-    }
 }
 
 /* ---------------------------------------------------------- connection */
 
 static void sul_connect_cb(lws_sorted_usec_list_t *sul);
 
-static const char *url_now(struct ws_source *s)
+const char *ws_current_url(struct ws_source *s)
 {
     return s->urls[s->cur].text;
 }
@@ -320,7 +114,7 @@ static void conn_lost(struct ws_source *s, const char *cause)
     if (partial && !s->closing && !*s->in->stop)
         log_limited(&partial_log, LOG_WARN,
                     "%s: a message cut off after %llu bytes was lost",
-                    url_now(s), (unsigned long long)partial);
+                    ws_current_url(s), (unsigned long long)partial);
     conn_clear(s);
     if (s->state == ST_UP) {
         s->lost_ms = now;
@@ -328,12 +122,12 @@ static void conn_lost(struct ws_source *s, const char *cause)
     }
     s->state = ST_WAITING;
     if (s->closing || *s->in->stop) {
-        log_info("%s: closed (%s)", url_now(s), cause);
+        log_info("%s: closed (%s)", ws_current_url(s), cause);
         return;
     }
     delay_ms = backoff_next_ms(&s->bo, now);
     next = (s->cur + 1) % s->n_urls;
-    log_warn("%s: %s; reconnecting%s%s in %.1f s", url_now(s), cause,
+    log_warn("%s: %s; reconnecting%s%s in %.1f s", ws_current_url(s), cause,
              s->n_urls > 1 ? " to " : "",
              s->n_urls > 1 ? s->urls[next].text : "", delay_ms / 1000.0);
     s->cur = next;
@@ -350,10 +144,7 @@ static void conn_lost(struct ws_source *s, const char *cause)
 
 /* Makes the connection fail with cause: remembered for conn_lost, which
 ** runs when lws has closed the socket. Returns -1 for the callback. */
-static int conn_fail(struct ws_source *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int conn_fail(struct ws_source *s, const char *fmt, ...)
+int ws_conn_fail(struct ws_source *s, const char *fmt, ...)
 {
     va_list ap;
 
@@ -363,101 +154,6 @@ static int conn_fail(struct ws_source *s, const char *fmt, ...)
         va_end(ap);
     }
     return -1;
-}
-
-/* Queues bytes for the socket as they are (ciphertext or plain ws://). */
-static int out_raw(struct ws_source *s, const void *data, size_t len)
-{
-    if (s->out_len + len > s->out_cap) {
-        size_t cap = s->out_cap ? s->out_cap * 2 : 4096;
-        unsigned char *nb;
-        while (cap < s->out_len + len)
-            cap *= 2;
-        nb = realloc(s->out, LWS_PRE + cap);
-        if (!nb)
-            return -1;
-        s->out = nb;
-        s->out_cap = cap;
-    }
-    memcpy(s->out + LWS_PRE + s->out_len, data, len);
-    s->out_len += len;
-    return 0;
-}
-
-/* Moves what TLS has to send into the output and asks to write it. */
-static int flush_tls(struct ws_source *s)
-{
-    unsigned char buf[16384];
-    size_t n;
-
-    if (!s->tls)
-        return 0;
-    while ((n = ws_tls_take_out(s->tls, buf, sizeof buf)))
-        if (out_raw(s, buf, n))
-            return -1;
-    if (s->out_len && s->wsi)
-        lws_callback_on_writable(s->wsi);
-    return 0;
-}
-
-/* Sends bytes of the WebSocket stream (encrypted for wss://). */
-static int send_bytes(struct ws_source *s, const void *data, size_t len)
-{
-    if (s->tls) {
-        char err[200];
-        if (ws_tls_write(s->tls, data, len, err, sizeof err))
-            return conn_fail(s, "TLS failure (%s)", err);
-        return flush_tls(s) ? conn_fail(s, "out of memory") : 0;
-    }
-    if (out_raw(s, data, len))
-        return conn_fail(s, "out of memory");
-    if (s->wsi)
-        lws_callback_on_writable(s->wsi);
-    return 0;
-}
-
-/* Sends one masked client frame. */
-static int send_frame(struct ws_source *s, unsigned opcode,
-                      const void *payload, size_t len)
-{
-    unsigned char frame[125 + WS_FRAME_MAX_HEADER], mask[4];
-    size_t n;
-
-    if (RAND_bytes(mask, sizeof mask) != 1)
-        return conn_fail(s, "no random bytes for a frame mask");
-    n = ws_frame_write(frame, sizeof frame, opcode, payload, len, mask);
-    return n ? send_bytes(s, frame, n) : -1;
-}
-
-/* Sends the HTTP upgrade request. */
-static int send_upgrade(struct ws_source *s)
-{
-    const struct ws_url *u = &s->urls[s->cur];
-    unsigned char raw[16];
-    char key[WS_KEY_LEN + 1], host_hdr[300], req[2048];
-    size_t n;
-
-    if (RAND_bytes(raw, sizeof raw) != 1)
-        return conn_fail(s, "no random bytes for the handshake key");
-    ws_handshake_key(raw, key);
-    ws_handshake_init(&s->hs, key);
-    ws_url_host_header(u, host_hdr, sizeof host_hdr);
-    n = ws_handshake_request(req, sizeof req, host_hdr, u->path, key);
-    if (!n)
-        return conn_fail(s, "URL too long for the upgrade request");
-    s->phase = PH_HTTP;
-    return send_bytes(s, req, n);
-}
-
-/* Our close frame: 1000 and why. */
-static int send_close(struct ws_source *s)
-{
-    static const char body[] = "\x03\xe8" "certmon stopping";
-
-    if (s->close_sent)
-        return 0;
-    s->close_sent = 1;
-    return send_frame(s, WS_OP_CLOSE, body, sizeof body - 1);
 }
 
 /* The upgrade succeeded. */
@@ -473,14 +169,14 @@ static void conn_up(struct ws_source *s)
     backoff_up(&s->bo, now);
     if (s->lost_ms >= 0)
         log_info("connected to %s (%.1f s without a connection)",
-                 url_now(s), (now - s->lost_ms) / 1000.0);
+                 ws_current_url(s), (now - s->lost_ms) / 1000.0);
     else
-        log_info("connected to %s", url_now(s));
+        log_info("connected to %s", ws_current_url(s));
     if (s->paused)                  /* a backlog from before is still there */
         lws_rx_flow_control(s->wsi, 0);
     if (s->closing || *s->in->stop) {
         s->closing = 1;
-        send_close(s);
+        ws_send_close(s);
     }
 }
 
@@ -490,7 +186,7 @@ static void on_ping(void *arg, const unsigned char *data, size_t len)
 
     s->last_rx_ms = mono_ms();
     if (!s->close_sent)
-        send_frame(s, WS_OP_PONG, data, len);
+        ws_send_frame(s, WS_OP_PONG, data, len);
 }
 
 static void on_pong(void *arg, const unsigned char *data, size_t len)
@@ -526,7 +222,7 @@ static void on_close(void *arg, unsigned code, const char *reason,
                                   (unsigned char)code };
         s->close_code = (int)code;
         copy_reason(s->close_reason, sizeof s->close_reason, reason, len);
-        send_frame(s, WS_OP_CLOSE, body, code == 1005 ? 0 : 2);
+        ws_send_frame(s, WS_OP_CLOSE, body, code == 1005 ? 0 : 2);
         s->close_sent = 1;
     }
     s->hangup = 1;
@@ -548,7 +244,7 @@ static int on_stream(struct ws_source *s, const unsigned char *data,
         case WS_HS_MORE:
             return 0;
         case WS_HS_FAIL:
-            return conn_fail(s, "%s", err);
+            return ws_conn_fail(s, "%s", err);
         case WS_HS_DONE:
             conn_up(s);
             data += used;
@@ -559,8 +255,8 @@ static int on_stream(struct ws_source *s, const unsigned char *data,
     if (!len)
         return 0;
     if (ws_parser_feed(&s->parser, data, len, err, sizeof err)) {
-        note_fault(s);
-        return conn_fail(s, "%s", err);
+        ws_note_fault(s);
+        return ws_conn_fail(s, "%s", err);
     }
     /* liveness is a frame received whole, not any byte: a frame trickled
     ** a byte a second must not keep the connection up */
@@ -582,16 +278,16 @@ static int on_tls_rx(struct ws_source *s, const void *data, size_t len)
     ssize_t n;
 
     if (ws_tls_feed(s->tls, data, len))
-        return conn_fail(s, "out of memory");
+        return ws_conn_fail(s, "out of memory");
     if (s->phase == PH_TLS) {
         switch (ws_tls_handshake(s->tls, err, sizeof err)) {
         case WS_TLS_AGAIN:
-            return flush_tls(s) ? conn_fail(s, "out of memory") : 0;
+            return ws_flush_tls(s) ? ws_conn_fail(s, "out of memory") : 0;
         case WS_TLS_FAIL:
-            flush_tls(s);
-            return conn_fail(s, "TLS failure: %s", err);
+            ws_flush_tls(s);
+            return ws_conn_fail(s, "TLS failure: %s", err);
         case WS_TLS_DONE:
-            if (send_upgrade(s))
+            if (ws_send_upgrade(s))
                 return -1;
             break;
         }
@@ -604,14 +300,14 @@ static int on_tls_rx(struct ws_source *s, const void *data, size_t len)
         if (n < 0) {
             if (strstr(err, "close_notify"))
                 return -1;          /* the cause is the missing close frame */
-            return conn_fail(s, "TLS failure (%s)", err);
+            return ws_conn_fail(s, "TLS failure (%s)", err);
         }
         if (on_stream(s, s->plain, (size_t)n) || s->fail[0])
             return -1;
         if (s->hangup && !s->out_len)
             return -1;
     }
-    return flush_tls(s) ? conn_fail(s, "out of memory") : 0;
+    return ws_flush_tls(s) ? ws_conn_fail(s, "out of memory") : 0;
 }
 
 /* Why lws could not even start a connection to u. */
@@ -743,15 +439,15 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
             return -1;
         s->wsi = wsi;
         if (!s->urls[s->cur].tls)
-            return send_upgrade(s);
+            return ws_send_upgrade(s);
         s->phase = PH_TLS;
         s->tls = ws_tls_new(s->tls_ctx, s->urls[s->cur].host, err,
                             sizeof err);
         if (!s->tls)
-            return conn_fail(s, "TLS failure: %s", err);
+            return ws_conn_fail(s, "TLS failure: %s", err);
         if (ws_tls_handshake(s->tls, err, sizeof err) == WS_TLS_FAIL)
-            return conn_fail(s, "TLS failure: %s", err);
-        return flush_tls(s) ? conn_fail(s, "out of memory") : 0;
+            return ws_conn_fail(s, "TLS failure: %s", err);
+        return ws_flush_tls(s) ? ws_conn_fail(s, "out of memory") : 0;
     }
 
     case LWS_CALLBACK_RAW_RX:
@@ -791,11 +487,11 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         /* woken by wake() (stop) or by the queue making room */
         if (s->park_head)
-            drain_parked(s);
+            ws_drain_parked(s);
         if (*s->in->stop && !s->closing) {
             s->closing = 1;
             if (s->wsi && s->state == ST_UP)
-                send_close(s);
+                ws_send_close(s);
         }
         break;
 
@@ -810,92 +506,6 @@ static const struct lws_protocols ws_protocols[] = {
     { "certmon-ws", ws_callback, 0, 0, 0, NULL, 0 },
     { NULL, NULL, 0, 0, 0, NULL, 0 },
 };
-
-/* ------------------------------------------------------- tick, status */
-
-static void print_status(struct ws_source *s, int64_t now)
-{
-    uint64_t received = stats_get(&stats.received);
-    double span_s = (now - s->status_ms) / 1000.0;
-    double rate = span_s > 0 ? (received - s->status_received) / span_s : 0;
-    char age[32], up[48];
-
-    if (s->last_msg_ms >= 0)
-        snprintf(age, sizeof age, "%.1fs", (now - s->last_msg_ms) / 1000.0);
-    else
-        snprintf(age, sizeof age, "never");
-    if (s->state == ST_UP)
-        snprintf(up, sizeof up, "up=%.0fs", (now - s->up_ms) / 1000.0);
-    else
-        snprintf(up, sizeof up, "disconnected");
-    size_t qlen, qbytes, qhigh;
-
-    queue_usage(s->in->queue, &qlen, &qbytes, &qhigh);
-    log_info("status: url=%s %s rate=%.1f/s received=%llu dropped=%llu "
-             "reconnects=%llu last_message_age=%s queue=%zu queue_high=%zu "
-             "queue_mib=%.1f%s",
-             url_now(s), up, rate, (unsigned long long)received,
-             (unsigned long long)stats_get(&stats.dropped),
-             (unsigned long long)stats_get(&stats.reconnects), age,
-             qlen, qhigh, qbytes / 1048576.0,
-             s->paused ? " paused=queue-full" : "");
-    s->status_ms = now;
-    s->status_received = received;
-}
-
-/* How long one message may take from its first frame to its last: the
-** idle timeout, or message_ms when that is off. */
-static unsigned message_bound_ms(const struct ws_source *s)
-{
-    return s->idle_timeout_ms ? s->idle_timeout_ms : ws_tuning.message_ms;
-}
-
-static void sul_tick_cb(lws_sorted_usec_list_t *sul)
-{
-    struct ws_source *s = lws_container_of(sul, struct ws_source, sul_tick);
-    int64_t now = mono_ms();
-
-    if (s->park_head)               /* in case a wakeup was missed */
-        drain_parked(s);
-    /* lws times out the TCP connect only; a server that accepts and
-    ** never answers the TLS or HTTP handshake is ours to give up on */
-    if (s->state == ST_CONNECTING && s->wsi && s->phase != PH_TCP &&
-        !s->fail[0] && now - s->attempt_ms >= ws_tuning.handshake_ms) {
-        conn_fail(s, "no answer to the %s handshake within %.0f s",
-                  s->phase == PH_TLS ? "TLS" : "WebSocket",
-                  ws_tuning.handshake_ms / 1000.0);
-        lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-    }
-    if (s->state == ST_UP && s->wsi && !s->closing) {
-        if (s->paused)              /* not reading: the delay is ours */
-            s->last_rx_ms = s->msg_since_ms = now;
-        if (!s->idle_killed && s->idle_timeout_ms &&
-            now - s->last_rx_ms >= (int64_t)s->idle_timeout_ms) {
-            s->idle_killed = 1;
-            note_fault(s);
-            lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK,
-                            LWS_TO_KILL_ASYNC);
-        } else if (!s->fail[0] && s->parser.in_message &&
-                   now - s->msg_since_ms >= (int64_t)message_bound_ms(s)) {
-            /* endless fragments, or a length no server can mean */
-            note_fault(s);
-            conn_fail(s, "a message did not complete within %.0f s "
-                      "(%llu bytes so far)", message_bound_ms(s) / 1000.0,
-                      (unsigned long long)s->parser.total);
-            lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK,
-                            LWS_TO_KILL_ASYNC);
-        } else if (s->ping_interval_ms &&
-                   now - s->last_ping_ms >= (int64_t)s->ping_interval_ms) {
-            s->last_ping_ms = now;
-            send_frame(s, WS_OP_PING, "certmon", 7);
-        }
-    }
-    if (s->stats_interval_ms &&
-        now - s->status_ms >= (int64_t)s->stats_interval_ms)
-        print_status(s, now);
-    lws_sul_schedule(s->ctx, 0, &s->sul_tick, sul_tick_cb,
-                     (lws_usec_t)ws_tuning.tick_ms * 1000);
-}
 
 /* ------------------------------------------------------------- source */
 
@@ -954,7 +564,7 @@ static int ws_run(struct source *src, struct intake *in, char *err,
     s->status_ms = mono_ms();
     {
         const struct ws_frame_events ev = {
-            s, on_message, on_ping, on_pong, on_close,
+            s, ws_on_message, on_ping, on_pong, on_close,
         };
         ws_parser_init(&s->parser, &ev, in->max_message_bytes);
     }
@@ -965,7 +575,7 @@ static int ws_run(struct source *src, struct intake *in, char *err,
                  "on the path can pose as the server");
 
     lws_sul_schedule(s->ctx, 0, &s->sul_connect, sul_connect_cb, 1);
-    lws_sul_schedule(s->ctx, 0, &s->sul_tick, sul_tick_cb,
+    lws_sul_schedule(s->ctx, 0, &s->sul_tick, ws_sul_tick_cb,
                      (lws_usec_t)ws_tuning.tick_ms * 1000);
     /* One wakeup of the workers per service pass (one socket read holds
     ** many messages under load, one when idle), not one per message. */
@@ -982,7 +592,7 @@ static int ws_run(struct source *src, struct intake *in, char *err,
     s->closing = 1;
     lws_sul_cancel(&s->sul_connect);
     if (s->wsi && s->state == ST_UP)
-        send_close(s);
+        ws_send_close(s);
     else if (s->wsi)
         lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     deadline = mono_ms() + ws_tuning.close_wait_ms;

@@ -8,7 +8,8 @@
 #   --quick    a smoke run: one run of a few hundred messages per
 #              configuration (checks the bench code, measures nothing)
 #   --out DIR  keep the raw lines there (default: a temporary folder)
-#   --only ws|ct  only the WebSocket or only the direct-CT section
+#   --only ws|ct|sinks  only the WebSocket, the direct-CT or the alert-sink
+#              section
 #
 # Environment: CERTMON_BIN (./certmon), BENCH_TOOLS (build/rel/bench).
 set -u
@@ -161,6 +162,7 @@ HOOK="http://127.0.0.1:$(cat "$T/hook.port")/"
 r=1
 while [ $r -le "$RUNS" ]; do
     for feed in lite full; do
+        [ "$ONLY" = sinks ] && break
         eval "pf=\$PORT_fast_$feed; pr=\$PORT_rate_$feed"
         # baselines
         record "decode_$feed" "$("$TOOLS/decode_bench" --mode cjson \
@@ -182,6 +184,7 @@ while [ $r -le "$RUNS" ]; do
 done
 
 for feed in lite full; do
+    [ "$ONLY" = sinks ] && break
     dec=$(median "decode_$feed" msgs_per_s)
     decc=$(median "decode_$feed" cpu_ms_per_1k)
     mt=$(median "msgtable_$feed" msgs_per_s)
@@ -229,7 +232,7 @@ echo "core; xcount: against the frame-counting client (network ceiling)."
 fi
 
 # Direct CT backtests against the fake log (tests/bench/ct_bench.sh)
-if [ "$ONLY" != ws ]; then
+if [ "$ONLY" != ws ] && [ "$ONLY" != sinks ]; then
     . "$ROOT/tests/bench/ct_bench.sh"
 fi
 [ "$OUT" = "$T/out" ] || echo "raw lines: $RAW"
