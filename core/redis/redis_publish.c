@@ -13,6 +13,7 @@
 #include "json_parse.h"
 #include "log.h"
 #include "mono_clock.h"
+#include "redis/redis_conn.h"
 #include "redis/redis_publish.h"
 #include "redis/redis_url.h"
 #include "stats.h"
@@ -53,81 +54,15 @@ struct redis_publisher {
 static struct log_budget invalid_log = LOG_BUDGET_INIT(5, "invalid messages");
 static struct log_budget reply_log = LOG_BUDGET_INIT(5, "redis errors");
 
-/* A fatal reply to AUTH or SELECT: retrying cannot help. */
-static int is_fatal_setup_error(const char *msg)
-{
-    return strncmp(msg, "WRONGPASS", 9) == 0 ||
-           strncmp(msg, "NOAUTH", 6) == 0 ||
-           strstr(msg, "invalid password") != NULL ||
-           strstr(msg, "DB index") != NULL ||
-           strstr(msg, "without any password") != NULL;
-}
-
-/* Connects, authenticates and selects the database. Returns 0; -1 for a
-** failure worth retrying; -2 for a fatal one. The reason is in err. */
+/* Connects (redis_conn.h). Returns 0; -1 for a failure worth retrying;
+** -2 for a fatal one. The reason is in err. */
 static int pub_connect(struct redis_publisher *p, char *err, size_t errlen)
 {
-    struct timeval ct = { publish_limits.connect_timeout_ms / 1000,
-                          (publish_limits.connect_timeout_ms % 1000) * 1000 };
-    struct timeval rt = { publish_limits.reply_timeout_ms / 1000,
-                          (publish_limits.reply_timeout_ms % 1000) * 1000 };
-    redisContext *rc = redisConnectWithTimeout(p->url.host, p->url.port, ct);
-    redisReply *r = NULL;
-    int rcode = -1;
-
-    if (!rc) {
-        snprintf(err, errlen, "redis %s:%d: out of memory", p->url.host,
-                 p->url.port);
-        return -1;
-    }
-    if (rc->err) {
-        snprintf(err, errlen, "redis %s:%d: %s", p->url.host, p->url.port,
-                 rc->errstr);
-        goto done;
-    }
-    redisSetTimeout(rc, rt);
-    if (p->url.pass[0]) {
-        if (p->url.user[0])
-            r = redisCommand(rc, "AUTH %s %s", p->url.user, p->url.pass);
-        else
-            r = redisCommand(rc, "AUTH %s", p->url.pass);
-        if (!r || r->type == REDIS_REPLY_ERROR) {
-            snprintf(err, errlen, "redis %s:%d: AUTH refused: %s",
-                     p->url.host, p->url.port, r ? r->str : rc->errstr);
-            rcode = r && is_fatal_setup_error(r->str) ? -2 : -1;
-            goto done;
-        }
-        freeReplyObject(r);
-        r = NULL;
-    }
-    if (p->url.db) {
-        r = redisCommand(rc, "SELECT %d", p->url.db);
-        if (!r || r->type == REDIS_REPLY_ERROR) {
-            snprintf(err, errlen, "redis %s:%d: SELECT %d: %s", p->url.host,
-                     p->url.port, p->url.db, r ? r->str : rc->errstr);
-            rcode = r ? -2 : -1;
-            goto done;
-        }
-        freeReplyObject(r);
-        r = NULL;
-    }
-    /* a server with requirepass answers the first real command NOAUTH */
-    r = redisCommand(rc, "PING");
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        snprintf(err, errlen, "redis %s:%d: %s", p->url.host, p->url.port,
-                 r ? r->str : rc->errstr);
-        rcode = r && is_fatal_setup_error(r->str) ? -2 : -1;
-        goto done;
-    }
-    rcode = 0;
-done:
-    if (r)
-        freeReplyObject(r);
-    if (rcode == 0)
-        p->rc = rc;
-    else
-        redisFree(rc);
-    return rcode;
+    static const struct redis_conn_timeouts t = {
+        .connect_ms = publish_limits.connect_timeout_ms,
+        .reply_ms = publish_limits.reply_timeout_ms,
+    };
+    return redis_conn_open(&p->url, &t, &p->rc, err, errlen);
 }
 
 static void pub_disconnect(struct redis_publisher *p)
