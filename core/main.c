@@ -172,6 +172,8 @@ static void log_start_line(const struct options *o, struct ruleset *rs)
     else if (o->ct)
         snprintf(source, sizeof(source), "reading CT logs directly%s",
                  o->backtest ? " (backtest)" : "");
+    else if (o->redis_url)
+        snprintf(source, sizeof(source), "consuming a Redis stream");
     else if (o->n_urls > 1)
         snprintf(source, sizeof(source), "connecting to %s (then %zu "
                  "more for failover)", o->urls[0], o->n_urls - 1);
@@ -427,9 +429,13 @@ int main(int argc, char **argv)
     p.on_limit = on_limit;
     p.on_limit_arg = q;
     p.seq_label = choice.seq_label;
-    if (choice.wants_done) {
+    if (src->done) {
         p.on_done = source_done;
         p.on_done_arg = src;
+    }
+    if (src->invalid) {
+        p.on_invalid = source_invalid;
+        p.on_invalid_arg = src;
     }
     if (p.on_done && alert_sinks_count()) {  /* commit only settled alerts */
         alert_sinks_set_done(p.on_done, p.on_done_arg);

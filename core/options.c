@@ -30,6 +30,8 @@ static int parse_ct_start(struct options *o, const char *v, char *err,
                           size_t errlen);
 static int parse_alert_format(struct options *o, const char *v, char *err,
                               size_t errlen);
+static int parse_redis_start(struct options *o, const char *v, char *err,
+                             size_t errlen);
 
 const struct option_spec option_table[] = {
     /* sources */
@@ -47,6 +49,12 @@ const struct option_spec option_table[] = {
       .section = OPTS_SOURCE,
       .help = "read Certificate Transparency logs directly: no aggregator, "
               "no gaps across restarts" },
+    { .name = "redis", .type = OPT_STRING, .arg = "URL",
+      .offset = OFF(redis_url), .section = OPTS_SOURCE,
+      .help = "consume a Redis stream filled by --publish as one consumer "
+              "of a group: redis://HOST:PORT?stream=NAME&group=G (also "
+              "user:pass@, /db, &consumer=C); each entry is acknowledged "
+              "once its rules ran; never drops" },
 
     /* the live WebSocket source */
     { .name = "ca-file", .type = OPT_STRING, .arg = "FILE",
@@ -70,11 +78,13 @@ const struct option_spec option_table[] = {
               "reconnect (0 = never)" },
     { .name = "reconnect-min-ms", .type = OPT_UNSIGNED, .arg = "N",
       .offset = OFF(reconnect_min_ms), .min = 1, .max = 3600000,
-      .def = 1000, .section = OPTS_WS, .sources = OPTS_FROM_WS,
+      .def = 1000, .section = OPTS_WS,
+      .sources = OPTS_FROM_WS | OPTS_FROM_REDIS,
       .unit = "milliseconds", .help = "first reconnection delay" },
     { .name = "reconnect-max-ms", .type = OPT_UNSIGNED, .arg = "N",
       .offset = OFF(reconnect_max_ms), .min = 1, .max = 3600000,
-      .def = 60000, .section = OPTS_WS, .sources = OPTS_FROM_WS,
+      .def = 60000, .section = OPTS_WS,
+      .sources = OPTS_FROM_WS | OPTS_FROM_REDIS,
       .unit = "milliseconds", .help = "longest reconnection delay" },
     { .name = "on-full", .type = OPT_CHOICE, .arg = "drop|block",
       .parse = parse_on_full, .section = OPTS_WS, .sources = OPTS_FROM_WS,
@@ -377,6 +387,23 @@ const struct option_spec option_table[] = {
       .help = "the version" },
 
     /* Redis Streams */
+    { .name = "redis-start", .type = OPT_CHOICE, .arg = "0|$",
+      .parse = parse_redis_start, .section = OPTS_REDIS,
+      .sources = OPTS_FROM_REDIS, .def_text = "$",
+      .help = "where a group that does not exist yet begins: 0 = the "
+              "stream's first entry, $ = only entries added from now on" },
+    { .name = "redis-claim-idle", .type = OPT_SECONDS_MS, .arg = "S",
+      .offset = OFF(redis_claim_idle_ms), .min = 0.1, .max = 86400,
+      .def = 60, .zero_ok = 1, .section = OPTS_REDIS,
+      .sources = OPTS_FROM_REDIS, .unit = "seconds",
+      .help = "take over (XAUTOCLAIM) entries another consumer left "
+              "unacknowledged for S seconds, e.g. one that died (0 = never)" },
+    { .name = "redis-max-deliveries", .type = OPT_UNSIGNED, .arg = "N",
+      .offset = OFF(redis_max_deliveries), .min = 1, .max = 1000000,
+      .def = 10, .section = OPTS_REDIS, .sources = OPTS_FROM_REDIS,
+      .help = "an entry delivered more than N times goes to the "
+              "dead-letter stream NAME:dead, counted, instead of being "
+              "retried forever" },
     { .name = "publish", .type = OPT_STRING, .arg = "URL",
       .offset = OFF(publish_url), .section = OPTS_OUTPUT,
       .help = "instead of running rules, XADD every message to the stream "
@@ -427,6 +454,21 @@ int options_given(const struct options *o, const char *name)
 
     assert(s != NULL);          /* a name that is not in the table */
     return s ? o->given[s - option_table] : 0;
+}
+
+static int parse_redis_start(struct options *o, const char *v, char *err,
+                             size_t errlen)
+{
+    if (strcmp(v, "0") == 0)
+        o->redis_start_oldest = 1;
+    else if (strcmp(v, "$") == 0)
+        o->redis_start_oldest = 0;
+    else {
+        snprintf(err, errlen, "--redis-start '%s': 0 (the first entry) or $ "
+                 "(from now on)", v);
+        return -1;
+    }
+    return 0;
 }
 
 static int parse_on_full(struct options *o, const char *v, char *err,

@@ -116,6 +116,10 @@ struct options {
     unsigned log_list_timeout_s;    /* --log-list-timeout, default 15 */
 
     /* Redis Streams */
+    const char *redis_url;          /* --redis: the consumer source */
+    int redis_start_oldest;         /* --redis-start 0 (1) or $ (0) */
+    unsigned redis_claim_idle_ms;   /* --redis-claim-idle, 0 = never */
+    unsigned redis_max_deliveries;  /* --redis-max-deliveries */
     const char *publish_url;        /* --publish redis://...; NULL = none */
     uint64_t publish_maxlen;        /* --publish-maxlen, 0 = no trim */
 
@@ -129,13 +133,14 @@ struct options {
 /* Where an option is read: the help section, and the sources it applies
 ** to (0 = any). */
 enum options_section {
-    OPTS_SOURCE, OPTS_WS, OPTS_CT, OPTS_RULES, OPTS_PIPELINE, OPTS_OUTPUT,
+    OPTS_SOURCE, OPTS_WS, OPTS_CT, OPTS_REDIS, OPTS_RULES, OPTS_PIPELINE, OPTS_OUTPUT,
     OPTS_ALERTS, OPTS_SERVICE, OPTS_SERVE, OPTS_N_SECTIONS
 };
 
 #define OPTS_FROM_WS     1u
 #define OPTS_FROM_CT     2u
 #define OPTS_FROM_REPLAY 4u
+#define OPTS_FROM_REDIS  8u
 
 enum option_type {
     OPT_FLAG,           /* int field = 1 */

@@ -40,6 +40,7 @@ static const char *const section_titles[] = {
                     OPTIONS_DEFAULT_URL ")",
     [OPTS_WS] = "Live WebSocket source (--url)",
     [OPTS_CT] = "CT logs (--ct)",
+    [OPTS_REDIS] = "Redis Streams consumer (--redis)",
     [OPTS_RULES] = "Rules",
     [OPTS_PIPELINE] = "Pipeline",
     [OPTS_OUTPUT] = "Output",
@@ -238,7 +239,8 @@ static int apply(struct options *o, const struct option_spec *s,
             *(size_t *)field = (size_t)n;
         return 0;
     case OPT_DOUBLE: case OPT_SECONDS_MS:
-        if (parse_decimal(v, &d) < 0 || !(d >= s->min && d <= s->max))
+        if (parse_decimal(v, &d) < 0 ||
+            !((s->zero_ok && d == 0) || (d >= s->min && d <= s->max)))
             goto bad;
         if (s->type == OPT_DOUBLE)
             *(double *)field = d;
@@ -361,33 +363,42 @@ void options_help(FILE *out)
 static const char *source_name(unsigned src)
 {
     return src == OPTS_FROM_CT ? "--ct"
-         : src == OPTS_FROM_REPLAY ? "--replay" : "--url";
+         : src == OPTS_FROM_REPLAY ? "--replay"
+         : src == OPTS_FROM_REDIS ? "--redis" : "--url";
 }
 
 /* What an option that does not apply to the chosen source goes with. */
 static void describe_sources(unsigned mask, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "%s%s%s%s%s",
-             mask & OPTS_FROM_WS ? "--url" : "",
-             (mask & OPTS_FROM_WS) && (mask & ~OPTS_FROM_WS) ? " or " : "",
-             mask & OPTS_FROM_CT ? "--ct" : "",
-             (mask & OPTS_FROM_CT) && (mask & OPTS_FROM_REPLAY) ? " or " : "",
-             mask & OPTS_FROM_REPLAY ? "--replay" : "");
+    static const struct { unsigned bit; const char *name; } names[] = {
+        { OPTS_FROM_WS, "--url" }, { OPTS_FROM_CT, "--ct" },
+        { OPTS_FROM_REPLAY, "--replay" }, { OPTS_FROM_REDIS, "--redis" },
+    };
+    size_t w = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if ((mask & names[i].bit) && w < outlen)
+            w += (size_t)snprintf(out + w, outlen - w, "%s%s",
+                                  w ? " or " : "", names[i].name);
 }
 
 /* Options that make no sense together, caught before anything starts. */
 static enum options_result check_combination(struct options *o, char *err,
                                              size_t errlen)
 {
-    int sources = (o->replay_path != NULL) + (o->n_urls > 0) + o->ct;
+    int sources = (o->replay_path != NULL) + (o->n_urls > 0) + o->ct +
+                  (o->redis_url != NULL);
     unsigned src = o->ct ? OPTS_FROM_CT
-                 : o->replay_path ? OPTS_FROM_REPLAY : OPTS_FROM_WS;
+                 : o->replay_path ? OPTS_FROM_REPLAY
+                 : o->redis_url ? OPTS_FROM_REDIS : OPTS_FROM_WS;
     int from_given = options_given(o, "from");
     int to_given = options_given(o, "to");
     char why[256];
 
     if (sources > 1) {
-        snprintf(err, errlen, "choose one source: --replay, --url or --ct");
+        snprintf(err, errlen, "choose one source: --replay, --url, --ct or "
+                 "--redis");
         return OPTIONS_ERROR;
     }
     if (o->ordered && options_given(o, "workers") && o->workers != 1) {

@@ -61,6 +61,12 @@ struct source {
     /* Asks a running source to return soon; async-signal-safe. */
     void (*wake)(struct source *s);
     void (*destroy)(struct source *s);
+    /* Optional (NULL = not wanted), from worker threads: seq's rules ran
+    ** and its alerts were settled (how CT commits positions and a Redis
+    ** consumer acknowledges entries); seq could not be decoded (reported
+    ** before its done). */
+    void (*done)(struct source *s, uint64_t seq);
+    void (*invalid)(struct source *s, uint64_t seq);
 };
 
 #endif

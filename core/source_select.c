@@ -6,13 +6,21 @@
 
 #include "ct/ct_select.h"
 #include "ct/ct_source.h"
+#include "redis/redis_source.h"
 #include "replay_source.h"
 #include "source_select.h"
 #include "ws/ws_source.h"
 
 void source_done(void *arg, uint64_t seq)
 {
-    ct_source_done(arg, seq);
+    struct source *s = arg;
+    s->done(s, seq);
+}
+
+void source_invalid(void *arg, uint64_t seq)
+{
+    struct source *s = arg;
+    s->invalid(s, seq);
 }
 
 int source_select(const struct options *o, const char *home,
@@ -33,7 +41,19 @@ int source_select(const struct options *o, const char *home,
         out->src = ct_select_source(o, home, err, errlen);
         out->on_full = FULL_BLOCK;      /* nor do CT logs: no gaps */
         out->seq_label = "entry";
-        out->wants_done = 1;
+    } else if (o->redis_url) {
+        struct redis_source_config rc = {
+            .url = o->redis_url,
+            .start_oldest = o->redis_start_oldest,
+            .claim_idle_ms = o->redis_claim_idle_ms,
+            .max_deliveries = o->redis_max_deliveries,
+            .reconnect_min_ms = o->reconnect_min_ms,
+            .reconnect_max_ms = o->reconnect_max_ms,
+            .stats_interval_s = o->stats_interval_s,
+        };
+        out->src = redis_source_new(&rc, err, errlen);
+        out->on_full = FULL_BLOCK;      /* a full queue stops reading */
+        out->seq_label = "stream entry";
     } else {
         struct ws_config wc = {
             .urls = o->n_urls ? o->urls : default_urls,

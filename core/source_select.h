@@ -17,7 +17,6 @@ struct source_choice {
     struct source *src;
     enum full_policy on_full;       /* what the intake does when full */
     const char *seq_label;          /* how logs name a message's seq */
-    int wants_done;                 /* CT: tell it each finished seq */
 };
 
 /* Builds the source for o. home is certmon's folder (for the shipped log
@@ -25,7 +24,9 @@ struct source_choice {
 int source_select(const struct options *o, const char *home,
                   struct source_choice *out, char *err, size_t errlen);
 
-/* pipeline.on_done for a source that wants it; arg is the source. */
+/* pipeline.on_done and on_invalid for a source that has done and
+** invalid (source.h); arg is the source. */
 void source_done(void *arg, uint64_t seq);
+void source_invalid(void *arg, uint64_t seq);
 
 #endif

@@ -254,6 +254,8 @@ static int process(struct worker *w, const struct msg *m)
     }
     if (rc < 0) {
         stats_add(&stats.parse_errors, 1);
+        if (w->p->on_invalid)
+            w->p->on_invalid(w->p->on_invalid_arg, m->seq);
         log_limited(&parse_log, LOG_WARN, "%s %llu: invalid message: %s",
                     w->p->seq_label, (unsigned long long)m->seq,
                     lua_tostring(L, -1));

@@ -39,6 +39,11 @@ struct pipeline {
     ** commit. NULL = nobody asks. Called from worker threads. */
     void (*on_done)(void *arg, uint64_t seq);
     void *on_done_arg;
+    /* Called, before its on_done, with the seq of a message that could
+    ** not be decoded (a Redis consumer dead-letters it). NULL = nobody
+    ** asks. Called from worker threads. */
+    void (*on_invalid)(void *arg, uint64_t seq);
+    void *on_invalid_arg;
     /* Watches the rule calls (watchdog.h); slot i is worker i's. NULL =
     ** no watchdog. Set before worker_new. */
     struct watchdog *watchdog;

@@ -352,6 +352,7 @@ struct source *ct_source_new(const struct ct_source_config *c, char *err,
     src->base.run = src_run;
     src->base.wake = src_wake;
     src->base.destroy = src_destroy;
+    src->base.done = ct_source_done;
     src->cfg = *c;
     src->lock_fd = -1;
     if (src->cfg.parallel == 0)

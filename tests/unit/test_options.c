@@ -67,6 +67,9 @@ static void source_for(const struct option_spec *s, const char **w, int *n)
         w[(*n)++] = "1";
         w[(*n)++] = "--reconnect-max-ms";
         w[(*n)++] = "3600000";
+    } else if (s->sources & OPTS_FROM_REDIS) {
+        w[(*n)++] = "--redis";
+        w[(*n)++] = "redis://127.0.0.1:1/?stream=s&group=g";
     } else {
         w[(*n)++] = "--ct";
         if (strcmp(s->name, "ct-give-up") == 0 ||     /* a backtest's */
@@ -185,6 +188,14 @@ static void test_every_range(void)
             if (parse(&o, err, sizeof err, w) != OPTIONS_ERROR ||
                 !strstr(err, name) || !strstr(err, " to ")) {
                 printf("#   %s %s: %s\n", name, above, err);
+                ok = 0;
+            }
+            options_free(&o);
+        }
+        if (s->zero_ok) {   /* regression: 0 refused for decimal seconds */
+            w[k + 1] = "0";
+            if (parse(&o, err, sizeof err, w) != OPTIONS_OK) {
+                printf("#   %s 0 refused: %s\n", name, err);
                 ok = 0;
             }
             options_free(&o);
