@@ -58,7 +58,7 @@ static struct log_budget reply_log = LOG_BUDGET_INIT(5, "redis errors");
 ** -2 for a fatal one. The reason is in err. */
 static int pub_connect(struct redis_publisher *p, char *err, size_t errlen)
 {
-    static const struct redis_conn_timeouts t = {
+    const struct redis_conn_timeouts t = {
         .connect_ms = publish_limits.connect_timeout_ms,
         .reply_ms = publish_limits.reply_timeout_ms,
     };
