@@ -5,7 +5,8 @@
 ** valid JSON whatever a rule puts in them (cjson passes invalid UTF-8
 ** through), deterministic (sorted keys, so tests can compare lines), and
 ** [] for empty tables (alert fields such as reasons are lists far more
-** often than objects).
+** often than objects). The text goes through json_buf.h, the writer of
+** the CT messages: the same buffer, commas and string escaping.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,11 +21,16 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "json_buf.h"
 #include "log.h"
 #include "stats.h"
 #include "utf8.h"
 
 #define ALERT_MAX_DEPTH 32
+
+/* the alert's own object is one level more than its deepest field */
+_Static_assert(ALERT_MAX_DEPTH < JB_MAX_DEPTH,
+               "json_buf must nest deeper than an alert may");
 
 /* The -o writer. output_path is kept for reopening on SIGHUP (log
 ** rotation): the handler only sets reopen_wanted, the next flush reopens
@@ -113,117 +119,22 @@ static void reopen_locked(void)
     log_info("alerts: reopened %s", output_path);
 }
 
-/* ===== growable buffer ===== */
-
-static int buf_reserve(struct alert_buf *b, size_t more)
-{
-    size_t cap;
-    char *p;
-
-    if (b->len + more <= b->cap)
-        return 0;
-    cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more)
-        cap *= 2;
-    p = realloc(b->data, cap);
-    if (!p)
-        return -1;
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
-static int buf_put(struct alert_buf *b, const char *s, size_t len)
-{
-    if (buf_reserve(b, len) < 0)
-        return -1;
-    memcpy(b->data + b->len, s, len);
-    b->len += len;
-    return 0;
-}
-
-#define buf_lit(b, s) buf_put((b), (s), sizeof(s) - 1)
-
-void alert_buf_free(struct alert_buf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-int alert_put_string(struct alert_buf *b, const char *str, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-
-    /* Worst case: every byte becomes \u00XX or U+FFFD (6 bytes). */
-    if (buf_reserve(b, len * 6 + 2) < 0)
-        return -1;
-    b->data[b->len++] = '"';
-    while (i < len) {
-        unsigned c = s[i];
-        size_t n;
-        char *o = b->data + b->len;
-
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            *o = (char)c;
-            b->len++;
-            i++;
-            continue;
-        }
-        if (c < 0x80) {
-            const char *esc = NULL;
-            switch (c) {
-            case '"': esc = "\\\""; break;
-            case '\\': esc = "\\\\"; break;
-            case '\n': esc = "\\n"; break;
-            case '\r': esc = "\\r"; break;
-            case '\t': esc = "\\t"; break;
-            case '\b': esc = "\\b"; break;
-            case '\f': esc = "\\f"; break;
-            }
-            if (esc) {
-                memcpy(o, esc, 2);
-                b->len += 2;
-            } else {
-                memcpy(o, "\\u00", 4);
-                o[4] = hex[c >> 4];
-                o[5] = hex[c & 15];
-                b->len += 6;
-            }
-            i++;
-            continue;
-        }
-        n = utf8_seq_len(s + i, len - i);
-        if (n == 0) {
-            memcpy(o, "\xEF\xBF\xBD", 3);   /* U+FFFD */
-            b->len += 3;
-            i++;
-        } else {
-            memcpy(o, s + i, n);
-            b->len += n;
-            i += n;
-        }
-    }
-    b->data[b->len++] = '"';
-    return 0;
-}
-
 /* ===== Lua value → JSON ===== */
 
 /*
 ** The encoder runs as a protected call (enc_protected): converting a
 ** number key to a string, growing the key array or the stack allocates Lua
 ** memory, and under the rule's memory cap any of those may raise. Its only
-** allocation outside Lua is the output buffer (malloc), whose length is
-** put back on any failure, so a failed alert leaves no half line and
+** allocation outside Lua is the output buffer (malloc), which is rewound
+** on any failure (jb_rewind), so a failed alert leaves no half line and
 ** nothing leaks. The key arrays are Lua userdata for the same reason.
+** The buffer's errors are sticky: each write is checked at once, so that
+** the reason names the field being written.
 */
 
 struct enc {
     lua_State *L;
-    struct alert_buf *b;
+    struct json_buf *b;
     char *err;
     size_t errlen;
     const char *rule;
@@ -242,24 +153,16 @@ static int fail(struct enc *e, const char *field, const char *what)
 
 static int enc_number(struct enc *e, int idx, const char *field)
 {
-    char tmp[64];
-    int n;
-
     if (lua_isinteger(e->L, idx)) {
-        n = snprintf(tmp, sizeof(tmp), LUA_INTEGER_FMT,
-                     lua_tointeger(e->L, idx));
+        jb_int(e->b, (int64_t)lua_tointeger(e->L, idx));
     } else {
         double d = lua_tonumber(e->L, idx);
         /* JSON has no NaN or infinity; null would pass for "no value" */
         if (!isfinite(d))
             return fail(e, field, "NaN or infinity has no JSON form");
-        /* Shortest of %.15g / %.17g that reads back exactly. */
-        n = snprintf(tmp, sizeof(tmp), "%.15g", d);
-        if (strtod(tmp, NULL) != d)
-            n = snprintf(tmp, sizeof(tmp), "%.17g", d);
+        jb_double(e->b, d);     /* shortest of %.15g / %.17g */
     }
-    return buf_put(e->b, tmp, (size_t)n) < 0 ?
-           fail(e, field, "out of memory") : 0;
+    return jb_failed(e->b) ? fail(e, field, "out of memory") : 0;
 }
 
 /* Is the table at idx a sequence 1..n (n >= 0)? Sets *n. */
@@ -305,7 +208,7 @@ static int key_cmp(const void *a, const void *b)
 static int enc_object(struct enc *e, int idx, int depth, int skip_core)
 {
     lua_State *L = e->L;
-    int base = lua_gettop(L), rc = 0, first = 1, keys_slot;
+    int base = lua_gettop(L), rc = 0, keys_slot;
     size_t n = 0, cap = 16;
     struct key_ref *keys;
 
@@ -355,11 +258,8 @@ static int enc_object(struct enc *e, int idx, int depth, int skip_core)
         if (skip_core && ((keys[i].len == 4 && !memcmp(keys[i].s, "rule", 4))
                        || (keys[i].len == 4 && !memcmp(keys[i].s, "time", 4))))
             continue;
-        if (!first && buf_lit(e->b, ",") < 0)
-            goto oom;
-        first = 0;
-        if (alert_put_string(e->b, keys[i].s, keys[i].len) < 0 ||
-            buf_lit(e->b, ":") < 0)
+        jb_keyn(e->b, keys[i].s, keys[i].len);     /* with its comma */
+        if (jb_failed(e->b))
             goto oom;
         rc = enc_value(e, keys[i].slot, depth + 1, keys[i].s);
         if (rc < 0)
@@ -383,24 +283,26 @@ static int enc_table(struct enc *e, int idx, int depth, const char *field)
     if (!lua_checkstack(L, 6))
         return fail(e, field, "out of memory (or nested too deep)");
     if (is_array(L, idx, &n)) {
-        if (buf_lit(e->b, "[") < 0)
+        jb_arr_begin(e->b);
+        if (jb_failed(e->b))
             return fail(e, field, "out of memory");
         for (lua_Integer i = 1; i <= n; i++) {
-            if (i > 1 && buf_lit(e->b, ",") < 0)
-                return fail(e, field, "out of memory");
-            lua_rawgeti(L, idx, i);
+            lua_rawgeti(L, idx, i);     /* enc_value writes the comma */
             int rc = enc_value(e, lua_gettop(L), depth + 1, field);
             lua_pop(L, 1);
             if (rc < 0)
                 return rc;
         }
-        return buf_lit(e->b, "]") < 0 ? fail(e, field, "out of memory") : 0;
+        jb_arr_end(e->b);
+        return jb_failed(e->b) ? fail(e, field, "out of memory") : 0;
     }
-    if (buf_lit(e->b, "{") < 0)
+    jb_obj_begin(e->b);
+    if (jb_failed(e->b))
         return fail(e, field, "out of memory");
     if (enc_object(e, idx, depth, 0) < 0)
         return -1;
-    return buf_lit(e->b, "}") < 0 ? fail(e, field, "out of memory") : 0;
+    jb_obj_end(e->b);
+    return jb_failed(e->b) ? fail(e, field, "out of memory") : 0;
 }
 
 static int enc_value(struct enc *e, int idx, int depth, const char *field)
@@ -408,21 +310,19 @@ static int enc_value(struct enc *e, int idx, int depth, const char *field)
     lua_State *L = e->L;
     size_t len;
     const char *s;
-    int rc = 0;
 
     switch (lua_type(L, idx)) {
     case LUA_TNIL:
-        rc = buf_lit(e->b, "null");
+        jb_null(e->b);
         break;
     case LUA_TBOOLEAN:
-        rc = lua_toboolean(L, idx) ? buf_lit(e->b, "true")
-                                   : buf_lit(e->b, "false");
+        jb_bool(e->b, lua_toboolean(L, idx));
         break;
     case LUA_TNUMBER:
         return enc_number(e, idx, field);
     case LUA_TSTRING:
         s = lua_tolstring(L, idx, &len);
-        rc = alert_put_string(e->b, s, len);
+        jb_str(e->b, s, len);
         break;
     case LUA_TTABLE:
         return enc_table(e, idx, depth, field);
@@ -430,7 +330,7 @@ static int enc_value(struct enc *e, int idx, int depth, const char *field)
         return fail(e, field, lua_pushfstring(L, "cannot encode a %s value",
                                               luaL_typename(L, idx)));
     }
-    return rc < 0 ? fail(e, field, "out of memory") : 0;
+    return jb_failed(e->b) ? fail(e, field, "out of memory") : 0;
 }
 
 /* The body of alert_encode, run protected. Stack: 1 = the struct enc as
@@ -439,36 +339,36 @@ static int enc_protected(lua_State *L)
 {
     struct enc *e = lua_touserdata(L, 1);
     char tmp[64];
-    int n = snprintf(tmp, sizeof(tmp), ",\"time\":%.3f", e->time_s);
-    size_t before;
+    int n = snprintf(tmp, sizeof(tmp), "%.3f", e->time_s);
 
     e->L = L;
     e->rc = -1;
-    if (buf_lit(e->b, "{\"rule\":") < 0 ||
-        alert_put_string(e->b, e->rule, strlen(e->rule)) < 0 ||
-        buf_put(e->b, tmp, (size_t)n) < 0)
+    jb_obj_begin(e->b);
+    jb_key(e->b, "rule");
+    jb_str(e->b, e->rule, strlen(e->rule));
+    jb_key(e->b, "time");
+    jb_value_raw(e->b, tmp, (size_t)n);
+    if (jb_failed(e->b))
         return fail(e, "rule", "out of memory"), 0;
-    before = e->b->len;
-    if (buf_lit(e->b, ",") < 0)
-        return fail(e, NULL, "out of memory"), 0;
     if (enc_object(e, 2, 0, 1) < 0)
         return 0;
-    if (e->b->len == before + 1)    /* no fields: drop the comma */
-        e->b->len = before;
-    if (buf_lit(e->b, "}\n") < 0)
+    jb_obj_end(e->b);
+    jb_raw(e->b, "\n", 1);
+    if (jb_failed(e->b))
         return fail(e, NULL, "out of memory"), 0;
     e->rc = 0;
     return 0;
 }
 
 int alert_encode(lua_State *L, int idx, const char *rule, double time_s,
-                 struct alert_buf *b, char *err, size_t errlen)
+                 struct json_buf *b, char *err, size_t errlen)
 {
     struct enc e = { .L = L, .b = b, .err = err, .errlen = errlen,
                      .rule = rule, .time_s = time_s, .rc = -1 };
     size_t start = b->len;
     int base = lua_gettop(L), status;
 
+    jb_rewind(b, start);        /* a line of its own: no comma before it */
     idx = lua_absindex(L, idx);
     if (!lua_istable(L, idx)) {
         snprintf(err, errlen, "alert needs a table, got %s",
@@ -490,7 +390,7 @@ int alert_encode(lua_State *L, int idx, const char *rule, double time_s,
         e.rc = -1;
     }
     if (e.rc < 0)
-        b->len = start;         /* no half line */
+        jb_rewind(b, start);    /* no half line */
     lua_settop(L, base);
     return e.rc;
 }
@@ -508,7 +408,7 @@ static uint64_t count_lines(const char *s, size_t len)
     return n;
 }
 
-int alert_flush(struct alert_buf *b)
+int alert_flush(struct json_buf *b)
 {
     size_t off = 0;
     int rc = 0, err_no = 0;
@@ -544,12 +444,11 @@ int alert_flush(struct alert_buf *b)
     }
     pthread_mutex_unlock(&output_lock);
     /* on failure keep what was not written, for a caller that retries */
-    memmove(b->data, b->data + off, b->len - off);
-    b->len -= off;
+    jb_consume(b, off);
     return rc;
 }
 
-void alert_buf_drop(struct alert_buf *b)
+void alert_buf_drop(struct json_buf *b)
 {
     static atomic_int logged;
     uint64_t n = count_lines(b->data, b->len);
@@ -562,5 +461,5 @@ void alert_buf_drop(struct alert_buf *b)
         if (!atomic_exchange(&logged, 1))
             log_error("alerts are being lost (counted as alerts_lost)");
     }
-    b->len = 0;
+    jb_reset(b);
 }

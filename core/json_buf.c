@@ -2,6 +2,7 @@
 ** json_buf.c: writing JSON text into a growable buffer.
 */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,36 @@ char *jb_steal(struct json_buf *b, size_t *len_out)
         free(b->data);
     jb_init(b);
     return s;
+}
+
+void jb_rewind(struct json_buf *b, size_t len)
+{
+    char *data = b->data;
+    size_t cap = b->cap;
+
+    if (len > b->len) {
+        b->failed = 1;
+        return;
+    }
+    jb_init(b);
+    b->data = data;
+    b->cap = cap;
+    b->len = len;
+    if (data)
+        data[len] = '\0';
+}
+
+void jb_consume(struct json_buf *b, size_t n)
+{
+    if (n > b->len) {
+        b->failed = 1;
+        return;
+    }
+    if (n == 0)
+        return;
+    memmove(b->data, b->data + n, b->len - n);
+    b->len -= n;
+    b->data[b->len] = '\0';
 }
 
 /* Makes room for n more bytes plus the terminating NUL. */
@@ -134,13 +165,18 @@ void jb_arr_end(struct json_buf *b)   { close_level(b, ']'); }
 
 void jb_key(struct json_buf *b, const char *key)
 {
+    jb_keyn(b, key, strlen(key));
+}
+
+void jb_keyn(struct json_buf *b, const char *key, size_t n)
+{
     if (b->after_key) {
         b->failed = 1;
         return;
     }
     before_value(b);
     put_char(b, '"');
-    jb_escape(b, key, strlen(key));
+    jb_escape(b, key, n);
     jb_raw(b, "\":", 2);
     b->after_key = 1;
 }
@@ -219,6 +255,22 @@ void jb_uint(struct json_buf *b, uint64_t v)
     char tmp[24];
     int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v);
 
+    before_value(b);
+    jb_raw(b, tmp, (size_t)n);
+}
+
+void jb_double(struct json_buf *b, double d)
+{
+    char tmp[32];
+    int n;
+
+    if (!isfinite(d)) {
+        b->failed = 1;
+        return;
+    }
+    n = snprintf(tmp, sizeof tmp, "%.15g", d);
+    if (strtod(tmp, NULL) != d)
+        n = snprintf(tmp, sizeof tmp, "%.17g", d);
     before_value(b);
     jb_raw(b, tmp, (size_t)n);
 }

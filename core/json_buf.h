@@ -10,6 +10,10 @@
 ** Strings are written byte-exact where they are valid UTF-8; control bytes
 ** are escaped and every byte that is not part of a valid UTF-8 sequence
 ** becomes U+FFFD, so the output is always valid JSON whatever the input.
+**
+** One buffer can hold many top-level values (alert lines): jb_rewind
+** starts the next one afresh and undoes one that failed halfway;
+** jb_consume drops what a writer has sent.
 */
 #ifndef CERTMON_JSON_BUF_H
 #define CERTMON_JSON_BUF_H
@@ -17,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JB_MAX_DEPTH 32
+#define JB_MAX_DEPTH 64
 
 struct json_buf {
     char *data;         /* NUL-terminated text so far; NULL until written */
@@ -42,6 +46,16 @@ char *jb_steal(struct json_buf *b, size_t *len_out);
 
 static inline int jb_failed(const struct json_buf *b) { return b->failed; }
 
+/* Cuts the text back to its first len bytes (len <= b->len) and starts
+** afresh at the top level: no failure, nothing open, no comma due. Undoes
+** a value that failed halfway (the text before it is kept), or begins a
+** new top-level value after others or after jb_raw text. */
+void jb_rewind(struct json_buf *b, size_t len);
+
+/* Removes the first n bytes of the text (n <= b->len), those a writer
+** has sent; the rest moves to the front. The nesting state is kept. */
+void jb_consume(struct json_buf *b, size_t n);
+
 /* Appends bytes as they are (no separator logic): for pre-built JSON. */
 void jb_raw(struct json_buf *b, const char *s, size_t n);
 
@@ -56,11 +70,16 @@ void jb_arr_end(struct json_buf *b);
 
 /* The key of the next object member (a NUL-terminated string). */
 void jb_key(struct json_buf *b, const char *key);
+/* The same for key[0..n), which may hold any bytes (escaped as jb_str). */
+void jb_keyn(struct json_buf *b, const char *key, size_t n);
 
 void jb_str(struct json_buf *b, const char *s, size_t n);
 void jb_cstr(struct json_buf *b, const char *s);   /* NULL writes null */
 void jb_int(struct json_buf *b, int64_t v);
 void jb_uint(struct json_buf *b, uint64_t v);
+/* The shortest of %.15g and %.17g that reads back as d exactly. JSON has
+** no NaN or infinity: one fails b (a misuse; check isfinite first). */
+void jb_double(struct json_buf *b, double d);
 void jb_bool(struct json_buf *b, int v);
 void jb_null(struct json_buf *b);
 

@@ -30,7 +30,7 @@ struct worker {
     struct rules_instance *cur;
     _Atomic(struct rules_instance *) pending;
     atomic_uint_fast64_t generation;
-    struct alert_buf alerts;
+    struct json_buf alerts;
     struct certmon_ctx ctx;
     struct watchdog_slot *slot;     /* NULL = no watchdog */
 };
@@ -441,6 +441,6 @@ void worker_free(struct worker *w)
     watchdog_slot_lock(w->slot);    /* it may still be reading a name */
     rules_instance_free(w->cur);
     watchdog_slot_unlock(w->slot);
-    alert_buf_free(&w->alerts);
+    jb_free(&w->alerts);
     free(w);
 }

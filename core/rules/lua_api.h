@@ -15,7 +15,7 @@
 
 struct certmon_ctx {
     const char *rule;           /* name of the rule running now, or NULL */
-    struct alert_buf *alerts;   /* alerts go here; NULL = not allowed now */
+    struct json_buf *alerts;    /* alerts go here; NULL = not allowed now */
     unsigned long alerts_made;  /* alerts encoded into alerts so far */
 };
 

@@ -17,7 +17,7 @@
 static int call_handler(lua_State *L, const struct rule *r, int ref,
                         int msg_idx)
 {
-    struct alert_buf b = { 0 };
+    struct json_buf b = { 0 };
     struct certmon_ctx ctx = { .rule = r->name, .alerts = &b };
     int base = lua_gettop(L), status;
 
@@ -29,7 +29,7 @@ static int call_handler(lua_State *L, const struct rule *r, int ref,
     status = lua_pcall(L, 1, 0, base + 1);
     sandbox_end_call(L, status);
     lua_api_set_ctx(L, NULL);
-    alert_buf_free(&b);
+    jb_free(&b);
     if (status == LUA_OK) {
         lua_settop(L, base);
         return 0;

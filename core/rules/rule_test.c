@@ -21,7 +21,7 @@
 ** [-3, +2, e] */
 static int t_call(lua_State *L)
 {
-    struct alert_buf b = { 0 };
+    struct json_buf b = { 0 };
     struct certmon_ctx ctx = { .rule = luaL_checkstring(L, 3),
                                .alerts = &b };
     struct certmon_ctx *saved = lua_api_get_ctx(L);
@@ -44,7 +44,7 @@ static int t_call(lua_State *L)
             lua_rawseti(L, -2, ++n);
             start = i + 1;
         }
-    alert_buf_free(&b);
+    jb_free(&b);
     if (status != LUA_OK)
         lua_pushvalue(L, top + 2);
     else

@@ -35,10 +35,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alert.h"
-#include "sinks/alert_sink_kind.h"
+#include "json_buf.h"
 #include "json_parse.h"
 #include "mono_clock.h"
+#include "sinks/alert_sink_kind.h"
 
 #define WEBHOOK_MAX_HEADER_BYTES 16384
 #define WEBHOOK_BODY_SNIPPET 200
@@ -529,21 +529,11 @@ static ssize_t conn_read(struct conn *c, char *buf, size_t cap, char *why,
 
 /* ===== bodies ===== */
 
-static int put(struct alert_buf *b, const char *s, size_t n)
+/* Appends s[0..n) as it is. Returns 0, or -1 when out of memory. */
+static int put(struct json_buf *b, const char *s, size_t n)
 {
-    char *p;
-
-    if (b->len + n > b->cap) {
-        size_t cap = (b->len + n) * 2 + 64;
-        p = realloc(b->data, cap);
-        if (!p)
-            return -1;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    return 0;
+    jb_raw(b, s, n);
+    return jb_failed(b) ? -1 : 0;
 }
 
 #define put_lit(b, s) put((b), (s), sizeof(s) - 1)
@@ -585,7 +575,7 @@ static void put_escaped(char *text, size_t cap, size_t *n, const char *s)
 
 /* Slack/Mattermost: {"text":"certmon RULE: DOMAIN (brand B, technique T,
 ** score S, issuer I)"} from the alert's fields, those present. */
-static int slack_body(const char *line, size_t len, struct alert_buf *b)
+static int slack_body(const char *line, size_t len, struct json_buf *b)
 {
     static const char *const extra[] = { "brand", "technique", "score",
                                          "issuer" };
@@ -616,10 +606,11 @@ static int slack_body(const char *line, size_t len, struct alert_buf *b)
     if (any)
         put_escaped(text, sizeof(text), &n, ")");
     json_free(a);
-    if (put_lit(b, "{\"text\":") < 0 ||
-        alert_put_string(b, text, n) < 0 || put_lit(b, "}") < 0)
-        return -1;
-    return 0;
+    jb_obj_begin(b);
+    jb_key(b, "text");
+    jb_str(b, text, n);
+    jb_obj_end(b);
+    return jb_failed(b) ? -1 : 0;
 }
 
 /* ===== the answer ===== */
@@ -660,7 +651,7 @@ static enum sink_result webhook_deliver(void *impl, const char *line,
     struct webhook *w = impl;
     struct conn c = { .fd = -1,
                       .deadline_ns = mono_ns() + (int64_t)timeout_ms * 1000000 };
-    struct alert_buf req = { 0 }, body = { 0 };
+    struct json_buf req = { 0 }, body = { 0 };
     char head[512], resp[WEBHOOK_MAX_HEADER_BYTES + 1], snip[WEBHOOK_BODY_SNIPPET + 1];
     size_t got = 0;
     char *eoh = NULL, *p;
@@ -761,8 +752,8 @@ static enum sink_result webhook_deliver(void *impl, const char *line,
     }
 done:
     conn_close(&c);
-    free(req.data);
-    free(body.data);
+    jb_free(&req);
+    jb_free(&body);
     return result;
 }
 

@@ -205,7 +205,7 @@ static void check_fields(int idx, const struct json_value *doc)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_in in = { data, size };
-    struct alert_buf b = { 0 };
+    struct json_buf b = { 0 };
     char err[256] = "";
     int top = lua_gettop(L), rc, value;
     size_t before;
@@ -258,6 +258,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* what this input allocated is freed now: libFuzzer counts mallocs
     ** against frees per input and runs a (slow) leak scan otherwise */
     lua_gc(L, LUA_GCCOLLECT);
-    alert_buf_free(&b);
+    jb_free(&b);
     return 0;
 }

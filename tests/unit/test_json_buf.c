@@ -203,6 +203,116 @@ static void test_value_raw(void)
     jb_free(&b);
 }
 
+/* Keys of any bytes, NUL included, escaped as strings are. */
+static void test_keyn(void)
+{
+    struct json_buf b;
+
+    jb_init(&b);
+    jb_obj_begin(&b);
+    jb_keyn(&b, "a\0b", 3);
+    jb_int(&b, 1);
+    jb_keyn(&b, "\"\xff\n", 3);
+    jb_int(&b, 2);
+    jb_keyn(&b, "", 0);
+    jb_null(&b);
+    jb_obj_end(&b);
+    CHECK(!jb_failed(&b));
+    CHECK_STR(b.data, "{\"a\\u0000b\":1,\"\\\"\xEF\xBF\xBD\\n\":2,\"\":null}");
+    CHECK(parses(b.data, b.len));
+    jb_free(&b);
+}
+
+/* The shortest of %.15g and %.17g that reads back; NaN and infinity
+** fail the buffer. */
+static void test_double(void)
+{
+    static const struct { double d; const char *want; } cases[] = {
+        { 0.0, "0" }, { -0.0, "-0" }, { 1.5, "1.5" }, { 0.1, "0.1" },
+        { 1.0 / 3, "0.33333333333333331" }, { 1e300, "1e+300" },
+        { 9007199254740993.0, "9007199254740992" },
+        { 5e-324, "4.94065645841247e-324" },
+    };
+    struct json_buf b;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        jb_init(&b);
+        jb_double(&b, cases[i].d);
+        CHECK(!jb_failed(&b));
+        CHECK_STR(b.data, cases[i].want);
+        CHECK(strtod(b.data, NULL) == cases[i].d);
+        jb_free(&b);
+    }
+    jb_init(&b);
+    jb_arr_begin(&b);
+    jb_double(&b, 2.25);
+    jb_double(&b, -7);
+    jb_arr_end(&b);
+    CHECK_STR(b.data, "[2.25,-7]");
+    jb_free(&b);
+    jb_init(&b);
+    jb_double(&b, 0.0 / 0.0);
+    CHECK(jb_failed(&b));
+    jb_free(&b);
+    jb_init(&b);
+    jb_double(&b, -1.0 / 0.0);
+    CHECK(jb_failed(&b));
+    jb_free(&b);
+}
+
+/* Several top-level values in one buffer, the way alert lines are kept:
+** rewind starts each afresh and undoes one that failed halfway; consume
+** drops what was sent. */
+static void test_rewind_consume(void)
+{
+    struct json_buf b;
+    size_t mark;
+
+    jb_init(&b);
+    jb_rewind(&b, 0);                     /* nothing written yet */
+    CHECK(b.len == 0 && !jb_failed(&b));
+    jb_obj_begin(&b);
+    jb_key(&b, "a");
+    jb_int(&b, 1);
+    jb_obj_end(&b);
+    jb_raw(&b, "\n", 1);
+    mark = b.len;
+    jb_rewind(&b, mark);                  /* no comma before the next */
+    jb_obj_begin(&b);
+    jb_key(&b, "b");
+    jb_arr_begin(&b);
+    jb_int(&b, 2);
+    jb_double(&b, 1.0 / 0.0);             /* fails halfway */
+    CHECK(jb_failed(&b));
+    jb_rewind(&b, mark);
+    CHECK(!jb_failed(&b) && b.len == mark);
+    CHECK_STR(b.data, "{\"a\":1}\n");
+    jb_obj_begin(&b);
+    jb_key(&b, "c");
+    jb_int(&b, 3);
+    jb_obj_end(&b);
+    jb_raw(&b, "\n", 1);
+    CHECK(!jb_failed(&b));
+    CHECK_STR(b.data, "{\"a\":1}\n{\"c\":3}\n");
+
+    jb_consume(&b, 0);
+    CHECK(b.len == 16);
+    jb_consume(&b, 3);                    /* part of a line was sent */
+    CHECK_STR(b.data, "\":1}\n{\"c\":3}\n");
+    CHECK(b.len == 13);
+    jb_consume(&b, b.len);
+    CHECK(b.len == 0 && b.data && b.data[0] == '\0');
+    CHECK(!jb_failed(&b));
+
+    jb_consume(&b, 1);                    /* more than there is */
+    CHECK(jb_failed(&b));
+    jb_rewind(&b, 0);
+    CHECK(!jb_failed(&b));
+    jb_rewind(&b, 5);                     /* past the end */
+    CHECK(jb_failed(&b) && b.len == 0);
+    jb_free(&b);
+}
+
 int main(void)
 {
     test_structure();
@@ -212,5 +322,8 @@ int main(void)
     test_seconds();
     test_misuse_and_steal();
     test_value_raw();
+    test_keyn();
+    test_double();
+    test_rewind_consume();
     return check_done();
 }
