@@ -1,7 +1,7 @@
 /*
 ** alert_sink_kind.h: what a kind of alert sink (webhook, exec) provides to
-** the delivery framework in alert_sink.c. Private to the alert_sink*.c
-** files.
+** the delivery framework (alert_sink.c, alert_sink_int.h). Private to the
+** alert_sink*.c files.
 **
 ** deliver makes ONE attempt; the framework owns queueing, retries with
 ** backoff, spooling and counting. deliver may be called from several
