@@ -8,7 +8,7 @@
 ** Each sink has a ring of alert lines (copies) under its own lock and one
 ** thread (an exec sink: --alert-exec-jobs threads) that takes them in
 ** order and makes attempts through its kind (alert_sink_webhook.c,
-** alert_sink_exec.c). Workers only copy lines into the ring; a full ring
+** alert_sink_exec.c, alert_sink_redis.c). Workers only copy lines into the ring; a full ring
 ** sends the line to the spool at once, on the worker, because waiting
 ** would let a dead sink stall the rules.
 */
@@ -413,11 +413,14 @@ static struct sink *sink_new(const struct sink_kind *kind, unsigned number,
         goto oom;
     s->impl = kind == &webhook_sink_kind
                   ? webhook_sink_new(target, c, why, sizeof(why))
-                  : exec_sink_new(target, c, why, sizeof(why));
+              : kind == &exec_sink_kind
+                  ? exec_sink_new(target, c, why, sizeof(why))
+                  : redis_sink_new(target, c, why, sizeof(why));
     if (!s->impl) {
         snprintf(err, errlen, "%s (%s): %s", s->name,
                  kind == &webhook_sink_kind ? "--alert-webhook"
-                                            : "--alert-exec", why);
+                 : kind == &exec_sink_kind  ? "--alert-exec"
+                                            : "--alert-redis", why);
         sink_free(s);
         return NULL;
     }
@@ -432,7 +435,7 @@ int alert_sinks_start(const struct alert_sinks_config *c, char *err,
                       size_t errlen)
 {
     sigset_t all, old;
-    size_t total = c->n_webhooks + c->n_execs;
+    size_t total = c->n_webhooks + c->n_execs + c->n_redis;
 
     if (total == 0)
         return 0;
@@ -457,6 +460,13 @@ int alert_sinks_start(const struct alert_sinks_config *c, char *err,
     for (size_t i = 0; i < c->n_execs; i++) {
         sink_g.sinks[sink_g.n] = sink_new(&exec_sink_kind, (unsigned)i + 1,
                                 c->execs[i], c, err, errlen);
+        if (!sink_g.sinks[sink_g.n])
+            goto fail;
+        sink_g.n++;
+    }
+    for (size_t i = 0; i < c->n_redis; i++) {
+        sink_g.sinks[sink_g.n] = sink_new(&redis_sink_kind, (unsigned)i + 1,
+                                c->redis[i], c, err, errlen);
         if (!sink_g.sinks[sink_g.n])
             goto fail;
         sink_g.n++;

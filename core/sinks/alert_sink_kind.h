@@ -1,7 +1,7 @@
 /*
-** alert_sink_kind.h: what a kind of alert sink (webhook, exec) provides to
-** the delivery framework (alert_sink.c, alert_sink_int.h). Private to the
-** alert_sink*.c files.
+** alert_sink_kind.h: what a kind of alert sink (webhook, exec, redis)
+** provides to the delivery framework (alert_sink.c, alert_sink_int.h).
+** Private to the alert_sink*.c files.
 **
 ** deliver makes ONE attempt; the framework owns queueing, retries with
 ** backoff, spooling and counting. deliver may be called from several
@@ -33,11 +33,14 @@ struct sink_kind {
 
 extern const struct sink_kind webhook_sink_kind;
 extern const struct sink_kind exec_sink_kind;
+extern const struct sink_kind redis_sink_kind;
 
 /* Constructors: NULL with a reason in err. */
 void *webhook_sink_new(const char *url, const struct alert_sinks_config *c,
                        char *err, size_t errlen);
 void *exec_sink_new(const char *cmd, const struct alert_sinks_config *c,
                     char *err, size_t errlen);
+void *redis_sink_new(const char *url, const struct alert_sinks_config *c,
+                     char *err, size_t errlen);
 
 #endif
