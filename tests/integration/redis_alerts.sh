@@ -2,7 +2,8 @@
 # (a free port, a temporary folder): the alerts of a replay arrive in the
 # stream exactly as -o has them, with their rule and domain fields; two
 # certmon processes write to one stream; Redis down at start and started
-# later (alerts retried, or spooled and replayed: all arrive); a refused
+# later (alerts retried, or spooled and replayed: all arrive); Redis lost
+# mid-run and restarted from its AOF (reconnected, all arrive); a refused
 # password is exit 1 without the password in the message. The stream is
 # read back with redis-cli. Every wait is a poll with a generous limit;
 # nothing asserts on speed.
@@ -212,6 +213,36 @@ check "spooled: the replay is logged" \
     grep -q "redis-1: replayed" "$T/s.err"
 expect_eq "spooled: the spool is empty at the end" \
     "$(lines "$T/spool/redis-1.jsonl")" 0
+
+# ---- Redis lost mid-run (restarted with AOF): reconnected, all arrive -
+kill "$d2_pid"; wait "$d2_pid" 2>/dev/null
+MPORT=$(free_port)
+redis_start m "$MPORT" --appendonly yes
+mkfifo "$T/m.fifo"
+"$CERTMON" -w 1 -r "$T/m.fifo" -o "$T/m.out" --stats-interval 0 \
+    --alert-retries 100 \
+    --alert-redis "redis://127.0.0.1:$MPORT?stream=mid" "$T/every.lua" \
+    2>"$T/m.err" &
+cm=$!
+exec 3>"$T/m.fifo"
+cat "$ALL" >&3
+wait_for "[ \"\$(xlen $MPORT mid)\" = $nd ]" 60
+expect_eq "mid-run: the first alerts arrived" "$(xlen "$MPORT" mid)" "$nd"
+kill "$m_pid"; wait "$m_pid" 2>/dev/null
+cat "$ALL" >&3
+wait_for "grep -q 'redis-1: redis 127.0.0.1:$MPORT' '$T/m.err'" 60
+check "mid-run: the lost connection is logged" \
+    grep -q "redis-1: redis 127.0.0.1:$MPORT" "$T/m.err"
+redis_start m "$MPORT" --appendonly yes     # the same folder: its AOF
+wait_for "[ \"\$(xlen $MPORT mid)\" = $((nd * 2)) ]" 120
+exec 3>&-
+wait "$cm"
+expect_eq "mid-run: exit 0" "$?" 0
+expect_eq "mid-run: every alert of both halves is in the stream" \
+    "$(xlen "$MPORT" mid)" "$((nd * 2))"
+check "mid-run: the stream has the alerts of -o, once each" \
+    same_alerts "$T/m.out" "$MPORT" mid
+expect_eq "mid-run: alerts_lost=0" "$(summary_field "$T/m.err" alerts_lost)" 0
 
 # ---- refused password: a clear error, exit 1, before any alert --------
 PPORT=$(free_port)
