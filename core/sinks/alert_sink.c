@@ -8,9 +8,9 @@
 ** Each sink has a ring of alert lines (copies) under its own lock and one
 ** thread (an exec sink: --alert-exec-jobs threads) that takes them in
 ** order and makes attempts through its kind (alert_sink_webhook.c,
-** alert_sink_exec.c, alert_sink_redis.c). Workers only copy lines into the ring; a full ring
-** sends the line to the spool at once, on the worker, because waiting
-** would let a dead sink stall the rules.
+** alert_sink_exec.c, alert_sink_redis.c). Workers only copy lines into
+** the ring; a full ring sends the line to the spool at once, on the
+** worker, because waiting would let a dead sink stall the rules.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -216,13 +216,15 @@ static int wait_work(struct sink *s, unsigned job, struct backoff *probe,
             continue;
         }
         if (*next_probe_ms < 0)
-            *next_probe_ms = sink_now_ms() + backoff_next_ms(probe, sink_now_ms());
+            *next_probe_ms = sink_now_ms() +
+                             backoff_next_ms(probe, sink_now_ms());
         if (sink_now_ms() >= *next_probe_ms) {
             *next_probe_ms = -1;
             return 2;
         }
         {
-            int64_t ns = mono_ns() + (*next_probe_ms - sink_now_ms()) * 1000000;
+            int64_t ns = mono_ns() +
+                         (*next_probe_ms - sink_now_ms()) * 1000000;
             ts.tv_sec = ns / 1000000000;
             ts.tv_nsec = ns % 1000000000;
             pthread_cond_timedwait(&s->cond, &s->lock, &ts);
@@ -277,7 +279,8 @@ static void *sink_main(void *arg)
         if (out == OUT_DELIVERED) {
             backoff_reset(&probe);
             next_probe_ms = -1;
-            if (atomic_load(&s->spool_pending) && !atomic_load(&sink_g.stopping))
+            if (atomic_load(&s->spool_pending) &&
+                !atomic_load(&sink_g.stopping))
                 sink_replay_spool(s);
         }
     }
@@ -411,16 +414,9 @@ static struct sink *sink_new(const struct sink_kind *kind, unsigned number,
     if (c->spool_dir && !(s->spool = alert_spool_new(c->spool_dir,
                                                       s->name)))
         goto oom;
-    s->impl = kind == &webhook_sink_kind
-                  ? webhook_sink_new(target, c, why, sizeof(why))
-              : kind == &exec_sink_kind
-                  ? exec_sink_new(target, c, why, sizeof(why))
-                  : redis_sink_new(target, c, why, sizeof(why));
+    s->impl = kind->create(target, c, why, sizeof(why));
     if (!s->impl) {
-        snprintf(err, errlen, "%s (%s): %s", s->name,
-                 kind == &webhook_sink_kind ? "--alert-webhook"
-                 : kind == &exec_sink_kind  ? "--alert-exec"
-                                            : "--alert-redis", why);
+        snprintf(err, errlen, "%s (%s): %s", s->name, kind->option, why);
         sink_free(s);
         return NULL;
     }
@@ -434,6 +430,15 @@ oom:
 int alert_sinks_start(const struct alert_sinks_config *c, char *err,
                       size_t errlen)
 {
+    const struct {
+        const struct sink_kind *kind;
+        const char *const *targets;
+        size_t n;
+    } kinds[] = {
+        { &webhook_sink_kind, c->webhooks, c->n_webhooks },
+        { &exec_sink_kind, c->execs, c->n_execs },
+        { &redis_sink_kind, c->redis, c->n_redis },
+    };
     sigset_t all, old;
     size_t total = c->n_webhooks + c->n_execs + c->n_redis;
 
@@ -450,27 +455,15 @@ int alert_sinks_start(const struct alert_sinks_config *c, char *err,
     sink_g.timeout_ms = c->timeout_ms ? c->timeout_ms : 10000;
     sink_g.retries = c->retries;
     atomic_store(&sink_g.stopping, 0);
-    for (size_t i = 0; i < c->n_webhooks; i++) {
-        sink_g.sinks[sink_g.n] = sink_new(&webhook_sink_kind, (unsigned)i + 1,
-                                c->webhooks[i], c, err, errlen);
-        if (!sink_g.sinks[sink_g.n])
-            goto fail;
-        sink_g.n++;
-    }
-    for (size_t i = 0; i < c->n_execs; i++) {
-        sink_g.sinks[sink_g.n] = sink_new(&exec_sink_kind, (unsigned)i + 1,
-                                c->execs[i], c, err, errlen);
-        if (!sink_g.sinks[sink_g.n])
-            goto fail;
-        sink_g.n++;
-    }
-    for (size_t i = 0; i < c->n_redis; i++) {
-        sink_g.sinks[sink_g.n] = sink_new(&redis_sink_kind, (unsigned)i + 1,
-                                c->redis[i], c, err, errlen);
-        if (!sink_g.sinks[sink_g.n])
-            goto fail;
-        sink_g.n++;
-    }
+    /* in this order: the names (webhook-1, exec-1, ...) name spools */
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++)
+        for (size_t i = 0; i < kinds[k].n; i++) {
+            struct sink *s = sink_new(kinds[k].kind, (unsigned)i + 1,
+                                      kinds[k].targets[i], c, err, errlen);
+            if (!s)
+                goto fail;
+            sink_g.sinks[sink_g.n++] = s;
+        }
     /* Sink threads take no signals: the main thread handles them. */
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);

@@ -195,6 +195,8 @@ static enum sink_result redis_deliver(void *impl, const char *line,
 
 const struct sink_kind redis_sink_kind = {
     .prefix = "redis",
+    .option = "--alert-redis",
+    .create = redis_sink_new,
     .deliver = redis_deliver,
     .free = redis_sink_free,
 };
