@@ -376,6 +376,8 @@ int main(int argc, char **argv)
             .n_webhooks = o.n_alert_webhooks,
             .execs = o.alert_execs,
             .n_execs = o.n_alert_execs,
+            .redis = o.alert_redis,
+            .n_redis = o.n_alert_redis,
             .queue_len = o.alert_queue,
             .spool_dir = o.alert_spool_dir,
             .format = o.alert_format_slack ? ALERT_FORMAT_SLACK

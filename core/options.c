@@ -277,6 +277,12 @@ const struct option_spec option_table[] = {
       .help = "run CMD per alert, without a shell (split on blanks), the "
               "alert JSON on stdin and CERTMON_RULE, CERTMON_DOMAIN, "
               "CERTMON_ALERT_JSON, ... in the environment (repeatable)" },
+    { .name = "alert-redis", .type = OPT_LIST, .arg = "URL",
+      .offset = OFF(alert_redis), .count_offset = OFF(n_alert_redis),
+      .section = OPTS_ALERTS,
+      .help = "XADD each alert to a Redis stream: "
+              "redis://[user:pass@]host:port[/db]?stream=NAME, fields alert, "
+              "rule, domain (repeatable)" },
     { .name = "alert-format", .type = OPT_CHOICE, .arg = "json|slack",
       .parse = parse_alert_format, .section = OPTS_ALERTS,
       .requires = "alert-webhook", .def_text = "json",
@@ -293,25 +299,29 @@ const struct option_spec option_table[] = {
       .help = "webhook headers from FILE, one 'Name: value' a line" },
     { .name = "alert-spool", .type = OPT_STRING, .arg = "DIR",
       .offset = OFF(alert_spool_dir), .section = OPTS_ALERTS,
-      .requires = "alert-webhook|alert-exec",
+      .requires = "alert-webhook|alert-exec|alert-redis",
       .help = "alerts a sink cannot deliver (after its retries, or with its "
               "queue full) go to DIR/SINK.jsonl and are sent again later; "
               "without it they are lost (counted, exit status 1)" },
     { .name = "alert-queue", .type = OPT_SIZE, .arg = "N",
       .offset = OFF(alert_queue), .min = 1, .max = 1 << 24, .def = 1000,
-      .section = OPTS_ALERTS, .requires = "alert-webhook|alert-exec",
+      .section = OPTS_ALERTS,
+      .requires = "alert-webhook|alert-exec|alert-redis",
       .help = "alerts buffered per sink" },
     { .name = "alert-timeout", .type = OPT_SECONDS_MS, .arg = "S",
       .offset = OFF(alert_timeout_ms), .min = 0.1, .max = 3600, .def = 10,
-      .section = OPTS_ALERTS, .requires = "alert-webhook|alert-exec",
+      .section = OPTS_ALERTS,
+      .requires = "alert-webhook|alert-exec|alert-redis",
       .unit = "seconds",
-      .help = "per delivery attempt, webhook or program, and the grace to "
-              "drain at exit" },
+      .help = "per delivery attempt (webhook, program or XADD), and the "
+              "grace to drain at exit" },
     { .name = "alert-retries", .type = OPT_UNSIGNED, .arg = "N",
       .offset = OFF(alert_retries), .min = 0, .max = 100, .def = 5,
-      .section = OPTS_ALERTS, .requires = "alert-webhook|alert-exec",
+      .section = OPTS_ALERTS,
+      .requires = "alert-webhook|alert-exec|alert-redis",
       .help = "attempts after the first, with backoff, on 5xx, 429, network "
-              "errors and failed programs (other 4xx are never retried)" },
+              "errors, failed programs and Redis down (other 4xx are never "
+              "retried)" },
     { .name = "alert-exec-jobs", .type = OPT_UNSIGNED, .arg = "N",
       .offset = OFF(alert_exec_jobs), .min = 1, .max = 64, .def = 4,
       .section = OPTS_ALERTS, .requires = "alert-webhook|alert-exec",

@@ -82,6 +82,8 @@ struct options {
     size_t n_alert_webhooks;
     const char **alert_execs;       /* --alert-exec CMD, repeatable */
     size_t n_alert_execs;
+    const char **alert_redis;       /* --alert-redis URL, repeatable */
+    size_t n_alert_redis;
     size_t alert_queue;             /* --alert-queue, per sink */
     int alert_format_slack;         /* --alert-format slack */
     const char **alert_headers;     /* --alert-header, repeatable */

@@ -1,8 +1,8 @@
 /*
 ** redis_url.h: redis://[user:pass@]host:port[/db]?stream=NAME&... URLs.
 **
-** The one way certmon names a Redis stream: --publish (and, later, the
-** consumer source). Parsing only; no connection. Percent-escapes (%XX) in
+** The one way certmon names a Redis stream: --publish, --alert-redis
+** (and, later, the consumer source). Parsing only; no connection. Percent-escapes (%XX) in
 ** the user, password and query values are decoded, so a password may hold
 ** '@' or ':'.
 */

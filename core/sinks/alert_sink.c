@@ -1,23 +1,16 @@
 /*
-** alert_sink.c: alert delivery: per-sink queues and threads, retries,
-** replaying the spool (its files: alert_spool.c), and what the CT source
-** may commit.
+** alert_sink.c: alert delivery: per-sink queues and threads, the retry
+** loop, dispatch from the workers, start and stop. The spool side is in
+** alert_sink_replay.c (its files: alert_spool.c), what the CT source may
+** commit in alert_sink_settle.c, the figures in alert_sink_metrics.c;
+** alert_sink_int.h is what they share.
 **
 ** Each sink has a ring of alert lines (copies) under its own lock and one
 ** thread (an exec sink: --alert-exec-jobs threads) that takes them in
 ** order and makes attempts through its kind (alert_sink_webhook.c,
-** alert_sink_exec.c). Workers only copy lines into the ring; a full ring
-** sends the line to the spool at once, on the worker, because waiting
-** would let a dead sink stall the rules.
-**
-** Every queued alert gets an index, 1, 2, ... per sink. A sink has
-** "settled" index k when every alert up to k was delivered, rejected
-** into the spool or spooled: the smallest index still in the ring or in
-** an attempt, minus one, or less if one was lost. A worker remembers the
-** last index it queued on each sink (a thread-local ticket); the CT
-** source is told a sequence number is done only once every sink has
-** settled that worker's ticket, so a position is never committed past an
-** alert that is neither delivered nor spooled.
+** alert_sink_exec.c, alert_sink_redis.c). Workers only copy lines into
+** the ring; a full ring sends the line to the spool at once, on the
+** worker, because waiting would let a dead sink stall the rules.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,17 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sinks/alert_sink.h"
-#include "sinks/alert_sink_kind.h"
+#include "sinks/alert_sink_int.h"
 #include "sinks/alert_spool.h"
 #include "backoff.h"
 #include "log.h"
-#include "metrics.h"
 #include "mono_clock.h"
 #include "stats.h"
 
-#define SINK_MAX_JOBS 64
-#define SINK_MAX_LOGGED 16          /* distinct failures logged per sink */
 #define SINK_RETRY_AFTER_MAX_MS (600u * 1000u)
 
 static const struct backoff_policy sink_backoff = {
@@ -60,115 +49,14 @@ static const struct backoff_policy probe_backoff = {
     .stable_ms = 0,
 };
 
-struct item {
-    char *line;         /* without its '\n'; owned */
-    size_t len;
-    uint64_t index;
-};
+struct sink_set sink_g;           /* see alert_sink_int.h */
 
-struct sink {
-    char name[32];
-    const struct sink_kind *kind;
-    void *impl;
-    unsigned jobs;
-    unsigned n_started;
-    pthread_t threads[SINK_MAX_JOBS];
+static int spool_lock_fd = -1;      /* flock on DIR/.lock; -1 none */
 
-    pthread_mutex_t lock;           /* the ring and the fields below */
-    pthread_cond_t cond;            /* pushes and stop (monotonic clock) */
-    struct item *ring;
-    size_t cap, head, count;
-    uint64_t pushed, popped;
-    uint64_t busy[SINK_MAX_JOBS];   /* index in an attempt; 0 = idle */
-    uint64_t lost_at;               /* first index lost; UINT64_MAX none */
-    uint64_t logged[SINK_MAX_LOGGED];
-    unsigned n_logged;
-    int failing, full_logged, lost_logged;
-
-    struct alert_spool *spool;      /* NULL = no --alert-spool */
-    atomic_int spool_pending;       /* the spool file may have lines */
-    atomic_int replaying;
-
-    atomic_uint_fast64_t delivered, failed, spooled, lost, replayed;
-};
-
-struct pending {
-    struct pending *next;
-    uint64_t seq;
-    uint64_t ticket[ALERT_SINK_MAX];
-};
-
-static struct {
-    struct sink *sinks[ALERT_SINK_MAX];
-    size_t n;
-    unsigned timeout_ms, retries;
-    int spool_lock_fd;              /* flock on DIR/.lock; -1 none */
-    atomic_int stopping;
-    _Atomic int64_t stop_deadline_ms;
-
-    void (*on_done)(void *arg, uint64_t seq);
-    void *on_done_arg;
-    pthread_mutex_t done_lock;
-    struct pending *pending, **pending_tail;
-    atomic_size_t n_pending;
-} g = {
-    .done_lock = PTHREAD_MUTEX_INITIALIZER,
-    .pending_tail = &g.pending,
-    .spool_lock_fd = -1,
-};
-
-static _Thread_local uint64_t tl_ticket[ALERT_SINK_MAX];
-
-static int64_t now_ms(void)
+int sink_past_stop_deadline(void)
 {
-    return mono_ns() / 1000000;
-}
-
-static int past_stop_deadline(void)
-{
-    return atomic_load(&g.stopping) && now_ms() >= atomic_load(&g.stop_deadline_ms);
-}
-
-/* ===== giving up: the spool ===== */
-
-/* n alerts could be neither delivered nor spooled: count, log once. */
-static void count_lost(struct sink *s, uint64_t n, const char *why)
-{
-    int first;
-
-    atomic_fetch_add(&s->lost, n);
-    stats_add(&stats.alerts_lost, n);
-    pthread_mutex_lock(&s->lock);
-    first = !s->lost_logged;
-    s->lost_logged = 1;
-    pthread_mutex_unlock(&s->lock);
-    if (first)
-        log_error("%s: alerts lost (%s)%s; counted as alerts_lost", s->name,
-                  why, s->spool ? "" : ": give --alert-spool DIR to "
-                  "keep them");
-}
-
-/* An alert the sink gave up on: to the spool, or lost. Returns 1 if
-** spooled. */
-static int spool_or_lose(struct sink *s, const char *line, size_t len)
-{
-    char why[300];
-
-    if (!s->spool) {
-        count_lost(s, 1, "not delivered, no spool");
-        return 0;
-    }
-    if (alert_spool_append_line(s->spool, ALERT_SPOOL_PENDING, line,
-                                len) < 0) {
-        snprintf(why, sizeof(why), "cannot write %s: %s",
-                 alert_spool_path(s->spool), strerror(errno));
-        count_lost(s, 1, why);
-        return 0;
-    }
-    atomic_store(&s->spool_pending, 1);
-    atomic_fetch_add(&s->spooled, 1);
-    stats_add(&stats.alerts_spooled, 1);
-    return 1;
+    return atomic_load(&sink_g.stopping) &&
+           sink_now_ms() >= atomic_load(&sink_g.stop_deadline_ms);
 }
 
 /* ===== attempts ===== */
@@ -183,7 +71,7 @@ static uint64_t hash_str(const char *s)
 }
 
 /* Logs a failure the first time this exact reason is seen. */
-static void note_failure(struct sink *s, const char *why)
+void sink_note_failure(struct sink *s, const char *why)
 {
     uint64_t h = hash_str(why);
     int log_it = 1, last = 0;
@@ -205,7 +93,7 @@ static void note_failure(struct sink *s, const char *why)
                  "failure are counted, not logged)" : "");
 }
 
-static void note_delivered(struct sink *s)
+void sink_note_delivered(struct sink *s)
 {
     int was;
 
@@ -224,20 +112,20 @@ static void note_delivered(struct sink *s)
 static int sink_wait_ms(struct sink *s, unsigned ms)
 {
     struct timespec ts;
-    int64_t until = now_ms() + ms;
+    int64_t until = sink_now_ms() + ms;
     int rc = 0;
 
     pthread_mutex_lock(&s->lock);
     for (;;) {
         int64_t ns;
-        if (atomic_load(&g.stopping) &&
-            until > atomic_load(&g.stop_deadline_ms)) {
+        if (atomic_load(&sink_g.stopping) &&
+            until > atomic_load(&sink_g.stop_deadline_ms)) {
             rc = -1;
             break;
         }
-        if (now_ms() >= until)
+        if (sink_now_ms() >= until)
             break;
-        ns = mono_ns() + (until - now_ms()) * 1000000;
+        ns = mono_ns() + (until - sink_now_ms()) * 1000000;
         ts.tv_sec = ns / 1000000000;
         ts.tv_nsec = ns % 1000000000;
         pthread_cond_timedwait(&s->cond, &s->lock, &ts);
@@ -259,27 +147,27 @@ static enum outcome deliver_item(struct sink *s, const char *line,
 
     backoff_init(&bo, &sink_backoff, (uint64_t)mono_ns() ^ (uintptr_t)s);
     for (unsigned attempt = 0;; attempt++) {
-        if (past_stop_deadline())
+        if (sink_past_stop_deadline())
             break;              /* no time left: keep it for next start */
         why[0] = '\0';
         retry_after_ms = 0;
-        r = s->kind->deliver(s->impl, line, len, g.timeout_ms, why,
+        r = s->kind->deliver(s->impl, line, len, sink_g.timeout_ms, why,
                              sizeof(why), &retry_after_ms);
         if (r == SINK_DELIVERED) {
-            note_delivered(s);
+            sink_note_delivered(s);
             return OUT_DELIVERED;
         }
-        note_failure(s, why[0] ? why : "delivery failed");
+        sink_note_failure(s, why[0] ? why : "delivery failed");
         if (r == SINK_REJECTED) {
             atomic_fetch_add(&s->failed, 1);
             stats_add(&stats.alerts_failed, 1);
             if (!s->spool) {
-                count_lost(s, 1, "rejected by the receiver, no spool");
+                sink_count_lost(s, 1, "rejected by the receiver, no spool");
                 return OUT_LOST;
             }
             if (alert_spool_append_line(s->spool, ALERT_SPOOL_REJECTED, line,
                                         len) < 0) {
-                count_lost(s, 1, "cannot write the rejected spool");
+                sink_count_lost(s, 1, "cannot write the rejected spool");
                 return OUT_LOST;
             }
             atomic_fetch_add(&s->spooled, 1);
@@ -292,7 +180,7 @@ static enum outcome deliver_item(struct sink *s, const char *line,
             break;
         }
         {
-            unsigned delay = backoff_next_ms(&bo, now_ms());
+            unsigned delay = backoff_next_ms(&bo, sink_now_ms());
             if (retry_after_ms > SINK_RETRY_AFTER_MAX_MS)
                 retry_after_ms = SINK_RETRY_AFTER_MAX_MS;
             if (retry_after_ms > delay)
@@ -304,166 +192,7 @@ static enum outcome deliver_item(struct sink *s, const char *line,
             }
         }
     }
-    return spool_or_lose(s, line, len) ? OUT_SPOOLED : OUT_LOST;
-}
-
-/* Sends the spool file's alerts once each. The first that fails goes
-** back to the spool with all after it. Lines found in a replay file left
-** by a run that stopped mid-replay are sent first (so may arrive twice). */
-static void replay_spool(struct sink *s)
-{
-    FILE *f;
-    char *line = NULL, why[512];
-    size_t cap = 0;
-    ssize_t n;
-    uint64_t sent = 0, kept = 0;
-    int keep = 0;
-    unsigned retry_after_ms;
-
-    if (!s->spool || atomic_exchange(&s->replaying, 1))
-        return;
-    atomic_store(&s->spool_pending, 0);
-    f = alert_spool_take(s->spool);
-    if (!f) {
-        if (errno)
-            log_error("%s: cannot read its spool: %s", s->name,
-                      strerror(errno));
-        atomic_store(&s->replaying, 0);
-        return;
-    }
-    while ((n = getline(&line, &cap, f)) > 0) {
-        size_t len = (size_t)n;
-        enum sink_result r = SINK_RETRY;
-        if (line[len - 1] == '\n')
-            len--;
-        if (len == 0)
-            continue;
-        why[0] = '\0';
-        if (!past_stop_deadline())
-            r = s->kind->deliver(s->impl, line, len, g.timeout_ms, why,
-                                 sizeof(why), &retry_after_ms);
-        if (r == SINK_DELIVERED) {
-            note_delivered(s);
-            atomic_fetch_add(&s->replayed, 1);
-            sent++;
-            continue;
-        }
-        if (why[0])
-            note_failure(s, why);
-        if (r == SINK_REJECTED &&
-            alert_spool_append_line(s->spool, ALERT_SPOOL_REJECTED, line,
-                                    len) == 0)
-            continue;
-        /* failed again: this one and the rest wait for the next time */
-        if (alert_spool_put_back(s->spool, line, len, f, &kept) < 0) {
-            log_error("%s: could not put unsent alerts back into %s (%s); "
-                      "they are sent again (some twice) next time", s->name,
-                      alert_spool_path(s->spool), strerror(errno));
-            keep = 1;
-        }
-        atomic_store(&s->spool_pending, 1);
-        break;
-    }
-    alert_spool_finish(s->spool, f, keep);
-    free(line);
-    if (sent || kept)
-        log_info("%s: replayed %llu spooled alerts, %llu still spooled",
-                 s->name, (unsigned long long)sent, (unsigned long long)kept);
-    atomic_store(&s->replaying, 0);
-}
-
-/* ===== settling and the CT done callback ===== */
-
-/* The last index up to which every alert was settled. s->lock held. */
-static uint64_t settled_locked(const struct sink *s)
-{
-    uint64_t v = s->popped;
-
-    for (unsigned j = 0; j < s->jobs; j++)
-        if (s->busy[j] && s->busy[j] - 1 < v)
-            v = s->busy[j] - 1;
-    if (s->lost_at != UINT64_MAX && s->lost_at - 1 < v)
-        v = s->lost_at - 1;
-    return v;
-}
-
-static void settled_all(uint64_t *out)
-{
-    for (size_t i = 0; i < g.n; i++) {
-        pthread_mutex_lock(&g.sinks[i]->lock);
-        out[i] = settled_locked(g.sinks[i]);
-        pthread_mutex_unlock(&g.sinks[i]->lock);
-    }
-}
-
-static int covered(const uint64_t *ticket, const uint64_t *settled)
-{
-    for (size_t i = 0; i < g.n; i++)
-        if (ticket[i] > settled[i])
-            return 0;
-    return 1;
-}
-
-/* Forwards every deferred seq whose alerts are all settled. */
-static void release_pending(void)
-{
-    uint64_t settled[ALERT_SINK_MAX];
-    struct pending **pp, *p;
-
-    if (!atomic_load(&g.n_pending))
-        return;
-    pthread_mutex_lock(&g.done_lock);
-    settled_all(settled);
-    pp = &g.pending;
-    while ((p = *pp) != NULL) {
-        if (covered(p->ticket, settled)) {
-            *pp = p->next;
-            g.on_done(g.on_done_arg, p->seq);
-            free(p);
-            atomic_fetch_sub(&g.n_pending, 1);
-        } else {
-            pp = &p->next;
-        }
-    }
-    g.pending_tail = pp;
-    pthread_mutex_unlock(&g.done_lock);
-}
-
-void alert_sinks_set_done(void (*on_done)(void *arg, uint64_t seq),
-                          void *arg)
-{
-    g.on_done = on_done;
-    g.on_done_arg = arg;
-}
-
-void alert_sinks_done(void *unused, uint64_t seq)
-{
-    uint64_t settled[ALERT_SINK_MAX];
-    struct pending *p;
-    static struct log_budget oom_log = LOG_BUDGET_INIT(1, "out of memory");
-
-    (void)unused;
-    if (!g.on_done)
-        return;
-    settled_all(settled);
-    if (covered(tl_ticket, settled)) {
-        g.on_done(g.on_done_arg, seq);
-        return;
-    }
-    p = calloc(1, sizeof(*p));
-    if (!p) {   /* not committed: read again after a restart */
-        log_limited(&oom_log, LOG_ERROR, "alert sinks: out of memory; a "
-                    "CT position will not advance");
-        return;
-    }
-    p->seq = seq;
-    memcpy(p->ticket, tl_ticket, sizeof(p->ticket));
-    pthread_mutex_lock(&g.done_lock);
-    *g.pending_tail = p;
-    g.pending_tail = &p->next;
-    atomic_fetch_add(&g.n_pending, 1);
-    pthread_mutex_unlock(&g.done_lock);
-    release_pending();      /* the sink may have settled meanwhile */
+    return sink_spool_or_lose(s, line, len) ? OUT_SPOOLED : OUT_LOST;
 }
 
 /* ===== threads ===== */
@@ -481,19 +210,21 @@ static int wait_work(struct sink *s, unsigned job, struct backoff *probe,
 {
     struct timespec ts;
 
-    while (s->count == 0 && !atomic_load(&g.stopping)) {
+    while (s->count == 0 && !atomic_load(&sink_g.stopping)) {
         if (job != 0 || !atomic_load(&s->spool_pending) || !s->spool) {
             pthread_cond_wait(&s->cond, &s->lock);
             continue;
         }
         if (*next_probe_ms < 0)
-            *next_probe_ms = now_ms() + backoff_next_ms(probe, now_ms());
-        if (now_ms() >= *next_probe_ms) {
+            *next_probe_ms = sink_now_ms() +
+                             backoff_next_ms(probe, sink_now_ms());
+        if (sink_now_ms() >= *next_probe_ms) {
             *next_probe_ms = -1;
             return 2;
         }
         {
-            int64_t ns = mono_ns() + (*next_probe_ms - now_ms()) * 1000000;
+            int64_t ns = mono_ns() +
+                         (*next_probe_ms - sink_now_ms()) * 1000000;
             ts.tv_sec = ns / 1000000000;
             ts.tv_nsec = ns % 1000000000;
             pthread_cond_timedwait(&s->cond, &s->lock, &ts);
@@ -516,7 +247,7 @@ static void *sink_main(void *arg)
     free(ja);
     backoff_init(&probe, &probe_backoff, (uint64_t)mono_ns() ^ (uintptr_t)s);
     if (job == 0)
-        replay_spool(s);
+        sink_replay_spool(s);
     for (;;) {
         pthread_mutex_lock(&s->lock);
         work = wait_work(s, job, &probe, &next_probe_ms);
@@ -524,7 +255,7 @@ static void *sink_main(void *arg)
             pthread_mutex_unlock(&s->lock);
             if (work == 0)
                 break;
-            replay_spool(s);            /* the probe */
+            sink_replay_spool(s);            /* the probe */
             if (!atomic_load(&s->spool_pending))
                 backoff_reset(&probe);
             continue;
@@ -536,7 +267,7 @@ static void *sink_main(void *arg)
         s->busy[job] = it.index;
         pthread_mutex_unlock(&s->lock);
 
-        out = deliver_item(s, it.line, it.len, g.retries);
+        out = deliver_item(s, it.line, it.len, sink_g.retries);
 
         pthread_mutex_lock(&s->lock);
         s->busy[job] = 0;
@@ -544,12 +275,13 @@ static void *sink_main(void *arg)
             s->lost_at = it.index;
         pthread_mutex_unlock(&s->lock);
         free(it.line);
-        release_pending();
+        sink_release_pending();
         if (out == OUT_DELIVERED) {
             backoff_reset(&probe);
             next_probe_ms = -1;
-            if (atomic_load(&s->spool_pending) && !atomic_load(&g.stopping))
-                replay_spool(s);
+            if (atomic_load(&s->spool_pending) &&
+                !atomic_load(&sink_g.stopping))
+                sink_replay_spool(s);
         }
     }
     return NULL;
@@ -561,10 +293,10 @@ void alert_sinks_dispatch(const char *lines, size_t len)
 {
     const char *end = lines + len;
 
-    if (g.n == 0 || len == 0)
+    if (sink_g.n == 0 || len == 0)
         return;
-    for (size_t i = 0; i < g.n; i++) {
-        struct sink *s = g.sinks[i];
+    for (size_t i = 0; i < sink_g.n; i++) {
+        struct sink *s = sink_g.sinks[i];
         char *over = NULL;
         size_t over_len = 0;
         uint64_t n_over = 0;
@@ -584,7 +316,7 @@ void alert_sinks_dispatch(const char *lines, size_t len)
                 it->len = n;
                 it->index = ++s->pushed;
                 s->count++;
-                tl_ticket[i] = s->pushed;
+                sink_ticket[i] = s->pushed;
                 pushed = 1;
             } else if (n > 0) {
                 char *q = realloc(over, over_len + n + 1);
@@ -618,12 +350,12 @@ void alert_sinks_dispatch(const char *lines, size_t len)
             atomic_fetch_add(&s->spooled, n_over);
             stats_add(&stats.alerts_spooled, n_over);
         } else {
-            count_lost(s, n_over, s->spool ? "queue full and the spool "
+            sink_count_lost(s, n_over, s->spool ? "queue full and the spool "
                        "cannot be written" : "queue full, no spool");
             pthread_mutex_lock(&s->lock);
             if (s->pushed + 1 < s->lost_at)
                 s->lost_at = s->pushed + 1;
-            tl_ticket[i] = s->pushed + 1;
+            sink_ticket[i] = s->pushed + 1;
             pthread_mutex_unlock(&s->lock);
         }
         free(over);
@@ -682,13 +414,9 @@ static struct sink *sink_new(const struct sink_kind *kind, unsigned number,
     if (c->spool_dir && !(s->spool = alert_spool_new(c->spool_dir,
                                                       s->name)))
         goto oom;
-    s->impl = kind == &webhook_sink_kind
-                  ? webhook_sink_new(target, c, why, sizeof(why))
-                  : exec_sink_new(target, c, why, sizeof(why));
+    s->impl = kind->create(target, c, why, sizeof(why));
     if (!s->impl) {
-        snprintf(err, errlen, "%s (%s): %s", s->name,
-                 kind == &webhook_sink_kind ? "--alert-webhook"
-                                            : "--alert-exec", why);
+        snprintf(err, errlen, "%s (%s): %s", s->name, kind->option, why);
         sink_free(s);
         return NULL;
     }
@@ -702,8 +430,17 @@ oom:
 int alert_sinks_start(const struct alert_sinks_config *c, char *err,
                       size_t errlen)
 {
+    const struct {
+        const struct sink_kind *kind;
+        const char *const *targets;
+        size_t n;
+    } kinds[] = {
+        { &webhook_sink_kind, c->webhooks, c->n_webhooks },
+        { &exec_sink_kind, c->execs, c->n_execs },
+        { &redis_sink_kind, c->redis, c->n_redis },
+    };
     sigset_t all, old;
-    size_t total = c->n_webhooks + c->n_execs;
+    size_t total = c->n_webhooks + c->n_execs + c->n_redis;
 
     if (total == 0)
         return 0;
@@ -712,31 +449,26 @@ int alert_sinks_start(const struct alert_sinks_config *c, char *err,
         return -1;
     }
     if (c->spool_dir &&
-        (g.spool_lock_fd = alert_spool_lock_dir(c->spool_dir, err,
+        (spool_lock_fd = alert_spool_lock_dir(c->spool_dir, err,
                                                 errlen)) < 0)
         return -1;
-    g.timeout_ms = c->timeout_ms ? c->timeout_ms : 10000;
-    g.retries = c->retries;
-    atomic_store(&g.stopping, 0);
-    for (size_t i = 0; i < c->n_webhooks; i++) {
-        g.sinks[g.n] = sink_new(&webhook_sink_kind, (unsigned)i + 1,
-                                c->webhooks[i], c, err, errlen);
-        if (!g.sinks[g.n])
-            goto fail;
-        g.n++;
-    }
-    for (size_t i = 0; i < c->n_execs; i++) {
-        g.sinks[g.n] = sink_new(&exec_sink_kind, (unsigned)i + 1,
-                                c->execs[i], c, err, errlen);
-        if (!g.sinks[g.n])
-            goto fail;
-        g.n++;
-    }
+    sink_g.timeout_ms = c->timeout_ms ? c->timeout_ms : 10000;
+    sink_g.retries = c->retries;
+    atomic_store(&sink_g.stopping, 0);
+    /* in this order: the names (webhook-1, exec-1, ...) name spools */
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++)
+        for (size_t i = 0; i < kinds[k].n; i++) {
+            struct sink *s = sink_new(kinds[k].kind, (unsigned)i + 1,
+                                      kinds[k].targets[i], c, err, errlen);
+            if (!s)
+                goto fail;
+            sink_g.sinks[sink_g.n++] = s;
+        }
     /* Sink threads take no signals: the main thread handles them. */
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    for (size_t i = 0; i < g.n; i++) {
-        struct sink *s = g.sinks[i];
+    for (size_t i = 0; i < sink_g.n; i++) {
+        struct sink *s = sink_g.sinks[i];
         for (unsigned j = 0; j < s->jobs; j++) {
             struct job_arg *ja = malloc(sizeof(*ja));
             if (ja) {
@@ -755,120 +487,42 @@ int alert_sinks_start(const struct alert_sinks_config *c, char *err,
         }
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    for (size_t i = 0; i < g.n; i++)
-        log_info("alerts also go to %s%s", g.sinks[i]->name,
+    for (size_t i = 0; i < sink_g.n; i++)
+        log_info("alerts also go to %s%s", sink_g.sinks[i]->name,
                  c->spool_dir ? "" : " (no --alert-spool: alerts it cannot "
                  "deliver are lost)");
     return 0;
 fail:
-    for (size_t i = 0; i < g.n; i++)
-        sink_free(g.sinks[i]);
-    g.n = 0;
-    if (g.spool_lock_fd >= 0)
-        close(g.spool_lock_fd);
-    g.spool_lock_fd = -1;
+    for (size_t i = 0; i < sink_g.n; i++)
+        sink_free(sink_g.sinks[i]);
+    sink_g.n = 0;
+    if (spool_lock_fd >= 0)
+        close(spool_lock_fd);
+    spool_lock_fd = -1;
     return -1;
 }
 
 void alert_sinks_stop(void)
 {
-    struct pending *p;
-
-    if (g.n == 0)
+    if (sink_g.n == 0)
         return;
-    atomic_store(&g.stop_deadline_ms, now_ms() + g.timeout_ms);
-    atomic_store(&g.stopping, 1);
-    for (size_t i = 0; i < g.n; i++) {
-        pthread_mutex_lock(&g.sinks[i]->lock);
-        pthread_cond_broadcast(&g.sinks[i]->cond);
-        pthread_mutex_unlock(&g.sinks[i]->lock);
+    atomic_store(&sink_g.stop_deadline_ms, sink_now_ms() + sink_g.timeout_ms);
+    atomic_store(&sink_g.stopping, 1);
+    for (size_t i = 0; i < sink_g.n; i++) {
+        pthread_mutex_lock(&sink_g.sinks[i]->lock);
+        pthread_cond_broadcast(&sink_g.sinks[i]->cond);
+        pthread_mutex_unlock(&sink_g.sinks[i]->lock);
     }
-    for (size_t i = 0; i < g.n; i++)
-        for (unsigned j = 0; j < g.sinks[i]->n_started; j++)
-            pthread_join(g.sinks[i]->threads[j], NULL);
-    release_pending();
-    /* what is left waits on a lost alert: never reported done */
-    while ((p = g.pending) != NULL) {
-        g.pending = p->next;
-        free(p);
+    for (size_t i = 0; i < sink_g.n; i++)
+        for (unsigned j = 0; j < sink_g.sinks[i]->n_started; j++)
+            pthread_join(sink_g.sinks[i]->threads[j], NULL);
+    sink_settle_clear();
+    for (size_t i = 0; i < sink_g.n; i++) {
+        sink_free(sink_g.sinks[i]);
+        sink_g.sinks[i] = NULL;
     }
-    g.pending_tail = &g.pending;
-    atomic_store(&g.n_pending, 0);
-    for (size_t i = 0; i < g.n; i++) {
-        sink_free(g.sinks[i]);
-        g.sinks[i] = NULL;
-    }
-    g.n = 0;
-    if (g.spool_lock_fd >= 0)
-        close(g.spool_lock_fd);
-    g.spool_lock_fd = -1;
-}
-
-size_t alert_sinks_count(void)
-{
-    return g.n;
-}
-
-int alert_sink_info(size_t i, struct alert_sink_info *out)
-{
-    struct sink *s;
-
-    if (i >= g.n)
-        return -1;
-    s = g.sinks[i];
-    out->name = s->name;
-    out->delivered = atomic_load(&s->delivered);
-    out->failed = atomic_load(&s->failed);
-    out->spooled = atomic_load(&s->spooled);
-    out->lost = atomic_load(&s->lost);
-    out->replayed = atomic_load(&s->replayed);
-    pthread_mutex_lock(&s->lock);
-    out->queued = s->count;
-    pthread_mutex_unlock(&s->lock);
-    return 0;
-}
-
-/* /metrics families of the sinks, one sample per sink each (a
-** metrics_add_writer writer; see alert_sink.h for when it may run). */
-void alert_sinks_write_metrics(void *ud, struct http_reply *r)
-{
-    static const struct {
-        const char *name, *type, *help;
-        size_t offset;
-    } fams[] = {
-        { "certmon_sink_alerts_delivered_total", "counter",
-          "Alerts a sink delivered.",
-          offsetof(struct alert_sink_info, delivered) },
-        { "certmon_sink_alerts_failed_total", "counter",
-          "Alerts a sink gave up on after its retries.",
-          offsetof(struct alert_sink_info, failed) },
-        { "certmon_sink_alerts_spooled_total", "counter",
-          "Alerts written to the sink's spool file.",
-          offsetof(struct alert_sink_info, spooled) },
-        { "certmon_sink_alerts_lost_total", "counter",
-          "Alerts neither delivered nor spooled.",
-          offsetof(struct alert_sink_info, lost) },
-        { "certmon_sink_alerts_replayed_total", "counter",
-          "Spooled alerts delivered later.",
-          offsetof(struct alert_sink_info, replayed) },
-        { "certmon_sink_queue_alerts", "gauge",
-          "Alerts waiting in a sink's queue.",
-          offsetof(struct alert_sink_info, queued) },
-    };
-    size_t n = alert_sinks_count();
-
-    (void)ud;
-    for (size_t f = 0; f < sizeof(fams) / sizeof(*fams); f++) {
-        metrics_family(r, fams[f].name, fams[f].type, fams[f].help);
-        for (size_t i = 0; i < n; i++) {
-            struct alert_sink_info info;
-            char label[160], value[128];
-            if (alert_sink_info(i, &info) < 0)
-                continue;
-            metrics_label_value(value, sizeof(value), info.name);
-            snprintf(label, sizeof(label), "sink=\"%s\"", value);
-            metrics_sample(r, fams[f].name, label, (double)*(uint64_t *)
-                           ((char *)&info + fams[f].offset));
-        }
-    }
+    sink_g.n = 0;
+    if (spool_lock_fd >= 0)
+        close(spool_lock_fd);
+    spool_lock_fd = -1;
 }

@@ -1,11 +1,12 @@
 /*
-** alert_sink.h: alert delivery to webhooks and hook programs.
+** alert_sink.h: alert delivery to webhooks, hook programs and Redis
+** streams.
 **
 ** Besides the -o/stdout writer (alert.c), every alert line goes to each
-** configured sink: an HTTP(S) webhook (--alert-webhook) or a program run
-** once per alert (--alert-exec). Each sink has its own bounded queue and
-** its own thread(s), so a slow or dead sink never blocks the rules, the -o
-** writer or the other sinks.
+** configured sink: an HTTP(S) webhook (--alert-webhook), a program run
+** once per alert (--alert-exec) or a Redis stream (--alert-redis). Each
+** sink has its own bounded queue and its own thread(s), so a slow or dead
+** sink never blocks the rules, the -o writer or the other sinks.
 **
 ** Never silent loss: an alert a sink cannot deliver after its retries, or
 ** that finds the sink's queue full, is appended to the sink's spool file
@@ -17,7 +18,7 @@
 ** send some alerts twice.
 **
 ** Sink names, used in logs and spool file names, follow the command line:
-** webhook-1, webhook-2, ..., exec-1, ...
+** webhook-1, webhook-2, ..., exec-1, ..., redis-1, ...
 */
 #ifndef CERTMON_ALERT_SINK_H
 #define CERTMON_ALERT_SINK_H
@@ -34,6 +35,8 @@ struct alert_sinks_config {
     size_t n_webhooks;
     const char *const *execs;       /* command lines, split on blanks */
     size_t n_execs;
+    const char *const *redis;       /* redis://...?stream=NAME URLs */
+    size_t n_redis;
     size_t queue_len;               /* alerts buffered per sink */
     const char *spool_dir;          /* NULL = no spool */
     enum alert_format format;       /* webhook body */

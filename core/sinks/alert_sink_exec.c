@@ -334,6 +334,8 @@ done:
 
 const struct sink_kind exec_sink_kind = {
     .prefix = "exec",
+    .option = "--alert-exec",
+    .create = exec_sink_new,
     .deliver = exec_deliver,
     .free = exec_free,
 };

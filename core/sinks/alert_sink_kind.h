@@ -1,7 +1,7 @@
 /*
-** alert_sink_kind.h: what a kind of alert sink (webhook, exec) provides to
-** the delivery framework in alert_sink.c. Private to the alert_sink*.c
-** files.
+** alert_sink_kind.h: what a kind of alert sink (webhook, exec, redis)
+** provides to the delivery framework (alert_sink.c, alert_sink_int.h).
+** Private to the alert_sink*.c files.
 **
 ** deliver makes ONE attempt; the framework owns queueing, retries with
 ** backoff, spooling and counting. deliver may be called from several
@@ -22,6 +22,11 @@ enum sink_result {
 
 struct sink_kind {
     const char *prefix;         /* "webhook": names are webhook-1, ... */
+    const char *option;         /* "--alert-webhook", for errors */
+    /* A sink of this kind for target (URL, command); NULL with the
+    ** reason in err. */
+    void *(*create)(const char *target, const struct alert_sinks_config *c,
+                    char *err, size_t errlen);
     /* One attempt to deliver line[0..len) (no '\n') within timeout_ms.
     ** why gets a one-line reason on failure, never a header value;
     ** *retry_after_ms may be set to the receiver's wish (Retry-After). */
@@ -33,11 +38,14 @@ struct sink_kind {
 
 extern const struct sink_kind webhook_sink_kind;
 extern const struct sink_kind exec_sink_kind;
+extern const struct sink_kind redis_sink_kind;
 
-/* Constructors: NULL with a reason in err. */
+/* The kinds' create functions. */
 void *webhook_sink_new(const char *url, const struct alert_sinks_config *c,
                        char *err, size_t errlen);
 void *exec_sink_new(const char *cmd, const struct alert_sinks_config *c,
                     char *err, size_t errlen);
+void *redis_sink_new(const char *url, const struct alert_sinks_config *c,
+                     char *err, size_t errlen);
 
 #endif

@@ -759,6 +759,8 @@ done:
 
 const struct sink_kind webhook_sink_kind = {
     .prefix = "webhook",
+    .option = "--alert-webhook",
+    .create = webhook_sink_new,
     .deliver = webhook_deliver,
     .free = webhook_free,
 };
