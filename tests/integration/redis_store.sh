@@ -125,7 +125,7 @@ expect_eq "no TTL: key never expires (':' of the rule name escaped)" \
 # The replay reads a FIFO, so the file is fed in steps around the stop.
 mkfifo "$T/feed"
 "$CERTMON" -w 1 --store "$URL?prefix=mid:" --stats-interval 0 -r - "$RULE" \
-    <"$T/feed" >"$T/m.out" 2>"$T/m.err" &
+    --listen 127.0.0.1:0 <"$T/feed" >"$T/m.out" 2>"$T/m.err" &
 cm=$!
 echo $cm >>"$T/pids"
 exec 3>"$T/feed"
@@ -143,6 +143,12 @@ check "mid-run: the fallback is logged" \
     grep -q "answers from the local store" "$T/m.err"
 expect_eq "mid-run: the fallback is logged once per window" \
     "$(grep -c 'answers from the local store' "$T/m.err")" 1
+MPORT=$(sed -n 's|.*serving /metrics and /healthz on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$T/m.err" | head -n 1)
+errs=$(/usr/bin/python3 "$TOP/tests/tools/prom_scrape.py" \
+       "http://127.0.0.1:${MPORT:-0}/metrics" 2>/dev/null |
+       sed -n 's/^certmon_errors_total{kind="store_redis"} //p')
+check "mid-run: /metrics counts the local answers (${errs:-none})" \
+    sh -c "[ '${errs:-0}' != 0 ] && [ '${errs%.*}' -ge $N ]"
 redis_start r "$PORT"
 # fed again until a mark reaches Redis: the worker reconnects after its
 # backoff (those domains alert once more: the new Redis is empty)
@@ -161,17 +167,47 @@ check "mid-run: the calls answered locally are counted ($errs)" \
     [ "${errs:-0}" -ge "$N" ]
 expect_eq "mid-run: no rule error" "$(summary_field "$T/m.err" rule_errors)" 0
 
-# ---- Redis down at start: a warning, local answers, exit 0 ------------
+# ---- Redis down at start: a warning, local answers, then shared -----
 DPORT=$(free_port)
-"$CERTMON" -w 2 --store "redis://127.0.0.1:$DPORT" -r "$ALL" "$RULE" \
-    >"$T/d.out" 2>"$T/d.err"
-expect_eq "down at start: exit 0" "$?" 0
-check "down at start: a warning" grep -q "warning: --store: redis 127.0.0.1:$DPORT" \
+mkfifo "$T/feed2"
+"$CERTMON" -w 2 --store "redis://127.0.0.1:$DPORT" --stats-interval 0 \
+    -r - "$RULE" <"$T/feed2" >"$T/d.out" 2>"$T/d.err" &
+cm=$!
+echo $cm >>"$T/pids"
+exec 3>"$T/feed2"
+cat "$ALL" >&3
+wait_for "[ \$(wc -l <'$T/d.out') -ge $N ]" 60
+check "down at start: a warning" \
+    grep -q "warning: --store: redis 127.0.0.1:$DPORT: Connection refused" \
     "$T/d.err"
 expect_eq "down at start: every domain alerts (local store)" \
     "$(wc -l <"$T/d.out")" "$N"
+redis_start d "$DPORT"
+i=0
+while [ "$(redis-cli -p "$DPORT" DBSIZE)" -eq 0 ] && [ $i -lt 300 ]; do
+    cat "$ALL" >&3; sleep 0.1; i=$((i + 1))
+done
+check "down at start: seen goes to Redis once it is up" \
+    [ "$(redis-cli -p "$DPORT" DBSIZE)" -gt 0 ]
+exec 3>&-
+wait "$cm"
+expect_eq "down at start: exit 0" "$?" 0
 errs=$(summary_field "$T/d.err" store_redis_errors)
 check "down at start: counted ($errs)" [ "${errs:-0}" -ge "$N" ]
+kill "$d_pid"; wait "$d_pid" 2>/dev/null
+
+# ---- a hung Redis (SIGSTOP): the reply timeout, then local answers ---
+HPORT=$(free_port)
+redis_start h "$HPORT"
+kill -STOP "$h_pid"
+timeout 120 "$CERTMON" -w 2 --store "redis://127.0.0.1:$HPORT" -r "$ALL" \
+    "$RULE" >"$T/h.out" 2>"$T/h.err"
+expect_eq "hung Redis: exit 0 (no worker waits on it for good)" "$?" 0
+expect_eq "hung Redis: every domain alerts (local store)" \
+    "$(wc -l <"$T/h.out")" "$N"
+errs=$(summary_field "$T/h.err" store_redis_errors)
+check "hung Redis: counted ($errs)" [ "${errs:-0}" -ge "$N" ]
+kill -CONT "$h_pid"; kill "$h_pid"; wait "$h_pid" 2>/dev/null
 
 # ---- fatal at start: wrong password, no password, bad URL -> exit 1 ---
 PPORT=$(free_port)
