@@ -190,23 +190,25 @@ static int fall_back(const char *why, const char *key, size_t klen,
 int redis_store_seen(const char *key, size_t klen, double ttl_s)
 {
     char err[512], ex[24];
-    const char *argv[6];
+    const char *argv[6], *why = "redis store: out of memory";
     size_t lens[6], rklen;
     long long ex_s = redis_store_ttl_s(ttl_s);
     struct slot *s;
     redisReply *r;
-    int argc = 0, rc;
+    int argc = 0, rc = -1;
 
     if (!atomic_load(&rs.on))
         return store_seen(key, klen, ttl_s);
     s = slot_get();
     if (!s)
-        return fall_back("redis store: out of memory", key, klen, ttl_s);
-    if (slot_connect(s, err, sizeof(err)) < 0)
-        return fall_back(err, key, klen, ttl_s);
+        goto local;
+    if (slot_connect(s, err, sizeof(err)) < 0) {
+        why = err;
+        goto local;
+    }
     rklen = redis_store_key(rs.prefix, key, klen, &s->key, &s->key_cap);
     if (rklen == (size_t)-1)
-        return fall_back("redis store: out of memory", key, klen, ttl_s);
+        goto local;
 #define ARG(str, len) (argv[argc] = (str), lens[argc] = (len), argc++)
     ARG("SET", 3);
     ARG(s->key, rklen);
@@ -217,6 +219,7 @@ int redis_store_seen(const char *key, size_t klen, double ttl_s)
         ARG(ex, (size_t)snprintf(ex, sizeof(ex), "%lld", ex_s));
     }
 #undef ARG
+    why = err;
     r = redisCommandArgv(s->rc, argc, argv, lens);
     if (!r) {
         /* lost, or no reply within the timeout: the context is unusable */
@@ -224,23 +227,22 @@ int redis_store_seen(const char *key, size_t klen, double ttl_s)
                  rs.url.port, s->rc->errstr[0] ? s->rc->errstr
                                               : "connection lost");
         slot_lost(s, mono_ms());
-        return fall_back(err, key, klen, ttl_s);
+        goto local;
     }
     if (r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0)
         rc = 0;                             /* set: the first sighting */
     else if (r->type == REDIS_REPLY_NIL)
         rc = 1;                             /* NX refused: already there */
-    else {
-        /* an error reply (OOM, READONLY, NOAUTH): the connection itself
-        ** is still in step, so it is kept */
+    else                /* an error reply (OOM, READONLY, NOAUTH): the
+                        ** connection itself is still in step; kept */
         snprintf(err, sizeof(err), "redis store %s:%d: SET refused: %.200s",
                  rs.url.host, rs.url.port,
                  r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-        freeReplyObject(r);
-        return fall_back(err, key, klen, ttl_s);
-    }
     freeReplyObject(r);
-    return rc;
+    if (rc >= 0)
+        return rc;
+local:
+    return fall_back(why, key, klen, ttl_s);
 }
 
 int redis_store_start(const struct redis_store_config *c, char *err,

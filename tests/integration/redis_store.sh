@@ -3,7 +3,8 @@
 # certmon processes replaying the same file alert once per domain in
 # total; keys carry the TTL; Redis stopped mid-run (alerts still flow from
 # the local store, the calls are counted) and started again (seen is
-# shared again); down at start; a refused password and a bad URL exit 1.
+# shared again); down at start, hung (SIGSTOP) or refusing SET (OOM); a
+# refused password and a bad URL exit 1.
 # Every wait is a poll with a generous limit; nothing asserts on speed.
 
 . "$(dirname "$0")/../lib.sh"
@@ -208,6 +209,20 @@ expect_eq "hung Redis: every domain alerts (local store)" \
 errs=$(summary_field "$T/h.err" store_redis_errors)
 check "hung Redis: counted ($errs)" [ "${errs:-0}" -ge "$N" ]
 kill -CONT "$h_pid"; kill "$h_pid"; wait "$h_pid" 2>/dev/null
+
+# ---- an error reply (OOM under maxmemory): local answers, counted ---
+OPORT=$(free_port)
+redis_start o "$OPORT" --maxmemory 1 --maxmemory-policy noeviction
+"$CERTMON" -w 1 --store "redis://127.0.0.1:$OPORT" -r "$ALL" "$RULE" \
+    >"$T/o.out" 2>"$T/o.err"
+expect_eq "OOM reply: exit 0" "$?" 0
+expect_eq "OOM reply: every domain alerts (local store)" \
+    "$(wc -l <"$T/o.out")" "$N"
+check "OOM reply: the server's reason is logged" \
+    grep -q "SET refused: OOM" "$T/o.err"
+errs=$(summary_field "$T/o.err" store_redis_errors)
+check "OOM reply: counted ($errs)" [ "${errs:-0}" -ge "$N" ]
+kill "$o_pid"; wait "$o_pid" 2>/dev/null
 
 # ---- fatal at start: wrong password, no password, bad URL -> exit 1 ---
 PPORT=$(free_port)
