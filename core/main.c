@@ -24,6 +24,7 @@
 #include "progress.h"
 #include "queue.h"
 #include "redis/redis_publish.h"
+#include "redis/redis_store.h"
 #include "reload.h"
 #include "source_select.h"
 #include "rules/rule_sample.h"
@@ -361,6 +362,15 @@ int main(int argc, char **argv)
         log_error("%s", err);
         goto done;
     }
+    /* --store redis://: seen shared by every certmon on that Redis (not
+    ** with --publish: no rule runs there) */
+    if (o.store_url && !o.publish_url) {
+        struct redis_store_config rsc = { .url = o.store_url };
+        if (redis_store_start(&rsc, err, sizeof(err)) < 0) {
+            log_error("%s", err);
+            goto done;
+        }
+    }
     if (source_select(&o, home, &choice, err, sizeof(err)) < 0) {
         log_error("%s", err);
         goto done;
@@ -558,6 +568,7 @@ stop:
         worker_free(workers[i]);
     store_snapshot_stop(snap, 1);   /* no worker writes the store now */
     snap = NULL;
+    redis_store_stop();             /* nor asks Redis */
     redis_publish_free(pub);
     watchdog_free(wd);      /* after the states that point into it */
     metrics_remove_writer(alert_sinks_write_metrics, NULL);
@@ -599,6 +610,7 @@ done:
     alert_output_close();
     ruleset_unref(rs);
     store_snapshot_stop(snap, 0);   /* started, then a start-up failure */
+    redis_store_stop();
     store_reset();
     lua_api_confine_reset();
     stats_rules_free();

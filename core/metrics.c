@@ -159,6 +159,8 @@ static void write_pipeline(struct metrics *m, struct http_reply *r)
                    (double)memory);
     metrics_sample(r, "certmon_errors_total", "kind=\"ct_fetch\"",
                    (double)stats_get(&stats.ct_fetch_errors));
+    metrics_sample(r, "certmon_errors_total", "kind=\"store_redis\"",
+                   (double)stats_get(&stats.store_redis_errors));
     if (m->cfg.queue) {
         size_t len, bytes, high;
         queue_usage(m->cfg.queue, &len, &bytes, &high);

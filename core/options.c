@@ -247,6 +247,12 @@ const struct option_spec option_table[] = {
       .def = 64 * MIB, .section = OPTS_PIPELINE,
       .help = "memory for certmon.store; the oldest entries are evicted "
               "past it" },
+    { .name = "store", .type = OPT_STRING, .arg = "URL",
+      .offset = OFF(store_url), .section = OPTS_PIPELINE,
+      .help = "share certmon.store.seen with every certmon on one Redis, "
+              "redis://[user:pass@]host:port[/db][?prefix=P] (SET NX EX; "
+              "default prefix certmon:seen:); the local store answers while "
+              "Redis cannot" },
     { .name = "stats-interval", .type = OPT_UNSIGNED, .arg = "S",
       .offset = OFF(stats_interval_s), .min = 0, .max = 86400, .def = 60,
       .section = OPTS_PIPELINE, .unit = "seconds",

@@ -71,6 +71,7 @@ struct options {
     enum full_policy on_full;       /* --on-full; live source only */
     uint64_t max_messages;          /* -n; 0 = no limit */
     size_t store_max_bytes;         /* --store-max, default 64 MiB */
+    const char *store_url;          /* --store redis://; NULL = local */
 
     /* outputs */
     const char *output_path;        /* -o FILE (append); NULL = stdout */

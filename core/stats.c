@@ -42,6 +42,7 @@ static const struct {
     { "alerts_lost", COUNTER(alerts_lost) },
     { "alerts_failed", COUNTER(alerts_failed) },
     { "alerts_spooled", COUNTER(alerts_spooled) },
+    { "store_redis_errors", COUNTER(store_redis_errors) },
 };
 
 void stats_print_summary(FILE *out, double elapsed_s)

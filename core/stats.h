@@ -40,6 +40,9 @@ struct stats {
     atomic_uint_fast64_t alerts_lost;   /* neither delivered nor spooled */
     atomic_uint_fast64_t alerts_failed; /* a sink gave up on them */
     atomic_uint_fast64_t alerts_spooled; /* written to --alert-spool */
+    /* --store redis:// (redis_store.c) */
+    atomic_uint_fast64_t store_redis_errors; /* seen answered locally:
+                                                Redis could not */
 };
 
 /* The one instance; zero-initialised at start. */

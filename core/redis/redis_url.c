@@ -60,9 +60,10 @@ static long parse_number(const char *s, size_t len, long lo, long hi)
     return v < lo || v > hi ? -1 : v;
 }
 
-/* One key=value of the query. */
-static int query_item(struct redis_url *u, const char *s, size_t len,
-                      char *err, size_t errlen)
+/* One key=value of the query: stream, group and consumer for a stream
+** URL, prefix for a server URL (server set). */
+static int query_item(struct redis_url *u, int server, const char *s,
+                      size_t len, char *err, size_t errlen)
 {
     const char *eq = memchr(s, '=', len);
     size_t klen = eq ? (size_t)(eq - s) : len;
@@ -71,15 +72,19 @@ static int query_item(struct redis_url *u, const char *s, size_t len,
     char *out = NULL;
     size_t outlen = 0;
 
-    if (klen == 6 && memcmp(s, "stream", 6) == 0)
+    if (server) {
+        if (klen == 6 && memcmp(s, "prefix", 6) == 0)
+            out = u->prefix, outlen = sizeof(u->prefix);
+    } else if (klen == 6 && memcmp(s, "stream", 6) == 0)
         out = u->stream, outlen = sizeof(u->stream);
     else if (klen == 5 && memcmp(s, "group", 5) == 0)
         out = u->group, outlen = sizeof(u->group);
     else if (klen == 8 && memcmp(s, "consumer", 8) == 0)
         out = u->consumer, outlen = sizeof(u->consumer);
     if (!out) {
-        snprintf(err, errlen, "redis URL: unknown parameter '%.*s' (stream, "
-                 "group, consumer)", (int)(klen > 64 ? 64 : klen), s);
+        snprintf(err, errlen, "redis URL: unknown parameter '%.*s' (%s)",
+                 (int)(klen > 64 ? 64 : klen), s,
+                 server ? "only prefix" : "stream, group, consumer");
         return -1;
     }
     if (!eq || vlen == 0 || copy_decoded(v, vlen, out, outlen) < 0) {
@@ -90,8 +95,9 @@ static int query_item(struct redis_url *u, const char *s, size_t len,
     return 0;
 }
 
-int redis_url_parse(const char *text, struct redis_url *u, char *err,
-                    size_t errlen)
+/* Parses text into u: a stream URL, or a server URL if server is set. */
+static int parse_url(const char *text, int server, struct redis_url *u,
+                     char *err, size_t errlen)
 {
     const char *p, *auth_end, *host, *host_end, *path, *query, *end;
     long n;
@@ -159,13 +165,26 @@ int redis_url_parse(const char *text, struct redis_url *u, char *err,
     for (p = query < end ? query + 1 : end; p < end;) {
         const char *amp = strchr(p, '&');
         const char *item_end = amp ? amp : end;
-        if (query_item(u, p, (size_t)(item_end - p), err, errlen) < 0)
+        if (query_item(u, server, p, (size_t)(item_end - p), err,
+                       errlen) < 0)
             return -1;
         p = amp ? amp + 1 : end;
     }
-    if (!u->stream[0]) {
+    if (!server && !u->stream[0]) {
         snprintf(err, errlen, "redis URL: ?stream=NAME is required");
         return -1;
     }
     return 0;
+}
+
+int redis_url_parse(const char *text, struct redis_url *u, char *err,
+                    size_t errlen)
+{
+    return parse_url(text, 0, u, err, errlen);
+}
+
+int redis_url_parse_server(const char *text, struct redis_url *u, char *err,
+                           size_t errlen)
+{
+    return parse_url(text, 1, u, err, errlen);
 }

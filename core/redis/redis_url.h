@@ -1,8 +1,10 @@
 /*
 ** redis_url.h: redis://[user:pass@]host:port[/db]?stream=NAME&... URLs.
 **
-** The one way certmon names a Redis stream: --publish, --alert-redis
-** (and, later, the consumer source). Parsing only; no connection. Percent-escapes (%XX) in
+** The one way certmon names a Redis stream: --publish, --redis,
+** --alert-redis; and, without a stream, the server of --store
+** redis://[user:pass@]host:port[/db][?prefix=P]. Parsing only; no
+** connection. Percent-escapes (%XX) in
 ** the user, password and query values are decoded, so a password may hold
 ** '@' or ':'.
 */
@@ -20,11 +22,17 @@ struct redis_url {
     char stream[256];       /* ?stream=, required */
     char group[128];        /* ?group=, "" = none */
     char consumer[128];     /* ?consumer=, "" = none */
+    char prefix[256];       /* ?prefix= (store URLs only), "" = none */
 };
 
 /* Parses text into u. Returns 0, or -1 with the reason in err (which
 ** never contains the password). */
 int redis_url_parse(const char *text, struct redis_url *u, char *err,
                     size_t errlen);
+
+/* Parses a server URL with no stream (--store): the query may hold only
+** prefix=. Returns as redis_url_parse. */
+int redis_url_parse_server(const char *text, struct redis_url *u, char *err,
+                           size_t errlen);
 
 #endif

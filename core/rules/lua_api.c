@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "redis/redis_store.h"
 #include "rules/lua_api.h"
 #include "stats.h"
 #include "store.h"
@@ -332,7 +333,7 @@ static int store_l_seen(lua_State *L)
 
     push_store_key(L);
     k = lua_tolstring(L, -1, &klen);
-    rc = store_seen(k, klen, ttl);
+    rc = redis_store_seen(k, klen, ttl);    /* store_seen unless --store */
     if (rc < 0)
         return store_fail(L, "seen", rc);
     lua_pushboolean(L, rc);

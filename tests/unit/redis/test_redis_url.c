@@ -66,5 +66,25 @@ int main(void)
     /* the error never repeats the password */
     CHECK(redis_url_parse("redis://u:hunter2%zz@h?stream=x", &u, err,
                           sizeof(err)) < 0 && !strstr(err, "hunter2"));
+    /* a stream URL takes no prefix */
+    CHECK(bad("redis://h?stream=x&prefix=p", "prefix"));
+
+    /* a server URL (--store): no stream needed, only ?prefix= */
+    CHECK(redis_url_parse_server("redis://h:7001/2", &u, err,
+                                 sizeof(err)) == 0);
+    CHECK_STR(u.host, "h");
+    CHECK(u.port == 7001 && u.db == 2);
+    CHECK(u.stream[0] == '\0' && u.prefix[0] == '\0');
+    CHECK(redis_url_parse_server("redis://:pw@h?prefix=team%3Aa%3A", &u, err,
+                                 sizeof(err)) == 0);
+    CHECK_STR(u.prefix, "team:a:");
+    CHECK_STR(u.pass, "pw");
+    CHECK(redis_url_parse_server("redis://h?stream=x", &u, err,
+                                 sizeof(err)) < 0 && strstr(err, "stream"));
+    CHECK(redis_url_parse_server("redis://h?prefix=", &u, err,
+                                 sizeof(err)) < 0 && strstr(err, "prefix"));
+    CHECK(redis_url_parse_server("http://h", &u, err, sizeof(err)) < 0);
+    CHECK(redis_url_parse_server("redis://u:hunter2%zz@h", &u, err,
+                                 sizeof(err)) < 0 && !strstr(err, "hunter2"));
     return check_done();
 }
