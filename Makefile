@@ -18,7 +18,8 @@ PKGS     := lua5.4 lua5.4-cjson libwebsockets openssl libpsl libidn2 zlib \
 DEB_PKGS := liblua5.4-dev lua-cjson-dev libwebsockets-dev libssl-dev \
             pkg-config libpsl-dev publicsuffix libidn2-dev zlib1g-dev \
             openssl procps python3 python3-prometheus-client clang \
-            libclang-rt-14-dev python3-websocket libhiredis-dev redis-server
+            libclang-rt-14-dev python3-websocket libhiredis-dev redis-server \
+            jq
 
 CC       ?= cc
 OPT      ?= -O2

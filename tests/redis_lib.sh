@@ -6,7 +6,9 @@
 #   redis_start NAME PORT [ARGS]    a redis-server in $T/NAME on 127.0.0.1;
 #                                   its pid in NAME_pid, also in $T/pids
 #
-# The cleanup trap of the script kills what $T/pids names.
+# The cleanup trap of the script kills what $T/pids names. The server
+# gets no descriptor above 2, so a script's pipes on 3 and 4 close when
+# the script closes them.
 
 redis_skip_unless_installed() {
     if ! command -v redis-server >/dev/null 2>&1 ||
@@ -30,7 +32,7 @@ redis_start() {
     name=$1 port=$2; shift 2
     mkdir -p "$T/$name"
     redis-server --bind 127.0.0.1 --port "$port" --dir "$T/$name" \
-        --save "" --appendonly no "$@" >"$T/$name.log" 2>&1 &
+        --save "" --appendonly no "$@" >"$T/$name.log" 2>&1 3>&- 4>&- &
     eval "${name}_pid=$!"
     echo $! >>"$T/pids"
     wait_for "grep -q 'Ready to accept' '$T/$name.log'" 30 ||

@@ -15,37 +15,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! command -v redis-server >/dev/null 2>&1 ||
-   ! command -v redis-cli >/dev/null 2>&1; then
-    echo "ok - # SKIP redis-server not installed (make deps installs it)"
-    exit 0
-fi
+. "$(dirname "$0")/../redis_lib.sh"
+redis_skip_unless_installed
 HOME=$T/home; export HOME; unset XDG_STATE_HOME
 ALL=$FIX/certstream/all.jsonl
 RULE=$FIX/rules/once_per_domain.lua
 
-# a port nothing listens on now (not a promise, so redis_start retries)
-free_port() {
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-        if ! redis-cli -p "$p" ping >/dev/null 2>&1; then
-            echo "$p"; return; fi
-    done
-    echo 0
-}
-# redis_start NAME PORT [ARGS]: a redis-server in $T/NAME; pid in NAME_pid
-redis_start() {
-    name=$1 port=$2; shift 2
-    mkdir -p "$T/$name"
-    : >"$T/$name.log"
-    redis-server --bind 127.0.0.1 --port "$port" --dir "$T/$name" \
-        --save "" --appendonly no "$@" >"$T/$name.log" 2>&1 3>&- &
-    eval "${name}_pid=$!"
-    echo $! >>"$T/pids"
-    wait_for "grep -q 'Ready to accept' '$T/$name.log'" 30 ||
-        { echo "# redis $name did not start:"; tail -n 5 "$T/$name.log" |
-          sed 's/^/#   /'; }
-}
 rcli() { redis-cli -p "$PORT" "$@"; }
 # domains FILE: the alerted domains, one a line, sorted (repeats kept)
 domains() { sed -n 's/.*"domain":"\([^"]*\)".*/\1/p' "$1" | sort; }
