@@ -523,6 +523,8 @@ int main(int argc, char **argv)
             .on_done = p.on_done,
             .on_done_arg = p.on_done_arg,
             .stop = &stop_requested,
+            .reconnect_min_ms = o.reconnect_min_ms,
+            .reconnect_max_ms = o.reconnect_max_ms,
         };
         pub = redis_publish_start(&rp, err, sizeof(err));
         if (!pub) {

@@ -8,8 +8,8 @@
 #   --quick    a smoke run: one run of a few hundred messages per
 #              configuration (checks the bench code, measures nothing)
 #   --out DIR  keep the raw lines there (default: a temporary folder)
-#   --only ws|ct|sinks  only the WebSocket, the direct-CT or the alert-sink
-#              section
+#   --only ws|ct|sinks|redis  only the WebSocket, the direct-CT, the
+#              alert-sink or the Redis Streams section
 #
 # Environment: CERTMON_BIN (./certmon), BENCH_TOOLS (build/rel/bench).
 set -u
@@ -142,7 +142,7 @@ ratio() {
 
 echo "certmon bench: $RUNS run(s) each, medians; $(nproc) CPUs;" \
      "$(date -u +%Y-%m-%dT%H:%MZ)"
-if [ "$ONLY" != ct ]; then
+if [ "$ONLY" != ct ] && [ "$ONLY" != redis ]; then
 for feed in lite full; do
     start_loadgen "fast_$feed" "$feed"
     start_loadgen "rate_$feed" "$feed" --rate "$RATE"
@@ -232,8 +232,12 @@ echo "core; xcount: against the frame-counting client (network ceiling)."
 fi
 
 # Direct CT backtests against the fake log (tests/bench/ct_bench.sh)
-if [ "$ONLY" != ws ] && [ "$ONLY" != sinks ]; then
+if [ "$ONLY" != ws ] && [ "$ONLY" != sinks ] && [ "$ONLY" != redis ]; then
     . "$ROOT/tests/bench/ct_bench.sh"
+fi
+# Redis Streams: producer and 1, 2, 4 consumers (tests/bench/redis_bench.sh)
+if [ -z "$ONLY" ] || [ "$ONLY" = redis ]; then
+    . "$ROOT/tests/bench/redis_bench.sh"
 fi
 [ "$OUT" = "$T/out" ] || echo "raw lines: $RAW"
 if [ "$OUT" = "$T/out" ]; then

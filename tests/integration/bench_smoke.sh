@@ -45,3 +45,11 @@ check "bench: report has the CT section with ratios" \
     grep -q "^tiled lite_trivial_w2 .* [0-9]*\.[0-9][0-9]\$" "$T/report"
 check "bench: ratios computed" grep -q "^trivial w=1 .*[0-9]\.[0-9][0-9]" \
     "$T/report"
+if command -v redis-server >/dev/null 2>&1; then
+    for label in redis_publish redis_replay redis_c1 redis_c2 redis_c4; do
+        n=$(grep "^$label " "$raw" | tr ' ' '\n' | sed -n 's/^msgs=//p')
+        expect_eq "bench: $label went through every message" "${n:-0}" 500
+    done
+    check "bench: report has the Redis rows with ratios" \
+        grep -q "^--redis, 4 consumers .* [0-9]*\.[0-9][0-9]\$" "$T/report"
+fi
