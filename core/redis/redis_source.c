@@ -63,6 +63,7 @@ struct redis_source {
     int64_t status_ms;
     int64_t down_since_ms;          /* -1 while connected */
     uint64_t read, acked, claimed, dead_lettered, invalid, skipped;
+    uint64_t redelivered;           /* read, delivered before: may repeat */
     uint64_t status_read;
 };
 
@@ -400,6 +401,8 @@ static int deliver_entry(struct redis_source *s, struct intake *in,
         switch (intake_deliver(in, msg->str, msg->len, seq, 0)) {
         case INTAKE_QUEUED:
             s->read++;
+            if (deliveries > 1)
+                s->redelivered++;
             return 0;
         case INTAKE_FULL:
             redis_inflight_unadd(s->inflight);
@@ -559,13 +562,14 @@ static void log_status(struct redis_source *s, int64_t now)
     queue_usage(s->in->queue, &qlen, &qbytes, &qhigh);
     log_info("status: redis=%s:%d stream=%s group=%s consumer=%s %s "
              "rate=%.1f/s read=%" PRIu64 " acked=%" PRIu64 " in_flight=%zu "
-             "claimed=%" PRIu64 " dead=%" PRIu64 " reconnects=%llu "
+             "claimed=%" PRIu64 " redelivered=%" PRIu64 " dead=%" PRIu64
+             " reconnects=%llu "
              "queue=%zu queue_high=%zu queue_mib=%.1f",
              s->url.host, s->url.port, s->url.stream, s->url.group,
              s->consumer, up,
              span_s > 0 ? (s->read - s->status_read) / span_s : 0.0,
              s->read, s->acked, redis_inflight_len(s->inflight), s->claimed,
-             s->dead_lettered,
+             s->redelivered, s->dead_lettered,
              (unsigned long long)stats_get(&stats.reconnects), qlen, qhigh,
              qbytes / 1048576.0);
     s->status_ms = now;
@@ -660,10 +664,11 @@ static void src_destroy(struct source *base)
     left = redis_inflight_len(s->inflight);
     log_info("redis: %" PRIu64 " entries read from stream %s, group %s, as "
              "%s; %" PRIu64 " acknowledged, %" PRIu64 " taken over from "
-             "other consumers, %" PRIu64 " moved to %s (%" PRIu64 " not "
+             "other consumers, %" PRIu64 " delivered before (their rules "
+             "may have run twice), %" PRIu64 " moved to %s (%" PRIu64 " not "
              "messages)", s->read, s->url.stream, s->url.group,
-             s->consumer, s->acked, s->claimed, s->dead_lettered, s->dead,
-             s->invalid);
+             s->consumer, s->acked, s->claimed, s->redelivered,
+             s->dead_lettered, s->dead, s->invalid);
     if (left)
         log_warn("redis: %zu entries were not acknowledged and stay "
                  "pending (taken up again by consumer %s or claimed by "

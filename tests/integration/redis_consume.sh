@@ -125,6 +125,9 @@ check "kill -9: duplicates ($dups) only from what was in flight ($held)" \
     [ "$dups" -ge 0 ] && [ "$dups" -le "$held" ]
 check "kill -9: the survivor took the entries over (XAUTOCLAIM)" \
     sh -c "grep -q '[1-9][0-9]* taken over from other consumers' '$T/k2.err'"
+redelivered=$(sed -n 's/.* \([0-9]*\) delivered before.*/\1/p' "$T/k2.err")
+check "kill -9: the possible repeats are counted ($redelivered >= $dups)" \
+    [ "${redelivered:-0}" -ge "$dups" ] && [ "${redelivered:-0}" -le "$held" ]
 expect_eq "kill -9: nothing left pending" "$(group_field s2 pending)" 0
 
 # ---- a restart under the same name resumes its own pending entries -----
@@ -141,6 +144,8 @@ expect_eq "restart, same name: every entry processed" \
     "$(indexes "$T/r1.first" "$T/r1.out" | sort -un | wc -l | tr -d ' ')" $N
 check "restart, same name: no claim was needed" \
     grep -q " 0 taken over from other consumers" "$T/r1.err"
+check "3 consumers: no entry was delivered twice" \
+    grep -q " 0 delivered before" "$T/c1.err"
 
 # ---- what is not a message goes to the dead letters --------------------
 head -n 2 "$T/m.jsonl" >"$T/two.jsonl"
