@@ -6,12 +6,6 @@
 # with a generous limit; nothing asserts on speed.
 
 . "$(dirname "$0")/../lib.sh"
-cleanup() {
-    kill $(cat "$T/pids" 2>/dev/null) $(jobs -p) 2>/dev/null
-    if [ -n "${REDIS_KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-
 . "$(dirname "$0")/../redis_lib.sh"
 redis_skip_unless_installed
 HOME=$T/home; export HOME; unset XDG_STATE_HOME

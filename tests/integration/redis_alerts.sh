@@ -9,13 +9,6 @@
 # nothing asserts on speed.
 
 . "$(dirname "$0")/../lib.sh"
-cleanup() {
-    exec 3>&- 4>&- 2>/dev/null
-    kill $(cat "$T/pids" 2>/dev/null) $(jobs -p) 2>/dev/null
-    if [ -n "${REDIS_KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-
 . "$(dirname "$0")/../redis_lib.sh"
 redis_skip_unless_installed
 if ! command -v jq >/dev/null 2>&1; then

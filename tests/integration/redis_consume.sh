@@ -9,11 +9,6 @@
 # with a generous limit; nothing asserts on speed.
 
 . "$(dirname "$0")/../lib.sh"
-cleanup() {
-    kill $(cat "$T/pids" 2>/dev/null) $(jobs -p) 2>/dev/null
-    if [ -n "${REDIS_KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
 . "$(dirname "$0")/../redis_lib.sh"
 redis_skip_unless_installed
 
