@@ -1,11 +1,13 @@
 /*
 ** redis_source.c: a consumer of a Redis stream group (see redis_source.h).
 **
-** One blocking hiredis connection, used only by the thread that runs the
-** source: reads, claims, acknowledgements and dead letters all go through
-** it between two reads, so none waits on another. Workers only touch the
-** in-flight ring. Reads block for at most read_block_ms, so a stop or a
-** settled batch is seen that soon.
+** The reading half: connection, XREADGROUP (own history, then new
+** entries), XAUTOCLAIM, the run loop; redis_ack.c writes the XACKs and
+** dead letters. One blocking hiredis connection, used only by the thread
+** that runs the source: reads, claims, acknowledgements and dead letters
+** all go through it between two reads, so none waits on another. Workers
+** only touch the in-flight ring. Reads block for at most read_block_ms,
+** so a stop or a settled batch is seen that soon.
 */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,15 +20,14 @@
 #include "log.h"
 #include "mono_clock.h"
 #include "redis/redis_conn.h"
-#include "redis/redis_inflight.h"
 #include "redis/redis_source.h"
+#include "redis/redis_source_int.h"
 #include "redis/redis_url.h"
 #include "stats.h"
 
 static const struct {
     unsigned batch;             /* entries per XREADGROUP / XAUTOCLAIM */
     unsigned inflight;          /* entries held unacknowledged at most */
-    unsigned ack_batch;         /* ids per XACK */
     unsigned read_block_ms;     /* XREADGROUP BLOCK */
     unsigned full_wait_ms;      /* nap while the queue is full */
     unsigned connect_timeout_ms;
@@ -35,7 +36,6 @@ static const struct {
 } source_limits = {
     .batch = 256,
     .inflight = 8192,
-    .ack_batch = 512,
     .read_block_ms = 200,
     .full_wait_ms = 2,
     .connect_timeout_ms = 3000,
@@ -43,31 +43,7 @@ static const struct {
     .stable_ms = 10000,
 };
 
-struct redis_source {
-    struct source base;
-    struct redis_source_config c;
-    struct redis_url url;
-    char consumer[160];
-    char dead[300];                 /* the dead-letter stream */
-    char claim_idle[24];
-    redisContext *rc;               /* NULL while disconnected */
-    struct backoff backoff;
-    struct redis_inflight *inflight;
-    struct intake *in;              /* while running */
-    int ever_up;                    /* connected at least once */
-    int lost;                       /* a connection was lost: wait first */
-    int history_done;               /* own pending entries taken up */
-    char history_from[REDIS_ID_MAX];
-    char claim_cursor[REDIS_ID_MAX];
-    int64_t next_claim_ms;
-    int64_t status_ms;
-    int64_t down_since_ms;          /* -1 while connected */
-    uint64_t read, acked, claimed, dead_lettered, invalid, skipped;
-    uint64_t redelivered;           /* read, delivered before: may repeat */
-    uint64_t status_read;
-};
 
-static struct log_budget dead_log = LOG_BUDGET_INIT(5, "dead letters");
 static struct log_budget reply_log = LOG_BUDGET_INIT(5, "redis errors");
 
 /* ---- connection ---------------------------------------------------------- */
@@ -133,10 +109,8 @@ static int src_connect(struct redis_source *s, char *err, size_t errlen)
     return REDIS_CONN_OK;
 }
 
-/* A command failed: an I/O error loses the connection (retried later);
-** an error reply is logged. r may be NULL. Frees r. */
-static void command_failed(struct redis_source *s, const char *what,
-                           redisReply *r)
+void redis_src_command_failed(struct redis_source *s, const char *what,
+                              redisReply *r)
 {
     if (!r) {
         log_warn("redis %s:%d: connection lost (%s): %s", s->url.host,
@@ -164,143 +138,6 @@ static int nap_ms(const struct intake *in, unsigned ms)
         ms -= step;
     }
     return atomic_load(in->stop) != 0;
-}
-
-/* ---- acknowledgements and dead letters ----------------------------------- */
-
-/* The value of field name in a stream entry's field array, or NULL. */
-static const redisReply *entry_field(const redisReply *fields,
-                                     const char *name)
-{
-    if (!fields || fields->type != REDIS_REPLY_ARRAY)
-        return NULL;
-    for (size_t i = 0; i + 1 < fields->elements; i += 2)
-        if (fields->element[i]->type == REDIS_REPLY_STRING &&
-            strcmp(fields->element[i]->str, name) == 0 &&
-            fields->element[i + 1]->type == REDIS_REPLY_STRING)
-            return fields->element[i + 1];
-    return NULL;
-}
-
-/* Appends the XADD of a dead letter for entry id (msg may be NULL). */
-static void append_dead_letter(struct redis_source *s, const char *id,
-                               const char *reason, long long deliveries,
-                               const char *msg, size_t msg_len)
-{
-    char n[24];
-    const char *argv[12] = { "XADD", s->dead, "*", "id", id, "stream",
-                             s->url.stream, "reason", reason, "deliveries",
-                             n, "msg" };
-    size_t lens[13];
-    const char *all[13];
-
-    snprintf(n, sizeof(n), "%lld", deliveries);
-    for (int i = 0; i < 12; i++) {
-        all[i] = argv[i];
-        lens[i] = strlen(argv[i]);
-    }
-    all[12] = msg ? msg : "";
-    lens[12] = msg ? msg_len : 0;
-    redisAppendCommandArgv(s->rc, 13, all, lens);
-}
-
-/* Sends entry id to the dead-letter stream and acknowledges it, counted
-** and logged within a budget. Returns 0, or -1 if the connection failed
-** (the entry stays pending and comes back). */
-static int dead_letter(struct redis_source *s, const char *id,
-                       const char *reason, long long deliveries,
-                       const char *msg, size_t msg_len)
-{
-    redisReply *r = NULL;
-    int rc = 0;
-
-    append_dead_letter(s, id, reason, deliveries, msg, msg_len);
-    redisAppendCommand(s->rc, "XACK %s %s %s", s->url.stream, s->url.group,
-                       id);
-    for (int i = 0; i < 2; i++) {
-        if (redisGetReply(s->rc, (void **)&r) != REDIS_OK || !r) {
-            command_failed(s, "XADD to the dead letters", NULL);
-            return -1;
-        }
-        if (r->type == REDIS_REPLY_ERROR) {
-            log_limited(&reply_log, LOG_ERROR, "redis dead letter for %s: "
-                        "%s", id, r->str);
-            rc = -1;
-        }
-        freeReplyObject(r);
-    }
-    if (rc == 0) {
-        s->dead_lettered++;
-        log_limited(&dead_log, LOG_WARN, "redis entry %s of %s: %s; moved "
-                    "to %s", id, s->url.stream, reason, s->dead);
-    }
-    return rc;
-}
-
-/* A settled entry the workers could not decode: its text is read back
-** for the dead letter. */
-static int dead_letter_invalid(struct redis_source *s, const char *id)
-{
-    redisReply *r = redisCommand(s->rc, "XRANGE %s %s %s", s->url.stream, id,
-                                 id);
-    const redisReply *msg = NULL;
-    int rc;
-
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        command_failed(s, "XRANGE", r);
-        return -1;
-    }
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-        r->element[0]->type == REDIS_REPLY_ARRAY &&
-        r->element[0]->elements == 2)
-        msg = entry_field(r->element[0]->element[1], "msg");
-    s->invalid++;
-    rc = dead_letter(s, id, "not a valid JSON message", 1,
-                     msg ? msg->str : NULL, msg ? msg->len : 0);
-    freeReplyObject(r);
-    return rc;
-}
-
-/* XACKs the settled prefix of the in-flight entries, in batches. Entries
-** the workers found undecodable go to the dead letters instead. Returns
-** -1 when the connection failed. */
-static int flush_acks(struct redis_source *s)
-{
-    const char *ids[512];
-    unsigned char invalid[512];
-    size_t n;
-
-    while (s->rc && (n = redis_inflight_settled(s->inflight, ids, invalid,
-                                                source_limits.ack_batch)) > 0) {
-        const char *argv[3 + 512];
-        size_t lens[3 + 512];
-        int argc = 0;
-        redisReply *r;
-
-        argv[argc] = "XACK", lens[argc++] = 4;
-        argv[argc] = s->url.stream, lens[argc++] = strlen(s->url.stream);
-        argv[argc] = s->url.group, lens[argc++] = strlen(s->url.group);
-        for (size_t i = 0; i < n; i++) {
-            if (invalid[i]) {
-                if (dead_letter_invalid(s, ids[i]) < 0)
-                    return -1;
-                continue;
-            }
-            argv[argc] = ids[i], lens[argc++] = strlen(ids[i]);
-        }
-        if (argc > 3) {
-            r = redisCommandArgv(s->rc, argc, argv, lens);
-            if (!r || r->type == REDIS_REPLY_ERROR) {
-                command_failed(s, "XACK", r);
-                return -1;
-            }
-            freeReplyObject(r);
-            s->acked += (uint64_t)(argc - 3);
-        }
-        redis_inflight_release(s->inflight, n);
-        backoff_reset(&s->backoff);
-    }
-    return s->rc ? 0 : -1;
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -358,7 +195,7 @@ static int deliver_entry(struct redis_source *s, struct intake *in,
                          const char *id, const redisReply *fields,
                          long long deliveries)
 {
-    const redisReply *msg = entry_field(fields, "msg");
+    const redisReply *msg = redis_src_entry_field(fields, "msg");
     size_t i = 0;
     uint64_t seq;
 
@@ -368,7 +205,7 @@ static int deliver_entry(struct redis_source *s, struct intake *in,
         redisReply *r = redisCommand(s->rc, "XACK %s %s %s", s->url.stream,
                                      s->url.group, id);
         if (!r || r->type == REDIS_REPLY_ERROR) {
-            command_failed(s, "XACK", r);
+            redis_src_command_failed(s, "XACK", r);
             return -1;
         }
         freeReplyObject(r);
@@ -379,7 +216,7 @@ static int deliver_entry(struct redis_source *s, struct intake *in,
         snprintf(why, sizeof(why), "delivered %lld times (more than "
                  "--redis-max-deliveries %u)", deliveries,
                  s->c.max_deliveries);
-        return dead_letter(s, id, why, deliveries, msg ? msg->str : NULL,
+        return redis_src_dead_letter(s, id, why, deliveries, msg ? msg->str : NULL,
                            msg ? msg->len : 0);
     }
     while (msg && i < msg->len && strchr(" \t\r\n", msg->str[i]))
@@ -387,13 +224,13 @@ static int deliver_entry(struct redis_source *s, struct intake *in,
     if (!msg || i == msg->len || msg->str[i] != '{') {
         s->invalid++;
         stats_add(&stats.parse_errors, 1);
-        return dead_letter(s, id, msg ? "field msg is not a JSON object"
+        return redis_src_dead_letter(s, id, msg ? "field msg is not a JSON object"
                                       : "no field msg", deliveries,
                            msg ? msg->str : NULL, msg ? msg->len : 0);
     }
     for (;;) {
         while (!(seq = redis_inflight_add(s->inflight, id))) {
-            if (flush_acks(s) < 0)
+            if (redis_src_flush_acks(s) < 0)
                 return -1;
             if (nap_ms(in, source_limits.full_wait_ms))
                 return 1;
@@ -406,7 +243,7 @@ static int deliver_entry(struct redis_source *s, struct intake *in,
             return 0;
         case INTAKE_FULL:
             redis_inflight_unadd(s->inflight);
-            if (flush_acks(s) < 0)
+            if (redis_src_flush_acks(s) < 0)
                 return -1;
             if (nap_ms(in, source_limits.full_wait_ms))
                 return 1;
@@ -414,7 +251,7 @@ static int deliver_entry(struct redis_source *s, struct intake *in,
         case INTAKE_TOO_BIG:    /* counted by the intake */
             redis_inflight_unadd(s->inflight);
             s->invalid++;
-            return dead_letter(s, id, "larger than --max-message-size",
+            return redis_src_dead_letter(s, id, "larger than --max-message-size",
                                deliveries, NULL, 0);
         case INTAKE_CLOSED:
             redis_inflight_unadd(s->inflight);
@@ -499,7 +336,7 @@ static int read_some(struct redis_source *s, struct intake *in)
                          (unsigned)count,
                          source_limits.read_block_ms, s->url.stream);
     if (!r || r->type == REDIS_REPLY_ERROR) {
-        command_failed(s, "XREADGROUP", r);
+        redis_src_command_failed(s, "XREADGROUP", r);
         return -1;
     }
     entries = stream_entries(r);
@@ -529,7 +366,7 @@ static int claim_some(struct redis_source *s, struct intake *in)
                      s->claim_cursor, (unsigned)count);
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
         r->element[0]->type != REDIS_REPLY_STRING) {
-        command_failed(s, "XAUTOCLAIM", r);
+        redis_src_command_failed(s, "XAUTOCLAIM", r);
         return -1;
     }
     snprintf(s->claim_cursor, sizeof(s->claim_cursor), "%s",
@@ -619,7 +456,7 @@ static int src_run(struct source *base, struct intake *in, char *err,
             s->down_since_ms = -1;
             s->ever_up = 1;
         }
-        if (flush_acks(s) < 0)
+        if (redis_src_flush_acks(s) < 0)
             continue;
         if (s->history_done && s->c.claim_idle_ms && now >= s->next_claim_ms) {
             if (claim_some(s, in) != 0 && atomic_load(in->stop))
@@ -630,7 +467,7 @@ static int src_run(struct source *base, struct intake *in, char *err,
             break;
     }
     if (s->rc)
-        flush_acks(s);      /* what settled meanwhile; the rest at destroy */
+        redis_src_flush_acks(s);      /* what settled meanwhile; the rest at destroy */
     return 0;
 }
 
@@ -660,7 +497,7 @@ static void src_destroy(struct source *base)
 
     if (redis_inflight_len(s->inflight) &&
         (s->rc || src_connect(s, why, sizeof(why)) == REDIS_CONN_OK))
-        flush_acks(s);
+        redis_src_flush_acks(s);
     left = redis_inflight_len(s->inflight);
     log_info("redis: %" PRIu64 " entries read from stream %s, group %s, as "
              "%s; %" PRIu64 " acknowledged, %" PRIu64 " taken over from "
