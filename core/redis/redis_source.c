@@ -292,12 +292,14 @@ static int deliver_entries(struct redis_source *s, struct intake *in,
             e->element[0]->type != REDIS_REPLY_STRING)
             continue;
         id = e->element[0]->str;
+        /* the next history read goes on after this one, delivered or
+        ** not, or a history of in-flight entries would be read forever */
+        if (from_pel && !s->history_done)
+            snprintf(s->history_from, sizeof(s->history_from), "%s", id);
         if (from_pel && redis_inflight_has(s->inflight, id))
             continue;       /* still queued here: not twice */
         rc = deliver_entry(s, in, id, e->elements > 1 ? e->element[1] : NULL,
                            counts[i]);
-        if (from_pel && !s->history_done)
-            snprintf(s->history_from, sizeof(s->history_from), "%s", id);
     }
     if (counts != counts_local)
         free(counts);
@@ -359,8 +361,8 @@ static int claim_some(struct redis_source *s, struct intake *in)
     redisReply *r;
     int rc = 0;
 
-    if (count == 0)
-        return 0;
+    if (count == 0)     /* no room: wait for acknowledgements */
+        return nap_ms(in, source_limits.full_wait_ms);
     r = redisCommand(s->rc, "XAUTOCLAIM %s %s %s %s %s COUNT %u",
                      s->url.stream, s->url.group, s->consumer, s->claim_idle,
                      s->claim_cursor, (unsigned)count);
