@@ -37,6 +37,8 @@
 
 #include <libwebsockets.h>
 
+#include "../tools/tool_server.h"
+
 /* The encoded stream: frames back to back, starts[i] = offset of frame i;
 ** starts[n_frames] = total length. Repeated so that one write of
 ** write_bytes rarely wraps. */
@@ -47,8 +49,6 @@ static size_t write_bytes = 65536;
 static double rate;                     /* messages/s; 0 = drain speed */
 static uint64_t count_max;              /* per connection; 0 = endless */
 static int connections;
-static volatile sig_atomic_t interrupted;
-static struct lws_context *context;
 
 struct session {
     int conn;
@@ -245,14 +245,6 @@ static const struct lws_protocols protocols[] = {
     { NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-    if (context)
-        lws_cancel_service(context);
-}
-
 int main(int argc, char **argv)
 {
     struct lws_context_creation_info info;
@@ -285,35 +277,15 @@ int main(int argc, char **argv)
         write_bytes = 1;
     load(messages);
 
-    lws_set_log_level(LLL_ERR, NULL);
     memset(&info, 0, sizeof(info));
     info.port = port;
-    info.iface = "127.0.0.1";
     info.protocols = protocols;
-    info.gid = -1;
-    info.uid = -1;
-    context = lws_create_context(&info);
-    if (!context)
-        die("cannot listen on 127.0.0.1:%d", port);
-    port = lws_get_vhost_listen_port(lws_get_vhost_by_name(context,
-                                                           "default"));
-    if (port_file) {
-        char tmp[4096];
-        FILE *f;
-        snprintf(tmp, sizeof(tmp), "%s.tmp", port_file);
-        if (!(f = fopen(tmp, "w")) || fprintf(f, "%d\n", port) < 0 ||
-            fclose(f) || rename(tmp, port_file))
-            die("cannot write %s", port_file);
-    }
+    port = tool_listen("loadgen", &info);
+    if (port_file)
+        tool_publish_port("loadgen", port_file, port);
     printf("listening %d\n", port);
     fflush(stdout);
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
-    signal(SIGPIPE, SIG_IGN);
-    while (!interrupted)
-        if (lws_service(context, 0) < 0)
-            break;
-    lws_context_destroy(context);
+    tool_serve();
     free(stream);
     free(starts);
     return 0;

@@ -47,6 +47,8 @@
 
 #include <libwebsockets.h>
 
+#include "tool_server.h"
+
 enum step_kind {
     STEP_SEND, STEP_FRAG, STEP_BIG, STEP_JUNK, STEP_BINARY, STEP_SLEEP,
     STEP_CLOSE, STEP_RESET, STEP_STALL, STEP_REFUSE,
@@ -83,8 +85,6 @@ static size_t n_msgs, next_msg;
 static struct act *acts;
 static size_t n_acts;
 static int connections;
-static volatile sig_atomic_t interrupted;
-static struct lws_context *context;
 
 static void die(const char *fmt, ...)
 {
@@ -404,14 +404,6 @@ static const struct lws_protocols protocols[] = {
     { NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-    if (context)
-        lws_cancel_service(context);
-}
-
 int main(int argc, char **argv)
 {
     struct lws_context_creation_info info;
@@ -442,40 +434,19 @@ int main(int argc, char **argv)
     if (messages)
         load_messages(messages);
 
-    lws_set_log_level(LLL_ERR, NULL);
     memset(&info, 0, sizeof info);
     info.port = port;
-    info.iface = "127.0.0.1";
     info.protocols = protocols;
-    info.gid = -1;
-    info.uid = -1;
     if (cert) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = cert;
         info.ssl_private_key_filepath = key;
     }
-    context = lws_create_context(&info);
-    if (!context)
-        die("cannot listen on 127.0.0.1:%d", port);
-    port = lws_get_vhost_listen_port(lws_get_vhost_by_name(context,
-                                                           "default"));
-    if (port_file) {
-        char tmp[4096];
-        FILE *f;
-        snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
-        if (!(f = fopen(tmp, "w")) || fprintf(f, "%d\n", port) < 0 ||
-            fclose(f) || rename(tmp, port_file))
-            die("cannot write %s", port_file);
-    }
+    port = tool_listen("fake_certstream", &info);
+    if (port_file)
+        tool_publish_port("fake_certstream", port_file, port);
     event("listening %d", port);
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
-    signal(SIGPIPE, SIG_IGN);
-
-    while (!interrupted)
-        if (lws_service(context, 0) < 0)
-            break;
-    lws_context_destroy(context);
+    tool_serve();
     for (size_t m = 0; m < n_msgs; m++)
         free(msgs[m].data);
     free(msgs);

@@ -45,6 +45,8 @@
 #include <time.h>
 
 #include <libwebsockets.h>
+
+#include "tool_server.h"
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <zlib.h>
@@ -99,7 +101,6 @@ static struct {
     FILE *log;
 } g;
 
-static volatile sig_atomic_t interrupted;
 
 static void die(const char *fmt, ...)
 {
@@ -827,12 +828,6 @@ static void write_loglist(const char *path)
     jb_free(&b);
 }
 
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -861,7 +856,6 @@ int main(int argc, char **argv)
     const char *port_file = NULL, *loglist = NULL, *navigli = NULL;
     const char *tls_cert = NULL, *tls_key = NULL;
     struct lws_context_creation_info info;
-    struct lws_context *ctx;
     unsigned repeat = 1;
     int c, port = 0, initial_given = 0;
     uint8_t *p;
@@ -908,12 +902,8 @@ int main(int argc, char **argv)
     if (!initial_given)
         g.visible = UINT64_MAX;
 
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
-    lws_set_log_level(LLL_ERR, NULL);
     memset(&info, 0, sizeof info);
     info.port = port;
-    info.iface = "127.0.0.1";
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
     if (tls_cert && tls_key) {
@@ -922,24 +912,14 @@ int main(int argc, char **argv)
         info.ssl_private_key_filepath = tls_key;
         g.tls = 1;
     }
-    ctx = lws_create_context(&info);
-    if (!ctx)
-        die("cannot listen on 127.0.0.1:%d", port);
-    g.port = lws_get_vhost_listen_port(lws_get_vhost_by_name(ctx, "default"));
+    g.port = tool_listen("fake_ctlog", &info);
     if (loglist)
-        write_loglist(loglist);
-    if (port_file) {
-        FILE *f = fopen(port_file, "w");
-        if (!f)
-            die("cannot write %s", port_file);
-        fprintf(f, "%d\n", g.port);
-        fclose(f);
-    }
+        write_loglist(loglist);     /* before the port: tests read both */
+    if (port_file)
+        tool_publish_port("fake_ctlog", port_file, g.port);
     printf("port %d\n", g.port);
     fflush(stdout);
-    while (!interrupted && lws_service(ctx, 0) >= 0)
-        ;
-    lws_context_destroy(ctx);
+    tool_serve();
     for (uint64_t i = 0; i < g.n; i++) {
         free(g.leaves[i].leaf_b64);
         free(g.leaves[i].extra_b64);
