@@ -7,9 +7,11 @@
 # The served list then adds log B: B is added while running, from its
 # current tree size, and its entries reach the rules. A tampered list is
 # refused, said once, and both logs go on. A list without A retires A:
-# what was read from it is committed and nothing more is read from it.
-# Both fake logs grow at each of their tree heads, so followed logs keep
-# getting new entries.
+# what was read from it (entries still queued for slow rules included) is
+# committed and nothing more is read from it. Then a run whose list gives
+# A a temporal_interval ending a few seconds later: A is retired when it
+# ends. Both fake logs grow at each of their tree heads, so followed logs
+# keep getting new entries.
 
 . "$(dirname "$0")/../lib.sh"
 cleanup() {
@@ -80,10 +82,15 @@ echo $! >>"$T/pids"
 wait_for "[ -s '$T/www.port' ]" 30
 URL=http://127.0.0.1:$(cat "$T/www.port")/cur/log_list.json
 
+# entries of log A take half a second each: with 5 new ones a second and
+# two workers they queue up, so A is retired with entries still in flight
 cat >"$T/each.lua" <<'EOF'
 local certmon = require "certmon"
 return {
   on_cert = function(msg)
+    if msg.data.source.name == "fake rfc6962 log" then
+      local t0 = os.clock(); while os.clock() - t0 < 0.5 do end
+    end
     certmon.alert{ index = msg.data.cert_index, log = msg.data.source.name }
   end,
 }
@@ -101,10 +108,11 @@ B="second fake log"
 
 "$CERTMON" --ct --log-list-url "$URL" --log-list-key "$T/test.pub" \
     --state-dir "$T/state" --log-list-refresh 1 --ct-poll 1 --ct-rate 200 \
-    --stats-interval 0 -w 2 "$T/each.lua" -o "$T/out" 2>"$T/err" &
+    --stats-interval 0 -w 2 --rule-budget 100000000000 "$T/each.lua" \
+    -o "$T/out" 2>"$T/err" &
 cm=$!
 echo $cm >>"$T/pids"
-wait_for "[ \$(count '$A') -ge 10 ]" 60
+wait_for "[ \$(count '$A') -ge 5 ]" 60
 expect_eq "list v1: log A is read, log B is not" "$(count "$B")" 0
 check "... from the list fetched at start" \
     grep -q "reading 1 log from $T/state/log_list.json" "$T/err"
@@ -141,6 +149,8 @@ check "... the cache keeps the last verified list" \
 
 # a signed list without A: A is retired once what was read is committed
 serve v3
+wait_for "grep -q '$A: no longer in the log list; retiring it' '$T/err'" 60
+at_retire=$(count "$A")
 wait_for "grep -q '$A: retired' '$T/err'" 60
 check "list v3: log A retired, saying why" \
     grep -q "$A: no longer in the log list; retiring it" "$T/err"
@@ -152,11 +162,46 @@ expect_eq "... every entry of A up to its last position went through the rules" 
     "$(idx "$A" | tr '\n' ' ')" "$(seq "$first" $((pos - 1)) | tr '\n' ' ')"
 check "... and that position is saved" \
     grep -rqs "\"next_index\": *$pos\b" "$T/state"
+check "... including the entries still queued when it was retired" \
+    test "$(count "$A")" -gt "$at_retire"
 a1=$(count "$A") b1=$(count "$B")
 wait_for "[ \$(count '$B') -ge $((b1 + 10)) ]" 60
 expect_eq "... nothing more is read from A while B goes on" "$(count "$A")" "$a1"
 kill -TERM $cm; wait $cm
 expect_eq "stops cleanly" "$?" 0
+
+# a shard whose temporal_interval ends while it is read is retired at the
+# next refresh: the list is the same, the clock moved (10 s: long enough
+# for A to start first, even under a sanitizer)
+end=$(date -u -d '+10 seconds' +%Y-%m-%dT%H:%M:%SZ)
+$PY - "$T" "$end" <<'EOF'
+import json, sys
+t, end = sys.argv[1], sys.argv[2]
+doc = json.load(open(t + "/v2.json"))
+doc["operators"][0]["logs"][0]["temporal_interval"] = {
+    "start_inclusive": "2020-01-01T00:00:00Z", "end_exclusive": end}
+with open(t + "/v4.json", "w") as f:
+    json.dump(doc, f, indent=1)
+EOF
+mkdir -p "$W/v4"
+cp "$T/v4.json" "$W/v4/log_list.json"
+openssl dgst -sha256 -sign "$T/test.key" -out "$W/v4/log_list.sig" \
+    "$W/v4/log_list.json"
+serve v4
+: >"$T/out"
+"$CERTMON" --ct --log-list-url "$URL" --log-list-key "$T/test.pub" \
+    --state-dir "$T/state4" --log-list-refresh 1 --ct-poll 1 --ct-rate 200 \
+    --stats-interval 0 -w 2 "$T/each.lua" -o "$T/out" 2>"$T/err4" &
+cm=$!
+echo $cm >>"$T/pids"
+wait_for "grep -q '$A: retired' '$T/err4'" 60
+check "a shard whose temporal_interval ended while running: retired" \
+    grep -q "$A: its temporal_interval ended; retiring it" "$T/err4"
+check "... after it was read" grep -q "$A: reading from entry" "$T/err4"
+b1=$(count "$B")
+wait_for "[ \$(count '$B') -gt $b1 ]" 60
+check "... the other log goes on" test "$(count "$B")" -gt "$b1"
+kill -TERM $cm; wait $cm
 
 # options: the refresh is for the fetched list only
 "$CERTMON" --ct --log-list "$T/v1.json" --log-list-refresh 5 \
