@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,9 +175,16 @@ static void *refresh_main(void *arg)
 int ct_refresh_start(struct ct_src *src)
 {
     struct ct_refresh *r = src->refresh;
+    sigset_t all, old;
+    int rc;
 
     r->ctx = src->ctx;
-    if (pthread_create(&r->thread, NULL, refresh_main, r) != 0)
+    /* the thread takes no signals: they are for the source's thread */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    rc = pthread_create(&r->thread, NULL, refresh_main, r);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
         return -1;
     r->started = 1;
     return 0;
