@@ -109,6 +109,11 @@ static const struct lws_protocols get_protocols[] = {
     { NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
+static void tick_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+}
+
 int ct_http_get(const char *url, const char *ca_file, int insecure,
                 unsigned timeout_ms, size_t max_bytes, char **body,
                 size_t *len, int *status, char *err, size_t errlen)
@@ -172,6 +177,7 @@ int ct_http_get_cancel(struct ct_http_client *client, const char *url,
     struct lws_client_connect_info ci;
     struct lws_context *ctx = client ? client->ctx : NULL;
     struct lws *wsi = NULL;
+    lws_sorted_usec_list_t tick;
     struct ws_url u = { 0 };
     struct get g = { .max = max_bytes };
     char wsurl[2048], host[300];
@@ -180,6 +186,7 @@ int ct_http_get_cancel(struct ct_http_client *client, const char *url,
 
     *body = NULL;
     *len = 0;
+    memset(&tick, 0, sizeof(tick));
     if (!strncmp(url, "https://", 8))
         snprintf(wsurl, sizeof(wsurl), "wss://%s", url + 8);
     else if (!strncmp(url, "http://", 7))
@@ -237,7 +244,10 @@ int ct_http_get_cancel(struct ct_http_client *client, const char *url,
                     timeout_ms / 1000);
             goto done;
         }
-        lws_service(ctx, 100);
+        /* libwebsockets ignores the service timeout: a tick makes
+        ** lws_service return, so the deadline and the flag are seen */
+        lws_sul_schedule(ctx, 0, &tick, tick_cb, 100 * LWS_US_PER_MS);
+        lws_service(ctx, 0);
     }
     if (g.failed) {
         err_set(err, errlen, "%s: %s", url, g.why);
@@ -249,6 +259,8 @@ int ct_http_get_cancel(struct ct_http_client *client, const char *url,
     *status = g.status;
     rc = *body ? 0 : -1;
 done:
+    if (ctx)
+        lws_sul_cancel(&tick);
     if (wsi && !g.done) {
         /* cancelled or timed out on a shared context: g goes away */
         lws_set_opaque_user_data(wsi, NULL);
