@@ -1,10 +1,11 @@
 /*
 ** ct_loglist_fetch.c: fetch, verify, cache, fall back.
 **
-** The GET is a one-shot lws client on a context of its own, run to
-** completion: before the CT source starts, and for the refresh while it
-** runs on the source's refresh thread (ct_refresh.c), so two small
-** requests never need the CT source's scheduler or stall its loop.
+** The GET is an lws client run to completion on a context of its own:
+** made for the request at start, before the CT source starts; kept by
+** the source's refresh thread (ct_refresh.c, struct ct_http_client)
+** while it runs. Two small requests never need the CT source's scheduler
+** or stall its loop.
 */
 #include <errno.h>
 #include <stdio.h>
@@ -128,11 +129,12 @@ struct ct_http_client {
     SSL_CTX *tls;               /* ours: libwebsockets does not free it */
 };
 
-/* libwebsockets (4.1) keeps its own client SSL_CTX bookkeeping in an
-** SSL_CTX ex_data slot whose number is a global, renumbered by the global
-** TLS set-up of every new context: a context made before another one
-** then never frees its SSL_CTX (LeakSanitizer sees it at exit). This
-** context gets an SSL_CTX of ours, trusting the same CAs, freed here. */
+/* With libwebsockets 4.1, of two contexts alive at once that each made
+** their client SSL_CTX, the one made first never frees it (LeakSanitizer
+** shows it at exit; lws appears to find its bookkeeping through an
+** ex_data slot number that every new context's global TLS set-up
+** replaces). So this context, made before the CT source's, is given an
+** SSL_CTX of ours, trusting the same CAs, which we free. */
 struct ct_http_client *ct_http_client_new(const char *ca_file)
 {
     struct lws_context_creation_info info;

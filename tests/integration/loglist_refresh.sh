@@ -10,8 +10,8 @@
 # what was read from it (entries still queued for slow rules included) is
 # committed and nothing more is read from it. Then a run whose list gives
 # A a temporal_interval ending a few seconds later: A is retired when it
-# ends. Both fake logs grow at each of their tree heads, so followed logs
-# keep getting new entries.
+# ends. Last, the same refresh over HTTPS. Both fake logs grow at each of
+# their tree heads, so followed logs keep getting new entries.
 
 . "$(dirname "$0")/../lib.sh"
 cleanup() {
@@ -201,6 +201,33 @@ check "... after it was read" grep -q "$A: reading from entry" "$T/err4"
 b1=$(count "$B")
 wait_for "[ \$(count '$B') -gt $b1 ]" 60
 check "... the other log goes on" test "$(count "$B")" -gt "$b1"
+kill -TERM $cm; wait $cm
+
+# over HTTPS: the refresh has an HTTP client of its own, trusting
+# --ca-file like the rest
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls.key" \
+    -out "$T/tls.crt" -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+serve v1
+$PY "$TOP/tests/tools/list_server.py" "$W" "$T/tls.port" "$T/tls.crt" \
+    "$T/tls.key" >"$T/tls.log" 2>&1 &
+echo $! >>"$T/pids"
+wait_for "[ -s '$T/tls.port' ]" 30
+TLS_URL=https://127.0.0.1:$(cat "$T/tls.port")/cur/log_list.json
+: >"$T/out"
+"$CERTMON" --ct --log-list-url "$TLS_URL" --log-list-key "$T/test.pub" \
+    --ca-file "$T/tls.crt" --state-dir "$T/state5" --log-list-refresh 1 \
+    --ct-poll 1 --ct-rate 200 --stats-interval 0 -w 2 "$T/each.lua" \
+    -o "$T/out" 2>"$T/err5" &
+cm=$!
+echo $cm >>"$T/pids"
+wait_for "grep -q '$A: reading from entry' '$T/err5'" 60
+serve v2
+wait_for "grep -q '$B: new in the log list' '$T/err5'" 60
+check "over HTTPS: the refreshed list adds log B" \
+    grep -q "$B: new in the log list" "$T/err5"
+check "... and no refresh failed" \
+    sh -c "! grep -q 'log list refresh: cannot use' '$T/err5'"
 kill -TERM $cm; wait $cm
 
 # options: the refresh is for the fetched list only
