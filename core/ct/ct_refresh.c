@@ -231,6 +231,35 @@ void ct_refresh_retire(struct log_run *lr, const char *why)
     lws_cancel_service(src->ctx);
 }
 
+/* What a retired log no longer needs: its issuer cache and request
+** buffers (nothing is in flight). Its name, URL and tracker stay for the
+** status figures until the source is destroyed. */
+static void release_buffers(struct log_run *lr)
+{
+    for (size_t i = 0; i < lr->n_issuers; i++)
+        free(lr->issuers[i].der);
+    free(lr->issuers);
+    free(lr->iss_slots);
+    lr->issuers = NULL;
+    lr->iss_slots = NULL;
+    lr->n_issuers = lr->cap_issuers = 0;
+    free(lr->sth.body);
+    free(lr->iss.body);
+    lr->sth.body = lr->iss.body = NULL;
+    lr->sth.len = lr->sth.cap = lr->iss.len = lr->iss.cap = 0;
+    for (unsigned k = 0; k < MAX_PARALLEL; k++) {
+        free(lr->fetch[k].body);
+        lr->fetch[k].body = NULL;
+        lr->fetch[k].len = lr->fetch[k].cap = 0;
+    }
+    free(lr->out);              /* empty: done needs an empty outbox */
+    lr->out = NULL;
+    lr->out_n = lr->out_cap = lr->out_head = 0;
+    free(lr->retry);
+    lr->retry = NULL;
+    lr->retry_n = lr->retry_cap = 0;
+}
+
 /* Retiring logs with nothing left in flight are committed a last time and
 ** left alone. */
 static void finish_retirements(struct ct_src *src)
@@ -247,6 +276,7 @@ static void finish_retirements(struct ct_src *src)
         ct_commit_maybe(lr, 1);
         lr->retired = 1;
         r->n_retiring--;
+        release_buffers(lr);
         if (lr->dropped)
             snprintf(lost, sizeof lost, "; %" PRIu64 " entries past it were "
                      "not read", lr->dropped);
