@@ -116,6 +116,13 @@ const struct option_spec option_table[] = {
       .offset = OFF(log_list_timeout_s), .min = 1, .max = 3600, .def = 15,
       .section = OPTS_CT, .sources = OPTS_FROM_CT, .unit = "seconds",
       .help = "for each of the list's two requests" },
+    { .name = "log-list-refresh", .type = OPT_UNSIGNED, .arg = "S",
+      .offset = OFF(log_list_refresh_s), .min = 0, .max = 31536000,
+      .def = 86400, .section = OPTS_CT, .sources = OPTS_FROM_CT,
+      .unit = "seconds",
+      .help = "while following the fetched list: fetch and verify it again "
+              "every S seconds, add the logs it now selects and retire "
+              "those it no longer does (0 = never)" },
     { .name = "ct-log", .type = OPT_LIST, .arg = "URL",
       .offset = OFF(ct_logs), .count_offset = OFF(n_ct_logs),
       .section = OPTS_CT, .sources = OPTS_FROM_CT,

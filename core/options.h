@@ -117,6 +117,8 @@ struct options {
     const char *log_list_url;       /* --log-list-url; NULL = Google's */
     const char *log_list_key;       /* --log-list-key PEM; NULL = shipped */
     unsigned log_list_timeout_s;    /* --log-list-timeout, default 15 */
+    unsigned log_list_refresh_s;    /* --log-list-refresh, default 86400;
+                                       0 = never */
 
     /* Redis Streams */
     const char *redis_url;          /* --redis: the consumer source */

@@ -452,6 +452,14 @@ static enum options_result check_combination(struct options *o, char *err,
                  "--ct, without --log-list");
         return OPTIONS_ERROR;
     }
+    if (options_given(o, "log-list-refresh") &&
+        (options_given(o, "log-list") || options_given(o, "ct-log") ||
+         from_given)) {
+        snprintf(err, errlen, "--log-list-refresh applies when following "
+                 "the fetched list: not with --log-list, --ct-log or a "
+                 "backtest");
+        return OPTIONS_ERROR;
+    }
     if (options_given(o, "ct-give-up") && !from_given) {
         snprintf(err, errlen, "--ct-give-up applies to a backtest (--from N "
                  "--to M): a followed log is retried until it answers");

@@ -29,7 +29,8 @@ void ct_commit_maybe(struct log_run *lr, int force)
     uint64_t w;
     int64_t now = mono_ms();
 
-    if (!src->state_dir || src->cfg.backtest || !lr->started)
+    /* a retired log's file may belong to a newer slot of the same URL */
+    if (!src->state_dir || src->cfg.backtest || !lr->started || lr->retired)
         return;
     w = ct_tracker_watermark(lr->tracker);
     if (w == lr->committed && lr->has_saved)
@@ -79,8 +80,16 @@ void ct_source_done(struct source *s, uint64_t seq)
 {
     struct ct_src *src = (struct ct_src *)s;
     unsigned slot = ct_seq_slot(seq);
+    struct log_run *lr;
 
-    if (slot >= src->n || !src->logs[slot].tracker)
+    /* the acquire pairs with the release that published a new slot */
+    if (slot >= atomic_load_explicit(&src->n_pub, memory_order_acquire))
         return;
-    ct_tracker_complete(src->logs[slot].tracker, ct_seq_index(seq));
+    lr = src->logs[slot];
+    if (!lr->tracker || ct_tracker_complete(lr->tracker,
+                                            ct_seq_index(seq)) < 0)
+        return;
+    /* a retiring log is retired once its last message is done */
+    if (atomic_fetch_sub(&lr->pending, 1) == 1 && atomic_load(&lr->retiring))
+        ct_commit_on_advance(src, 0);
 }

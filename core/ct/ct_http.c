@@ -215,9 +215,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
             break;
         atomic_store(&src->poked, 0);
         for (size_t k = 0; k < src->n; k++) {
-            ct_commit_maybe(&src->logs[k], 0);
-            ct_sched_pump(&src->logs[k]);
+            ct_commit_maybe(src->logs[k], 0);
+            ct_sched_pump(src->logs[k]);
         }
+        ct_refresh_on_poke(src);
         break;
     }
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {

@@ -1,9 +1,11 @@
 /*
 ** ct_loglist_fetch.c: fetch, verify, cache, fall back.
 **
-** The GET is a one-shot lws client on a context of its own, run to
-** completion before the CT source starts: two small requests at start do
-** not need the CT source's scheduler.
+** The GET is an lws client run to completion on a context of its own:
+** made for the request at start, before the CT source starts; kept by
+** the source's refresh thread (ct_refresh.c, struct ct_http_client)
+** while it runs. Two small requests never need the CT source's scheduler
+** or stall its loop.
 */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <libwebsockets.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include "ct/ct_loglist_fetch.h"
 #include "log.h"
@@ -43,6 +46,7 @@ static int get_callback(struct lws *wsi, enum lws_callback_reasons reason,
             snprintf(g->why, sizeof(g->why), "%s",
                      in ? (const char *)in : "cannot connect");
             g->failed = g->done = 1;
+            lws_set_opaque_user_data(wsi, NULL);
         }
         break;
     case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
@@ -55,6 +59,7 @@ static int get_callback(struct lws *wsi, enum lws_callback_reasons reason,
         if (g->len + len + 1 > g->max) {
             snprintf(g->why, sizeof(g->why), "answer over %zu bytes", g->max);
             g->failed = g->done = 1;
+            lws_set_opaque_user_data(wsi, NULL);
             return -1;
         }
         if (g->len + len + 1 > g->cap) {
@@ -63,6 +68,7 @@ static int get_callback(struct lws *wsi, enum lws_callback_reasons reason,
             if (!nb) {
                 snprintf(g->why, sizeof(g->why), "out of memory");
                 g->failed = g->done = 1;
+                lws_set_opaque_user_data(wsi, NULL);
                 return -1;
             }
             g->body = nb;
@@ -80,13 +86,17 @@ static int get_callback(struct lws *wsi, enum lws_callback_reasons reason,
         break;
     }
     case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
-        if (g)
+        /* g lives only until the request ends: the connection lets go */
+        if (g) {
             g->done = 1;
+            lws_set_opaque_user_data(wsi, NULL);
+        }
         break;
     case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
         if (g && !g->done) {
             snprintf(g->why, sizeof(g->why), "connection closed early");
             g->failed = g->done = 1;
+            lws_set_opaque_user_data(wsi, NULL);
         }
         break;
     default:
@@ -100,13 +110,76 @@ static const struct lws_protocols get_protocols[] = {
     { NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
+static void tick_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+}
+
 int ct_http_get(const char *url, const char *ca_file, int insecure,
                 unsigned timeout_ms, size_t max_bytes, char **body,
                 size_t *len, int *status, char *err, size_t errlen)
 {
+    return ct_http_get_cancel(NULL, url, ca_file, insecure, timeout_ms,
+                              max_bytes, NULL, body, len, status, err,
+                              errlen);
+}
+
+struct ct_http_client {
+    struct lws_context *ctx;
+    SSL_CTX *tls;               /* ours: libwebsockets does not free it */
+};
+
+/* With libwebsockets 4.1, of two contexts alive at once that each made
+** their client SSL_CTX, the one made first never frees it (LeakSanitizer
+** shows it at exit; lws appears to find its bookkeeping through an
+** ex_data slot number that every new context's global TLS set-up
+** replaces). So this context, made before the CT source's, is given an
+** SSL_CTX of ours, trusting the same CAs, which we free. */
+struct ct_http_client *ct_http_client_new(const char *ca_file)
+{
     struct lws_context_creation_info info;
+    struct ct_http_client *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    if (!(c->tls = SSL_CTX_new(TLS_client_method())) ||
+        (ca_file ? SSL_CTX_load_verify_locations(c->tls, ca_file, NULL)
+                 : SSL_CTX_set_default_verify_paths(c->tls)) != 1) {
+        ct_http_client_free(c);
+        return NULL;
+    }
+    memset(&info, 0, sizeof(info));
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = get_protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.provided_client_ssl_ctx = c->tls;
+    if (!(c->ctx = lws_create_context(&info))) {
+        ct_http_client_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void ct_http_client_free(struct ct_http_client *c)
+{
+    if (!c)
+        return;
+    if (c->ctx)
+        lws_context_destroy(c->ctx);
+    SSL_CTX_free(c->tls);
+    free(c);
+}
+
+int ct_http_get_cancel(struct ct_http_client *client, const char *url,
+                       const char *ca_file, int insecure,
+                       unsigned timeout_ms, size_t max_bytes,
+                       const atomic_int *cancel, char **body, size_t *len,
+                       int *status, char *err, size_t errlen)
+{
     struct lws_client_connect_info ci;
-    struct lws_context *ctx = NULL;
+    struct lws_context *ctx = client ? client->ctx : NULL;
+    struct lws *wsi = NULL;
+    lws_sorted_usec_list_t tick;
     struct ws_url u = { 0 };
     struct get g = { .max = max_bytes };
     char wsurl[2048], host[300];
@@ -115,6 +188,7 @@ int ct_http_get(const char *url, const char *ca_file, int insecure,
 
     *body = NULL;
     *len = 0;
+    memset(&tick, 0, sizeof(tick));
     if (!strncmp(url, "https://", 8))
         snprintf(wsurl, sizeof(wsurl), "wss://%s", url + 8);
     else if (!strncmp(url, "http://", 7))
@@ -125,15 +199,19 @@ int ct_http_get(const char *url, const char *ca_file, int insecure,
     }
     if (ws_url_parse(&u, wsurl, err, errlen) < 0)
         goto done;
-    lws_set_log_level(LLL_ERR, NULL);
-    memset(&info, 0, sizeof(info));
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = get_protocols;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    info.client_ssl_ca_filepath = ca_file;
-    if (!(ctx = lws_create_context(&info))) {
-        err_set(err, errlen, "cannot create an HTTP client");
-        goto done;
+    if (!client) {
+        struct lws_context_creation_info info;
+
+        lws_set_log_level(LLL_ERR, NULL);
+        memset(&info, 0, sizeof(info));
+        info.port = CONTEXT_PORT_NO_LISTEN;
+        info.protocols = get_protocols;
+        info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.client_ssl_ca_filepath = ca_file;
+        if (!(ctx = lws_create_context(&info))) {
+            err_set(err, errlen, "cannot create an HTTP client");
+            goto done;
+        }
     }
     ws_url_host_header(&u, host, sizeof(host));
     memset(&ci, 0, sizeof(ci));
@@ -154,17 +232,24 @@ int ct_http_get(const char *url, const char *ca_file, int insecure,
                                  LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
                                  LCCSCF_ALLOW_EXPIRED;
     }
-    if (!lws_client_connect_via_info(&ci) && !g.done) {
+    if (!(wsi = lws_client_connect_via_info(&ci)) && !g.done) {
         err_set(err, errlen, "%s: cannot connect", url);
         goto done;
     }
     while (!g.done) {
+        if (cancel && atomic_load(cancel)) {
+            err_set(err, errlen, "%s: cancelled", url);
+            goto done;
+        }
         if (mono_ms() >= deadline) {
             err_set(err, errlen, "%s: no answer within %u s", url,
                     timeout_ms / 1000);
             goto done;
         }
-        lws_service(ctx, 100);
+        /* libwebsockets ignores the service timeout: a tick makes
+        ** lws_service return, so the deadline and the flag are seen */
+        lws_sul_schedule(ctx, 0, &tick, tick_cb, 100 * LWS_US_PER_MS);
+        lws_service(ctx, 0);
     }
     if (g.failed) {
         err_set(err, errlen, "%s: %s", url, g.why);
@@ -177,6 +262,13 @@ int ct_http_get(const char *url, const char *ca_file, int insecure,
     rc = *body ? 0 : -1;
 done:
     if (ctx)
+        lws_sul_cancel(&tick);
+    if (wsi && !g.done) {
+        /* cancelled or timed out on a shared context: g goes away */
+        lws_set_opaque_user_data(wsi, NULL);
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    if (ctx && !client)
         lws_context_destroy(ctx);
     free(g.body);
     ws_url_free(&u);
@@ -280,17 +372,19 @@ static int fetch(const struct ct_loglist_fetch_config *c, const char *url,
     int status = 0, rc = -1;
 
     sig_url(url, surl, sizeof(surl));
-    if (ct_http_get(url, c->ca_file, c->insecure, c->timeout_ms,
-                    LIST_MAX_BYTES, &list, &list_len, &status, err,
-                    errlen) < 0)
+    if (ct_http_get_cancel(c->http, url, c->ca_file, c->insecure,
+                           c->timeout_ms,
+                           LIST_MAX_BYTES, c->cancel, &list, &list_len,
+                           &status, err, errlen) < 0)
         goto done;
     if (status != 200) {
         err_set(err, errlen, "%s: HTTP %d", url, status);
         goto done;
     }
-    if (ct_http_get(surl, c->ca_file, c->insecure, c->timeout_ms,
-                    SIG_MAX_BYTES, &sig, &sig_len, &status, err,
-                    errlen) < 0)
+    if (ct_http_get_cancel(c->http, surl, c->ca_file, c->insecure,
+                           c->timeout_ms,
+                           SIG_MAX_BYTES, c->cancel, &sig, &sig_len,
+                           &status, err, errlen) < 0)
         goto done;
     if (status != 200) {
         err_set(err, errlen, "%s: HTTP %d", surl, status);
@@ -321,6 +415,14 @@ done:
     free(list);
     free(sig);
     return rc;
+}
+
+int ct_loglist_fetch_verified(const struct ct_loglist_fetch_config *c,
+                              char *path, size_t pathlen, char *err,
+                              size_t errlen)
+{
+    return fetch(c, c->url ? c->url : CT_LOGLIST_DEFAULT_URL, path, pathlen,
+                 err, errlen);
 }
 
 /* 0 if path and its .sig next to it verify. */

@@ -84,14 +84,14 @@ static void hint_if_offline(struct ct_src *src)
     if (src->any_answered || src->offline_hinted)
         return;
     for (size_t i = 0; i < src->n; i++)
-        if (src->logs[i].fail_total == 0)
+        if (src->logs[i]->fail_total == 0)
             return;
     src->offline_hinted = 1;
     log_warn("none of the %zu CT log%s answered (last: %s: %s); certmon "
              "keeps trying. Without a network, try the bundled demo feed: "
              "certmon --replay scripts/demo/demo.jsonl", src->n,
-             src->n == 1 ? "" : "s", src->logs[src->n - 1].name,
-             src->logs[src->n - 1].last_error);
+             src->n == 1 ? "" : "s", src->logs[src->n - 1]->name,
+             src->logs[src->n - 1]->last_error);
 }
 
 void ct_sched_fail(struct log_run *lr, struct slot *s, const char *why)
@@ -99,17 +99,24 @@ void ct_sched_fail(struct log_run *lr, struct slot *s, const char *why)
     unsigned delay = ct_retry_delay_ms(
         backoff_next_ms(&lr->backoff[s->kind], mono_ms()), s->retry_after_ms,
         lr->src->cfg.backoff_max_ms * ct_retry.retry_after_cap);
+    int retiring = atomic_load(&lr->retiring);
 
     static const char *what[2][3] = {
         { "tree head", "get-entries", "issuer" },
         { "checkpoint", "data tile", "issuer" },
     };
 
-    if (s->kind == REQ_ENTRIES)
+    /* a retiring log asks nothing again: what fails now is not read (its
+    ** position stays before it), a missing issuer is left out */
+    if (s->kind == REQ_ENTRIES && retiring)
+        lr->dropped += s->end - s->start + 1;
+    else if (s->kind == REQ_ENTRIES)
         ct_sched_push_retry(lr, s->start, s->end);
     if (s->kind == REQ_ISSUER && lr->iss_idx >= 0) {
-        lr->issuers[lr->iss_idx].state = ISS_MISSING;
+        lr->issuers[lr->iss_idx].state = retiring ? ISS_FAILED : ISS_MISSING;
         lr->iss_idx = -1;
+        if (retiring)
+            ct_iss_unpark(lr);
     }
     /* a partial tile may have been replaced by a full one: look again */
     if (s->kind == REQ_ENTRIES && s->status == 404 && lr->api == CT_API_STATIC)
@@ -127,9 +134,14 @@ void ct_sched_fail(struct log_run *lr, struct slot *s, const char *why)
     stats_add(&stats.ct_fetch_errors, 1);
     snprintf(lr->last_error, sizeof lr->last_error, "%s %s",
              what[lr->api == CT_API_STATIC][s->kind], why);
-    log_limited(&lr->errlog, LOG_WARN, "%s: %s %s; retrying in %u ms",
-                lr->name, what[lr->api == CT_API_STATIC][s->kind], why,
-                delay);
+    if (retiring)
+        log_limited(&lr->errlog, LOG_WARN, "%s: %s %s; not retried: the "
+                    "log is being retired", lr->name,
+                    what[lr->api == CT_API_STATIC][s->kind], why);
+    else
+        log_limited(&lr->errlog, LOG_WARN, "%s: %s %s; retrying in %u ms",
+                    lr->name, what[lr->api == CT_API_STATIC][s->kind], why,
+                    delay);
     hint_if_offline(lr->src);
 }
 
@@ -158,6 +170,8 @@ static void start_log(struct log_run *lr, uint64_t tree_size)
         lr->next = src->cfg.from;
     else if (lr->has_saved)
         lr->next = lr->saved.next_index;
+    else if (lr->start_now)
+        lr->next = tree_size;   /* added while running: from now on */
     else if (src->cfg.start == CT_START_OLDEST)
         lr->next = 0;
     else if (src->cfg.start == CT_START_INDEX)
@@ -240,7 +254,7 @@ void ct_sched_on_sth(struct log_run *lr, struct slot *s, const char *body,
         log_info("%s: %s log", lr->name, lr->api == CT_API_STATIC
                  ? "static-ct-api" : "RFC 6962");
     }
-    if (!lr->started)
+    if (!lr->started && !atomic_load(&lr->retiring))
         start_log(lr, sth.tree_size);
     if (ct_target_update(&lr->target, sth.tree_size))
         lr->sth_timestamp_ms = (int64_t)sth.timestamp_ms;
@@ -357,6 +371,14 @@ void ct_sched_pump(struct log_run *lr)
     }
     if (lr->gave_up) {
         if (lr->n_parked == 0) {
+            lr->done = 1;
+            lws_cancel_service(src->ctx);
+        }
+        return;
+    }
+    if (!lr->started && atomic_load(&lr->retiring)) {
+        /* retired before its first tree head: nothing was read */
+        if (!lr->sth.busy) {
             lr->done = 1;
             lws_cancel_service(src->ctx);
         }

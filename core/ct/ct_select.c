@@ -5,7 +5,8 @@
 ** list (--log-list FILE, else a current verified one from
 ** --log-list-url, its cache or the shipped snapshot; a warning when it is
 ** stale), the logs to read (--ct-log URLs, else the list's usable ones),
-** and the ct_source_config built from the options.
+** and the ct_source_config built from the options, with what the source
+** needs to fetch that list again while running (--log-list-refresh).
 */
 #include <errno.h>
 #include <limits.h>
@@ -88,8 +89,9 @@ static void warn_if_stale(const struct ct_loglist *list, const char *path,
 ** selects, without expired shards when following. Fills *logs (owned
 ** copies). */
 static int choose_logs(const struct options *o, const char *home,
-                       const char *cache_dir, struct ct_log **logs,
-                       size_t *n, char *err, size_t errlen)
+                       const struct ct_loglist_fetch_config *fc,
+                       struct ct_log **logs, size_t *n, char *err,
+                       size_t errlen)
 {
     char path[PATH_MAX];
     struct ct_loglist list = { 0 };
@@ -104,24 +106,7 @@ static int choose_logs(const struct options *o, const char *home,
         snprintf(path, sizeof(path), "%s", o->log_list_path);
     } else if (!o->n_ct_logs) {
         /* the list chooses the logs: a current, verified one */
-        char shipped[PATH_MAX], key[PATH_MAX];
-        struct ct_loglist_fetch_config fc = {
-            .url = o->log_list_url,
-            .key_path = key,
-            .cache_dir = cache_dir,
-            .shipped_path = shipped,
-            .ca_file = o->ca_file,
-            .insecure = o->insecure,
-            .timeout_ms = o->log_list_timeout_s * 1000u,
-        };
-        snprintf(shipped, sizeof(shipped), "%s/scripts/ct/log_list.json",
-                 home);
-        snprintf(key, sizeof(key), "%s",
-                 o->log_list_key ? o->log_list_key : "");
-        if (!o->log_list_key)
-            snprintf(key, sizeof(key), "%s/scripts/ct/log_list_pubkey.pem",
-                     home);
-        if (ct_loglist_current(&fc, path, sizeof(path), err, errlen) < 0)
+        if (ct_loglist_current(fc, path, sizeof(path), err, errlen) < 0)
             return -1;
     } else {
         snprintf(path, sizeof(path), "%s/scripts/ct/log_list.json", home);
@@ -185,8 +170,17 @@ struct source *ct_select_source(const struct options *o, const char *home,
     struct ct_source_config cc;
     struct ct_log *logs;
     struct source *src = NULL;
-    char state[PATH_MAX];
+    char state[PATH_MAX], shipped[PATH_MAX], key[PATH_MAX];
     size_t n = 0;
+    struct ct_loglist_fetch_config fc = {
+        .url = o->log_list_url,
+        .key_path = key,
+        .cache_dir = state,
+        .shipped_path = shipped,
+        .ca_file = o->ca_file,
+        .insecure = o->insecure,
+        .timeout_ms = o->log_list_timeout_s * 1000u,
+    };
 
     /* the state folder: positions (not in a backtest) and the log list */
     if (o->state_dir) {
@@ -201,7 +195,13 @@ struct source *ct_select_source(const struct options *o, const char *home,
         if (make_dirs(state, err, errlen) < 0)
             return NULL;
     }
-    if (choose_logs(o, home, state, &logs, &n, err, errlen) < 0)
+    snprintf(shipped, sizeof(shipped), "%s/scripts/ct/log_list.json", home);
+    if (o->log_list_key)
+        snprintf(key, sizeof(key), "%s", o->log_list_key);
+    else
+        snprintf(key, sizeof(key), "%s/scripts/ct/log_list_pubkey.pem",
+                 home);
+    if (choose_logs(o, home, &fc, &logs, &n, err, errlen) < 0)
         goto done;
     ct_source_config_defaults(&cc);
     cc.logs = logs;
@@ -224,6 +224,11 @@ struct source *ct_select_source(const struct options *o, const char *home,
     cc.partial_tile_age_ms = o->ct_partial_tile_age_ms;
     cc.give_up_ms = o->backtest ? o->ct_give_up_s * 1000ull : 0;
     cc.state_dir = o->state_dir || !o->backtest ? state : NULL;
+    /* the fetched list is fetched again while following it */
+    if (!o->log_list_path && !o->n_ct_logs && !o->backtest) {
+        cc.refresh_s = o->log_list_refresh_s;
+        cc.refresh_fetch = fc;
+    }
     src = ct_source_new(&cc, err, errlen);
     if (src && cc.state_dir)
         log_info("CT positions in %s", cc.state_dir);

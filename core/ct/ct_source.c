@@ -58,9 +58,13 @@ int ct_src_drain_outbox(struct log_run *lr)
 
     while (lr->out_head < lr->out_n) {
         struct pending *p = &lr->out[lr->out_head];
-        enum intake_result r = intake_deliver(src->in, p->data, p->len,
-                                              p->seq, 0);
+        enum intake_result r;
 
+        /* counted before: a worker may be done before intake returns */
+        atomic_fetch_add(&lr->pending, 1);
+        r = intake_deliver(src->in, p->data, p->len, p->seq, 0);
+        if (r != INTAKE_QUEUED)
+            atomic_fetch_sub(&lr->pending, 1);
         if (r == INTAKE_FULL || r == INTAKE_NOMEM)
             return 0;       /* on_room (or the next event) wakes us */
         if (r == INTAKE_CLOSED) {
@@ -196,7 +200,7 @@ static int all_done(struct ct_src *src)
     if (!src->cfg.backtest)
         return 0;
     for (size_t k = 0; k < src->n; k++)
-        if (!src->logs[k].skip && !src->logs[k].done)
+        if (!src->logs[k]->skip && !src->logs[k]->done)
             return 0;
     return 1;
 }
@@ -208,17 +212,17 @@ static int gave_up_error(struct ct_src *src, char *err, size_t errlen)
     size_t n = 0, first = 0;
 
     for (size_t k = 0; k < src->n; k++)
-        if (src->logs[k].gave_up && n++ == 0)
+        if (src->logs[k]->gave_up && n++ == 0)
             first = k;
     if (n == 0)
         return 0;
     /* the exit reason names the logs; their full error is above */
     if (n == 1)
         snprintf(err, errlen, "backtest incomplete: gave up on %s (see "
-                 "above)", src->logs[first].name);
+                 "above)", src->logs[first]->name);
     else
         snprintf(err, errlen, "backtest incomplete: gave up on %zu logs, "
-                 "first %s (see above)", n, src->logs[first].name);
+                 "first %s (see above)", n, src->logs[first]->name);
     return -1;
 }
 
@@ -241,16 +245,20 @@ static int src_run(struct source *s, struct intake *in, char *err,
     }
     queue_on_room(in->queue, ct_commit_on_room, src);
     for (size_t k = 0; k < src->n; k++) {
-        struct log_run *lr = &src->logs[k];
+        struct log_run *lr = src->logs[k];
         ct_rate_init(&lr->rate, src->cfg.requests_per_s,
                      src->cfg.requests_per_s > 1 ? src->cfg.requests_per_s : 1,
                      now);
         ct_sched_pump(lr);
     }
     ct_status_start(src);
+    if (src->refresh && ct_refresh_start(src) < 0)
+        log_warn("the log list will not be refreshed while running: no "
+                 "thread for it");
     while (!src->stop && !*in->stop && !all_done(src))
         if (lws_service(src->ctx, 0) < 0)
             break;
+    ct_refresh_stop(src);
     ct_status_publish(src);
     return gave_up_error(src, err, errlen);
 }
@@ -264,7 +272,7 @@ static void src_wake(struct source *s)
         lws_cancel_service(src->ctx);
 }
 
-static void free_log(struct log_run *lr)
+void ct_src_log_free(struct log_run *lr)
 {
     for (size_t i = lr->out_head; i < lr->out_n; i++)
         free(lr->out[i].data);
@@ -294,15 +302,19 @@ static void src_destroy(struct source *s)
 
     if (!src)
         return;
+    ct_refresh_stop(src);
     /* workers are done: commit what they finished */
     for (size_t k = 0; k < src->n; k++)
-        ct_commit_maybe(&src->logs[k], 1);
+        ct_commit_maybe(src->logs[k], 1);
     src->destroying = 1;
     if (src->ctx)
         lws_context_destroy(src->ctx);
-    for (size_t k = 0; k < src->n; k++)
-        free_log(&src->logs[k]);
+    for (size_t k = 0; k < src->n; k++) {
+        ct_src_log_free(src->logs[k]);
+        free(src->logs[k]);
+    }
     free(src->logs);
+    ct_refresh_free(src->refresh);
     if (src->lock_fd >= 0)
         close(src->lock_fd);
     free(src->state_dir);
@@ -338,11 +350,107 @@ static void src_free_partial(struct ct_src *src)
     src_destroy(&src->base);
 }
 
+/* Everything a log needs before its first tree head: its URL split, its
+** key decoded, its API, where reading stops (backtest, read-only), its
+** saved position. Its allocations belong to lr (ct_src_log_free). */
+int ct_src_log_init(struct ct_src *src, struct log_run *lr,
+                    const struct ct_log *log, unsigned id, char *err,
+                    size_t errlen)
+{
+    char lerr[512];
+    size_t kl;
+
+    lr->src = src;
+    lr->id = id;
+    lr->name = strdup(log->description);
+    lr->url = strdup(log->url);
+    if (!lr->name || !lr->url || ct_http_split_url(lr, err, errlen) < 0)
+        return -1;
+    if (log->key && (kl = strlen(log->key)) > 0 &&
+        (lr->key = malloc(ct_b64_decoded_max(kl)))) {
+        long n = ct_b64_decode(log->key, kl, lr->key);
+        if (n <= 0) {
+            free(lr->key);
+            lr->key = NULL;
+        } else {
+            lr->key_len = (size_t)n;
+        }
+    }
+    lr->errwhat = malloc(strlen(log->description) + 32);
+    if (lr->errwhat)
+        sprintf(lr->errwhat, "errors from %s", log->description);
+    atomic_init(&lr->errlog.used, 0);
+    lr->errlog.max = 5;
+    lr->errlog.what = lr->errwhat ? lr->errwhat : "CT log errors";
+    if (RAND_bytes((unsigned char *)&lr->iss_seed,
+                   sizeof lr->iss_seed) != 1)
+        lr->iss_seed = (uint64_t)ct_wall_ms() * 0x9e3779b97f4a7c15ull ^
+                       (uintptr_t)lr;
+    ct_sched_init(lr, &src->cfg, id);
+    ct_batch_init(&lr->batch, src->cfg.batch);
+    lr->tail.max_age_ms = src->cfg.partial_tile_age_ms;
+    lr->stop_at = src->cfg.backtest ? src->cfg.to + 1 : UINT64_MAX;
+    if (log->has_final_tree_size && log->final_tree_size < lr->stop_at)
+        lr->stop_at = log->final_tree_size;
+    lr->api = log->api;
+    lr->iss_idx = -1;
+    if (log->api == CT_API_UNKNOWN) {
+        lr->probing = 1;
+        lr->api = CT_API_RFC6962;
+    }
+    if (log->api == CT_API_STATIC) {
+        /* origin: the submission prefix without scheme and final '/' */
+        const char *sub = log->submission_url ? log->submission_url
+                                              : log->url;
+        const char *o = strstr(sub, "://");
+        o = o ? o + 3 : sub;
+        snprintf(lr->origin, sizeof lr->origin, "%s", o);
+        if (lr->origin[0] && lr->origin[strlen(lr->origin) - 1] == '/')
+            lr->origin[strlen(lr->origin) - 1] = '\0';
+        if (log->log_id && ct_b64_decoded_max(strlen(log->log_id)) <= 35) {
+            uint8_t raw[36];
+            lr->has_log_id = ct_b64_decode(log->log_id,
+                                           strlen(log->log_id), raw) == 32;
+            if (lr->has_log_id)
+                memcpy(lr->log_id, raw, 32);
+        }
+    }
+    if (src->state_dir && !src->cfg.backtest) {
+        enum ct_pos_result r = ct_state_load(src->state_dir, lr->url,
+                                             &lr->saved, lerr,
+                                             sizeof lerr);
+        if (r == CT_POS_ERROR) {
+            snprintf(err, errlen, "%s", lerr);
+            return -1;
+        }
+        lr->has_saved = r == CT_POS_LOADED;
+        if (lr->has_saved && (lr->saved.tree_size > CT_MAX_TREE_SIZE ||
+                              lr->saved.next_index > CT_MAX_TREE_SIZE)) {
+            /* saved before tree heads were checked: no log holds
+            ** that many entries, so it was never read */
+            stats_add(&stats.net_faults, 1);
+            log_warn("%s: ignoring the saved position %" PRIu64
+                     " (tree size %" PRIu64 "): no log is that large",
+                     lr->name, lr->saved.next_index,
+                     lr->saved.tree_size);
+            lr->has_saved = 0;
+        }
+        if (lr->has_saved) {
+            lr->target = lr->saved.tree_size;
+            lr->sth_timestamp_ms = lr->saved.sth_timestamp_ms;
+        }
+    }
+    lr->has_interval = log->has_interval;
+    lr->interval_end_s = log->interval_end_s;
+    atomic_init(&lr->retiring, 0);
+    atomic_init(&lr->pending, 0);
+    return 0;
+}
+
 struct source *ct_source_new(const struct ct_source_config *c, char *err,
                              size_t errlen)
 {
     struct ct_src *src = calloc(1, sizeof *src);
-    char lerr[512];
 
     if (!src) {
         snprintf(err, errlen, "out of memory");
@@ -388,97 +496,31 @@ struct source *ct_source_new(const struct ct_source_config *c, char *err,
             }
         }
     }
-    src->logs = calloc(c->n_logs, sizeof *src->logs);
+    src->logs = calloc(MAX_LOGS, sizeof *src->logs);
     if (!src->logs) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    for (size_t k = 0; k < c->n_logs; k++, src->n++) {
-        const struct ct_log *log = &c->logs[k];
-        struct log_run *lr = &src->logs[k];
-        size_t kl;
+    for (size_t k = 0; k < c->n_logs; k++) {
+        struct log_run *lr = calloc(1, sizeof *lr);
 
-        lr->src = src;
-        lr->id = (unsigned)k;
-        lr->name = strdup(log->description);
-        lr->url = strdup(log->url);
-        if (!lr->name || !lr->url || ct_http_split_url(lr, err, errlen) < 0)
+        if (!lr) {
+            snprintf(err, errlen, "out of memory");
             goto fail;
-        if (log->key && (kl = strlen(log->key)) > 0 &&
-            (lr->key = malloc(ct_b64_decoded_max(kl)))) {
-            long n = ct_b64_decode(log->key, kl, lr->key);
-            if (n <= 0) {
-                free(lr->key);
-                lr->key = NULL;
-            } else {
-                lr->key_len = (size_t)n;
-            }
         }
-        lr->errwhat = malloc(strlen(log->description) + 32);
-        if (lr->errwhat)
-            sprintf(lr->errwhat, "errors from %s", log->description);
-        atomic_init(&lr->errlog.used, 0);
-        lr->errlog.max = 5;
-        lr->errlog.what = lr->errwhat ? lr->errwhat : "CT log errors";
-        if (RAND_bytes((unsigned char *)&lr->iss_seed,
-                       sizeof lr->iss_seed) != 1)
-            lr->iss_seed = (uint64_t)ct_wall_ms() * 0x9e3779b97f4a7c15ull ^
-                           (uintptr_t)lr;
-        ct_sched_init(lr, c, (unsigned)k);
-        ct_batch_init(&lr->batch, c->batch);
-        lr->tail.max_age_ms = c->partial_tile_age_ms;
-        lr->stop_at = c->backtest ? c->to + 1 : UINT64_MAX;
-        if (log->has_final_tree_size && log->final_tree_size < lr->stop_at)
-            lr->stop_at = log->final_tree_size;
-        lr->api = log->api;
-        lr->iss_idx = -1;
-        if (log->api == CT_API_UNKNOWN) {
-            lr->probing = 1;
-            lr->api = CT_API_RFC6962;
-        }
-        if (log->api == CT_API_STATIC) {
-            /* origin: the submission prefix without scheme and final '/' */
-            const char *sub = log->submission_url ? log->submission_url
-                                                  : log->url;
-            const char *o = strstr(sub, "://");
-            o = o ? o + 3 : sub;
-            snprintf(lr->origin, sizeof lr->origin, "%s", o);
-            if (lr->origin[0] && lr->origin[strlen(lr->origin) - 1] == '/')
-                lr->origin[strlen(lr->origin) - 1] = '\0';
-            if (log->log_id && ct_b64_decoded_max(strlen(log->log_id)) <= 35) {
-                uint8_t id[36];
-                lr->has_log_id = ct_b64_decode(log->log_id,
-                                               strlen(log->log_id), id) == 32;
-                if (lr->has_log_id)
-                    memcpy(lr->log_id, id, 32);
-            }
-        }
-        if (src->state_dir && !c->backtest) {
-            enum ct_pos_result r = ct_state_load(src->state_dir, lr->url,
-                                                 &lr->saved, lerr,
-                                                 sizeof lerr);
-            if (r == CT_POS_ERROR) {
-                snprintf(err, errlen, "%s", lerr);
-                goto fail;
-            }
-            lr->has_saved = r == CT_POS_LOADED;
-            if (lr->has_saved && (lr->saved.tree_size > CT_MAX_TREE_SIZE ||
-                                  lr->saved.next_index > CT_MAX_TREE_SIZE)) {
-                /* saved before tree heads were checked: no log holds
-                ** that many entries, so it was never read */
-                stats_add(&stats.net_faults, 1);
-                log_warn("%s: ignoring the saved position %" PRIu64
-                         " (tree size %" PRIu64 "): no log is that large",
-                         lr->name, lr->saved.next_index,
-                         lr->saved.tree_size);
-                lr->has_saved = 0;
-            }
-            if (lr->has_saved) {
-                lr->target = lr->saved.tree_size;
-                lr->sth_timestamp_ms = lr->saved.sth_timestamp_ms;
-            }
-        }
+        src->logs[src->n++] = lr;
+        if (ct_src_log_init(src, lr, &c->logs[k], (unsigned)k, err,
+                            errlen) < 0)
+            goto fail;
     }
+    atomic_store(&src->n_pub, src->n);
+    if (c->refresh_s && !c->backtest && !(src->refresh = ct_refresh_new(c))) {
+        snprintf(err, errlen, "cannot set up the log list refresh (out of "
+                 "memory, or no HTTP client)");
+        goto fail;
+    }
+    /* its strings are the caller's: the refresh holds copies */
+    memset(&src->cfg.refresh_fetch, 0, sizeof src->cfg.refresh_fetch);
     return &src->base;
 fail:
     src_free_partial(src);

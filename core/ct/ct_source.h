@@ -8,7 +8,9 @@
 ** queue is full the messages wait in the log's outbox and no new requests
 ** go out until queue_on_room wakes the loop, so nothing is ever dropped.
 **
-** Positions: message seq = (log slot << 48) | entry index. Whoever
+** Positions: message seq = (log slot << 48) | entry index; a slot is
+** never reused in a run (a log added by the refresh takes a new one, up
+** to MAX_LOGS), so a late ct_source_done always finds its log. Whoever
 ** finishes a message (a worker, after its rules ran and its alerts were
 ** written) calls ct_source_done(seq); a per-log ct_tracker turns those
 ** out-of-order completions into a watermark, committed to the state
@@ -31,6 +33,14 @@
 ** the others are finished and run() returns -1 naming the entries not
 ** read. Followed logs are retried forever.
 **
+** Log list refresh (refresh_s): a thread of the source fetches and
+** verifies the list again (the loop never waits for it); the loop then
+** adds the logs the list now selects, in new slots, each from its saved
+** position or else its tree size, and retires those it no longer selects
+** (or whose temporal_interval ended): no new requests, what is in flight
+** is finished and committed, then the log is left alone. A failed fetch
+** keeps the logs being read and says so once.
+**
 ** Every stats_interval_s a status line per log (position, tree size, lag,
 ** and for a failing log since when and its last error) after one for all.
 */
@@ -41,6 +51,7 @@
 #include <stdint.h>
 
 #include "ct/ct_loglist.h"
+#include "ct/ct_loglist_fetch.h"
 #include "source.h"
 
 enum ct_start {
@@ -73,6 +84,11 @@ struct ct_source_config {
     uint64_t give_up_ms;            /* backtest: a log with no answer this
                                        long is abandoned; 0 = never */
     const char *user_agent;
+    /* following the fetched list: fetch and verify it again every
+    ** refresh_s (0 = never) as refresh_fetch says (its strings copied),
+    ** add the logs it now selects, retire those it no longer does */
+    unsigned refresh_s;
+    struct ct_loglist_fetch_config refresh_fetch;
 };
 
 /* Defaults for every field but logs/n_logs/state_dir/backtest range. */

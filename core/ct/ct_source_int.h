@@ -1,12 +1,14 @@
 /*
 ** ct_source_int.h: what the modules of the CT source share, and only
-** they (ct_source, ct_sched, ct_http, ct_issuers, ct_commit, ct_status).
+** they (ct_source, ct_sched, ct_http, ct_issuers, ct_commit, ct_status,
+** ct_refresh).
 **
 ** One struct ct_src per source, one struct log_run per log, one struct
 ** slot per request. Everything runs on the thread of run(), inside one
 ** libwebsockets client context, except ct_source_done (any thread) and
-** the queue's room callback (a worker thread); both only poke the loop
-** with lws_cancel_service.
+** the queue's room callback (a worker thread) and the log list refresh
+** thread (ct_refresh.c); they only poke the loop with lws_cancel_service
+** (the refresh thread leaves its result in a mailbox under a lock).
 */
 #ifndef CERTMON_CT_SOURCE_INT_H
 #define CERTMON_CT_SOURCE_INT_H
@@ -33,6 +35,9 @@
 #define MAX_PARALLEL 16
 #define TRACKER_WINDOW (1u << 16)
 #define MAX_LOGS (1u << 15)
+/* every slot number fits in the seq (ct_seq_make) */
+_Static_assert(MAX_LOGS <= (1u << (64 - CT_SEQ_INDEX_BITS)),
+               "log slots must fit above the entry index in a seq");
 /* A tree head larger than this is refused: the largest logs hold a few
 ** billion entries (2^32), this leaves room for a thousand times that. */
 #define CT_MAX_TREE_BITS 42
@@ -153,6 +158,20 @@ struct log_run {
     lws_sorted_usec_list_t give_up_timer;
     lws_sorted_usec_list_t commit_timer;
     int done;
+    /* the log list refresh (ct_refresh.c) */
+    int start_now;                      /* added while running: a log
+                                           without a saved position starts
+                                           at its tree size */
+    int has_interval;                   /* temporal_interval end, from the */
+    int64_t interval_end_s;             /* list: following stops there */
+    atomic_int retiring;                /* no new requests; retired once
+                                           what was read is committed */
+    int retired;                        /* committed for good: never
+                                           saved again, slot never reused */
+    uint64_t dropped;                   /* retiring: entries not read */
+    char retire_why[96];
+    atomic_long pending;                /* messages in the queue or the
+                                           workers, not yet done */
 };
 
 struct ct_src {
@@ -160,8 +179,14 @@ struct ct_src {
     struct ct_source_config cfg;
     char *state_dir, *ca_file, *user_agent;
     char *issuer_dir;                   /* <state_dir>/issuers, or NULL */
-    struct log_run *logs;
+    /* logs[0..n): slot k is the log with id k. Room for MAX_LOGS
+    ** pointers is made at start, so a log added while running never moves
+    ** the others; ct_source_done (any thread) reads n_pub. A retired log
+    ** stays until the source is destroyed: its slot is never reused. */
+    struct log_run **logs;
     size_t n;
+    atomic_size_t n_pub;
+    struct ct_refresh *refresh;         /* NULL: the list is not refreshed */
     int lock_fd;
     struct lws_context *ctx;
     struct intake *in;
@@ -192,6 +217,21 @@ void ct_src_deliver_entry(struct log_run *lr, const struct ct_entry *e,
                           struct log_budget *budget);
 void ct_src_on_entries(struct log_run *lr, struct slot *s, const char *body,
                        size_t len);
+
+/* ct_source.c: a log of the list made ready to read in slot id (its
+** saved position loaded); lr is zeroed by the caller. -1 with err. */
+int ct_src_log_init(struct ct_src *src, struct log_run *lr,
+                    const struct ct_log *log, unsigned id, char *err,
+                    size_t errlen);
+void ct_src_log_free(struct log_run *lr);
+
+/* ct_refresh.c: the log list fetched again while running. */
+struct ct_refresh *ct_refresh_new(const struct ct_source_config *c);
+int ct_refresh_start(struct ct_src *src);
+void ct_refresh_stop(struct ct_src *src);
+void ct_refresh_free(struct ct_refresh *r);
+void ct_refresh_on_poke(struct ct_src *src);
+void ct_refresh_retire(struct log_run *lr, const char *why);
 
 /* ct_sched.c: what a log does next. */
 void ct_sched_init(struct log_run *lr, const struct ct_source_config *c,

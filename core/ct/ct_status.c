@@ -35,13 +35,16 @@ static void report_status(struct ct_src *src)
     int64_t now = mono_ms();
     double dt = (double)(now - src->status_ms) / 1000.0;
     uint64_t entries = 0, delta = 0, lag_sum = 0;
-    size_t reading = 0, failing = 0, waiting = 0;
+    size_t logs = 0, reading = 0, failing = 0, waiting = 0;
     char fail[300], dur[32];
 
     if (dt <= 0)
         dt = 1;
     for (size_t k = 0; k < src->n; k++) {
-        struct log_run *lr = &src->logs[k];
+        struct log_run *lr = src->logs[k];
+        if (lr->retired)
+            continue;
+        logs++;
         if (lr->skip)
             continue;
         entries += lr->entries;
@@ -56,14 +59,14 @@ static void report_status(struct ct_src *src)
     }
     log_info("status: ct logs=%zu reading=%zu failing=%zu entries=%" PRIu64
              " rate=%.1f/s lag=%" PRIu64 " fetch_errors=%" PRIu64 "%s",
-             src->n, reading, failing, entries, (double)delta / dt, lag_sum,
+             logs, reading, failing, entries, (double)delta / dt, lag_sum,
              (uint64_t)stats_get(&stats.ct_fetch_errors),
              waiting ? " paused=queue-full" : "");
     for (size_t k = 0; k < src->n; k++) {
-        struct log_run *lr = &src->logs[k];
+        struct log_run *lr = src->logs[k];
         uint64_t w;
 
-        if (lr->skip)
+        if (lr->skip || lr->retired)
             continue;
         fail[0] = '\0';
         if (lr->fail_streak) {
@@ -81,7 +84,9 @@ static void report_status(struct ct_src *src)
                      PRIu64 " lag=%" PRIu64 " rate=%.1f/s%s%s", lr->name, w,
                      lr->target, lr->target > w ? lr->target - w : 0,
                      (double)(lr->entries - lr->entries_at_status) / dt,
-                     lr->gave_up ? " gave_up" : lr->done ? " done"
+                     lr->gave_up ? " gave_up"
+                     : atomic_load(&lr->retiring) ? " retiring"
+                     : lr->done ? " done"
                      : lr->warned_shrink && w > lr->target_seen
                      ? " ahead_of_log" : "", fail);
         }
@@ -104,7 +109,7 @@ static void status_cb(lws_sorted_usec_list_t *sul)
 void ct_status_publish(struct ct_src *src)
 {
     for (size_t k = 0; k < src->n; k++) {
-        struct log_run *lr = &src->logs[k];
+        struct log_run *lr = src->logs[k];
         enum stats_ct_state st = !lr->started ? STATS_CT_NOT_STARTED
                                : lr->gave_up ? STATS_CT_GAVE_UP
                                : lr->done ? STATS_CT_DONE : STATS_CT_READING;

@@ -3,12 +3,13 @@
 tests. Serves the files of DIR; a missing file is a 404; any path under
 /stall/ is accepted and never answered (a timeout). Writes the port to
 PORT_FILE once listening. Each request is logged to stdout as
-"GET PATH STATUS".
+"GET PATH STATUS". With CERT and KEY (PEM) it serves HTTPS.
 
-Usage: list_server.py DIR PORT_FILE
+Usage: list_server.py DIR PORT_FILE [CERT KEY]
 """
 import http.server
 import os
+import ssl
 import sys
 import threading
 import time
@@ -39,6 +40,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def main():
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
+    if len(sys.argv) > 4:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = sys.argv[2] + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % srv.server_address[1])

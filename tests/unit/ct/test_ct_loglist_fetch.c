@@ -1,16 +1,78 @@
 /*
 ** test_ct_loglist_fetch.c: the shipped log list, its signature and key
 ** (the real ones, as Google published them), and what the signature
-** check refuses. The fetch itself runs against a local HTTP server in
-** tests/integration/loglist_fetch.sh.
+** check refuses; a GET on a kept client that a flag cancels (what lets
+** the refresh thread stop while a list server says nothing). The fetch
+** itself runs against a local HTTP server in
+** tests/integration/loglist_fetch.sh and loglist_refresh.sh.
 */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "ct/ct_loglist.h"
 #include "ct/ct_loglist_fetch.h"
+
+static atomic_int cancel_flag;
+
+static void *cancel_soon(void *arg)
+{
+    struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+    (void)arg;
+    nanosleep(&ts, NULL);
+    atomic_store(&cancel_flag, 1);
+    return NULL;
+}
+
+/* A server that takes the connection and never answers: a GET on a kept
+** client with an hour's timeout ends when the flag is set, and the
+** client can be used again (and freed) afterwards. */
+static void test_cancel(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    socklen_t alen = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct ct_http_client *c = ct_http_client_new(NULL);
+    char url[64], err[256], *body = NULL;
+    size_t len = 0;
+    int status = 0;
+    pthread_t t;
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (!CHECK(c && fd >= 0 && bind(fd, (struct sockaddr *)&a, alen) == 0 &&
+               listen(fd, 4) == 0 &&
+               getsockname(fd, (struct sockaddr *)&a, &alen) == 0))
+        goto done;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/log_list.json",
+             ntohs(a.sin_port));
+    atomic_store(&cancel_flag, 0);
+    if (!CHECK(pthread_create(&t, NULL, cancel_soon, NULL) == 0))
+        goto done;
+    CHECK(ct_http_get_cancel(c, url, NULL, 0, 3600 * 1000, 1 << 20,
+                             &cancel_flag, &body, &len, &status, err,
+                             sizeof err) < 0);
+    pthread_join(t, NULL);
+    CHECK(strstr(err, "cancelled") != NULL);
+    CHECK(body == NULL);
+    /* again on the same client: the flag still set, at once */
+    CHECK(ct_http_get_cancel(c, url, NULL, 0, 3600 * 1000, 1 << 20,
+                             &cancel_flag, &body, &len, &status, err,
+                             sizeof err) < 0);
+    CHECK(strstr(err, "cancelled") != NULL);
+done:
+    ct_http_client_free(c);
+    if (fd >= 0)
+        close(fd);
+}
 
 int main(void)
 {
@@ -69,5 +131,6 @@ int main(void)
 done:
     free(list);
     free(sig);
+    test_cancel();
     return check_done();
 }
