@@ -53,7 +53,9 @@ static void scheme_error(const char *const *schemes, char *err,
 
     while (schemes[n])
         n++;
-    o = (size_t)snprintf(err, errlen, "not a ");
+    /* "an http://" as said aloud, "a redis://" */
+    o = (size_t)snprintf(err, errlen, "not %s ",
+                         n && strchr("aeiouh", schemes[0][0]) ? "an" : "a");
     for (k = 0; k < n && o < errlen; k++)
         o += (size_t)snprintf(err + o, errlen - o, "%s%s://",
                               k == 0 ? "" : k + 1 == n ? " or " : ", ",

@@ -58,7 +58,7 @@ static const struct {
 static const struct {
     const char *text, *why;
 } bad[] = {
-    { "ftp://h/", "not a http://, https://, ws://, wss://, redis:// or "
+    { "ftp://h/", "not an http://, https://, ws://, wss://, redis:// or "
                   "x-y.z+1:// URL" },
     { "h:80", "not a" },
     { "http:/h", "not a" },
