@@ -19,6 +19,7 @@
 
 #include "ct/ct_source_int.h"
 #include "ct/ct_tiles.h"
+#include "url.h"
 
 /* Ends a request once: handles its outcome, frees the slot, pumps. */
 static void finish(struct slot *s, const char *error)
@@ -334,32 +335,31 @@ struct lws_context *ct_http_context_new(struct ct_src *src)
     return lws_create_context(&info);
 }
 
-/* Splits a normalised URL into host, port, TLS and base path. */
+/* Splits a normalised URL (ct_url_normalize) into host, port, TLS and
+** base path. An IPv6 host or a user:password@ is refused, and so is a
+** path that does not fit lr->base_path. */
 int ct_http_split_url(struct log_run *lr, char *err, size_t errlen)
 {
-    const char *p = lr->url, *host, *slash, *colon;
-    size_t hl;
+    static const char *const schemes[] = { "http", "https", NULL };
+    struct url u;
+    char why[160];
 
-    lr->tls = !strncmp(p, "https://", 8);
-    host = p + (lr->tls ? 8 : 7);
-    slash = strchr(host, '/');
-    colon = memchr(host, ':', (size_t)(slash - host));
-    hl = (size_t)((colon ? colon : slash) - host);
-    if (hl == 0 || hl >= sizeof lr->host || host[0] == '[') {
-        snprintf(err, errlen, "%s: unsupported host", lr->url);
+    if (url_split(&u, lr->url, schemes, URL_NO_USERINFO, why,
+                  sizeof why) < 0) {
+        snprintf(err, errlen, "%.200s: %s", lr->url, why);
         return -1;
     }
-    memcpy(lr->host, host, hl);
-    lr->host[hl] = '\0';
-    lr->port = lr->tls ? 443 : 80;
-    if (colon) {
-        long port = strtol(colon + 1, NULL, 10);
-        if (port <= 0 || port > 65535) {
-            snprintf(err, errlen, "%s: bad port", lr->url);
-            return -1;
-        }
-        lr->port = (int)port;
+    if (u.ipv6 || url_copy(u.host, lr->host, sizeof lr->host) < 0) {
+        snprintf(err, errlen, "%.200s: unsupported host", lr->url);
+        return -1;
     }
-    snprintf(lr->base_path, sizeof lr->base_path, "%s", slash);
+    if (!u.path.p || u.query.p || u.fragment.p ||
+        url_copy(u.path, lr->base_path, sizeof lr->base_path) < 0) {
+        snprintf(err, errlen, "%.200s: no path, a query or fragment, or a "
+                 "path over %zu bytes", lr->url, sizeof lr->base_path - 1);
+        return -1;
+    }
+    lr->tls = u.tls;
+    lr->port = u.port;
     return 0;
 }

@@ -182,22 +182,14 @@ int ct_http_get_cancel(struct ct_http_client *client, const char *url,
     lws_sorted_usec_list_t tick;
     struct ws_url u = { 0 };
     struct get g = { .max = max_bytes };
-    char wsurl[2048], host[300];
+    char host[300];
     int64_t deadline = mono_ms() + timeout_ms;
     int rc = -1;
 
     *body = NULL;
     *len = 0;
     memset(&tick, 0, sizeof(tick));
-    if (!strncmp(url, "https://", 8))
-        snprintf(wsurl, sizeof(wsurl), "wss://%s", url + 8);
-    else if (!strncmp(url, "http://", 7))
-        snprintf(wsurl, sizeof(wsurl), "ws://%s", url + 7);
-    else {
-        err_set(err, errlen, "%s: not an http:// or https:// URL", url);
-        return -1;
-    }
-    if (ws_url_parse(&u, wsurl, err, errlen) < 0)
+    if (ws_url_parse_http(&u, url, err, errlen) < 0)
         goto done;
     if (!client) {
         struct lws_context_creation_info info;

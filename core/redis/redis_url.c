@@ -6,44 +6,7 @@
 #include <string.h>
 
 #include "redis/redis_url.h"
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Copies s[0..len) into out (size outlen), decoding %XX. Returns 0, or -1
-** on a bad escape, an escaped NUL, or no room. */
-static int copy_decoded(const char *s, size_t len, char *out, size_t outlen)
-{
-    size_t o = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        int c = (unsigned char)s[i];
-        if (c == '%') {
-            int hi, lo;
-            if (i + 2 >= len)
-                return -1;
-            hi = hex_value(s[i + 1]);
-            lo = hex_value(s[i + 2]);
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                return -1;
-            c = hi * 16 + lo;
-            i += 2;
-        }
-        if (o + 1 >= outlen)
-            return -1;
-        out[o++] = (char)c;
-    }
-    out[o] = '\0';
-    return 0;
-}
+#include "url.h"
 
 /* A decimal number in s[0..len) within [lo, hi], or -1. */
 static long parse_number(const char *s, size_t len, long lo, long hi)
@@ -87,7 +50,7 @@ static int query_item(struct redis_url *u, int server, const char *s,
                  server ? "only prefix" : "stream, group, consumer");
         return -1;
     }
-    if (!eq || vlen == 0 || copy_decoded(v, vlen, out, outlen) < 0) {
+    if (!eq || vlen == 0 || url_decode((struct url_part){ v, vlen }, out, outlen) < 0) {
         snprintf(err, errlen, "redis URL: bad or empty value for '%.*s'",
                  (int)klen, s);
         return -1;
@@ -95,75 +58,63 @@ static int query_item(struct redis_url *u, int server, const char *s,
     return 0;
 }
 
-/* Parses text into u: a stream URL, or a server URL if server is set. */
+/* Parses text into u: a stream URL, or a server URL if server is set.
+** '#' is data here (a password or stream name may hold it), and the
+** userinfo is "user:password", ":password" or "password". */
 static int parse_url(const char *text, int server, struct redis_url *u,
                      char *err, size_t errlen)
 {
-    const char *p, *auth_end, *host, *host_end, *path, *query, *end;
+    static const char *const schemes[] = { "redis", NULL };
+    struct url s;
+    const char *p, *end, *colon;
+    char why[160];
     long n;
 
     memset(u, 0, sizeof(*u));
-    u->port = 6379;
-    if (strncmp(text, "redis://", 8) != 0) {
-        snprintf(err, errlen, "redis URL must start with redis:// (rediss:// "
-                 "is not supported)");
+    if (url_split(&s, text, schemes, URL_HASH_IS_DATA, why,
+                  sizeof why) < 0) {
+        if (!s.scheme[0])
+            snprintf(err, errlen, "redis URL must start with redis:// "
+                     "(rediss:// is not supported)");
+        else
+            snprintf(err, errlen, "redis URL: %s", why);
         return -1;
     }
-    p = text + 8;
-    end = p + strlen(p);
-    query = strchr(p, '?');
-    if (!query)
-        query = end;
-    path = memchr(p, '/', (size_t)(query - p));
-    if (!path)
-        path = query;
-    /* the last '@' before the path: a password may not hold a raw '/' */
-    auth_end = NULL;
-    for (const char *q = p; q < path; q++)
-        if (*q == '@')
-            auth_end = q;
-    host = p;
-    if (auth_end) {
-        const char *colon = memchr(p, ':', (size_t)(auth_end - p));
-        const char *pass = colon ? colon + 1 : p;
-        size_t ulen = colon ? (size_t)(colon - p) : 0;
-        if (copy_decoded(p, ulen, u->user, sizeof(u->user)) < 0 ||
-            copy_decoded(pass, (size_t)(auth_end - pass), u->pass,
-                         sizeof(u->pass)) < 0) {
+    if (s.ipv6) {
+        snprintf(err, errlen, "redis URL: an IPv6 host is not supported");
+        return -1;
+    }
+    u->port = s.port;
+    if (s.userinfo.p) {
+        struct url_part user = { s.userinfo.p, 0 }, pass = s.userinfo;
+        if ((colon = memchr(s.userinfo.p, ':', s.userinfo.len))) {
+            user.len = (size_t)(colon - s.userinfo.p);
+            pass.p = colon + 1;
+            pass.len = s.userinfo.len - user.len - 1;
+        }
+        if (url_decode(user, u->user, sizeof(u->user)) < 0 ||
+            url_decode(pass, u->pass, sizeof(u->pass)) < 0) {
             snprintf(err, errlen, "redis URL: bad user or password");
             return -1;
         }
-        host = auth_end + 1;
     }
-    host_end = memchr(host, ':', (size_t)(path - host));
-    if (host_end) {
-        n = parse_number(host_end + 1, (size_t)(path - host_end - 1), 1,
-                         65535);
-        if (n < 0) {
-            snprintf(err, errlen, "redis URL: bad port '%.*s'",
-                     (int)(path - host_end - 1), host_end + 1);
-            return -1;
-        }
-        u->port = (int)n;
-    } else {
-        host_end = path;
-    }
-    if (host_end == host || (size_t)(host_end - host) >= sizeof(u->host)) {
+    if (url_copy(s.host, u->host, sizeof(u->host)) < 0) {
         snprintf(err, errlen, "redis URL: missing or too long host");
         return -1;
     }
-    memcpy(u->host, host, (size_t)(host_end - host));
-    if (path < query && query - path > 1) {
-        n = parse_number(path + 1, (size_t)(query - path - 1), 0, 1 << 20);
+    if (s.path.p && s.path.len > 1) {
+        n = parse_number(s.path.p + 1, s.path.len - 1, 0, 1 << 20);
         if (n < 0) {
             snprintf(err, errlen, "redis URL: bad database number '%.*s'",
-                     (int)(query - path - 1), path + 1);
+                     (int)(s.path.len > 17 ? 16 : s.path.len - 1),
+                     s.path.p + 1);
             return -1;
         }
         u->db = (int)n;
     }
-    for (p = query < end ? query + 1 : end; p < end;) {
-        const char *amp = strchr(p, '&');
+    end = s.query.p ? s.query.p + s.query.len : NULL;
+    for (p = s.query.p; p && p < end;) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
         const char *item_end = amp ? amp : end;
         if (query_item(u, server, p, (size_t)(item_end - p), err,
                        errlen) < 0)

@@ -4,7 +4,8 @@
 ** The one way certmon names a Redis stream: --publish, --redis,
 ** --alert-redis; and, without a stream, the server of --store
 ** redis://[user:pass@]host:port[/db][?prefix=P]. Parsing only; no
-** connection. Percent-escapes (%XX) in
+** connection. Cut by url_split (url.h), with '#' an ordinary byte; a raw
+** space or control byte and an IPv6 host are refused. Percent-escapes (%XX) in
 ** the user, password and query values are decoded, so a password may hold
 ** '@' or ':'.
 */

@@ -39,6 +39,7 @@
 #include "json_parse.h"
 #include "mono_clock.h"
 #include "sinks/alert_sink_kind.h"
+#include "url.h"
 
 #define WEBHOOK_MAX_HEADER_BYTES 16384
 #define WEBHOOK_BODY_SNIPPET 200
@@ -63,92 +64,39 @@ struct conn {
 
 /* ===== configuration ===== */
 
+/* Takes url apart into w (host, port, Host header, path with the query;
+** a fragment is dropped). Returns 0, or -1 with the reason in err, which
+** repeats the URL unless it may hold a password. */
 static int parse_url(struct webhook *w, const char *url, char *err,
                      size_t errlen)
 {
-    const char *p, *host_start, *host_end, *port_start = NULL, *path;
-    size_t hlen;
+    static const char *const schemes[] = { "http", "https", NULL };
+    struct url u;
+    char why[160];
 
-    if (strncasecmp(url, "http://", 7) == 0)
-        p = url + 7;
-    else if (strncasecmp(url, "https://", 8) == 0)
-        p = url + 8, w->tls = 1;
-    else {
-        snprintf(err, errlen, "'%s': the URL must start with http:// or "
-                 "https://", url);
-        return -1;
-    }
-    path = p + strcspn(p, "/?#");
-    if (memchr(p, '@', (size_t)(path - p))) {
-        snprintf(err, errlen, "user:password@ in the URL is not supported; "
-                 "use --alert-header 'Authorization: ...'");
-        return -1;
-    }
-    if (*p == '[') {
-        host_start = p + 1;
-        host_end = memchr(host_start, ']', (size_t)(path - host_start));
-        if (!host_end)
-            goto bad;
-        if (host_end[1] == ':')
-            port_start = host_end + 2;
-        else if (host_end + 1 != path)
-            goto bad;
-    } else {
-        host_start = p;
-        host_end = memchr(p, ':', (size_t)(path - p));
-        if (host_end)
-            port_start = host_end + 1;
+    if (url_split(&u, url, schemes, URL_NO_USERINFO, why, sizeof why) < 0) {
+        if (u.userinfo.p)
+            snprintf(err, errlen, "%s; use --alert-header 'Authorization: "
+                     "...'", why);
+        else if (!u.scheme[0])
+            snprintf(err, errlen, "'%s': the URL must start with http:// or "
+                     "https://", strchr(url, '@') ? "..." : url);
         else
-            host_end = path;
+            snprintf(err, errlen, "'%s': %s; expected "
+                     "http(s)://HOST[:PORT][/PATH]",
+                     strchr(url, '@') ? "..." : url, why);
+        return -1;
     }
-    hlen = (size_t)(host_end - host_start);
-    if (hlen == 0)
-        goto bad;
-    if (port_start) {
-        size_t plen = (size_t)(path - port_start);
-        char tmp[8];
-        long v;
-        char *end;
-        if (plen == 0 || plen > 5)
-            goto bad;
-        memcpy(tmp, port_start, plen);
-        tmp[plen] = '\0';
-        v = strtol(tmp, &end, 10);
-        if (*end || v < 1 || v > 65535)
-            goto bad;
-        snprintf(w->port, sizeof(w->port), "%ld", v);
-    } else {
-        snprintf(w->port, sizeof(w->port), "%s", w->tls ? "443" : "80");
-    }
-    w->host = strndup(host_start, hlen);
-    w->host_header = strndup(p, (size_t)(path - p));
-    if (*path == '/' || *path == '?') {
-        size_t n = strcspn(path, "#");
-        if (*path == '?') {                 /* "http://h?x" = "/?x" */
-            w->path = malloc(n + 2);
-            if (w->path)
-                snprintf(w->path, n + 2, "/%.*s", (int)n, path);
-        } else {
-            w->path = strndup(path, n);
-        }
-    } else {
-        w->path = strdup("/");
-    }
+    w->tls = u.tls;
+    snprintf(w->port, sizeof(w->port), "%d", u.port);
+    w->host = strndup(u.host.p, u.host.len);
+    w->host_header = strndup(u.hostport.p, u.hostport.len);
+    w->path = url_request_target(&u);       /* "http://h?x" = "/?x" */
     if (!w->host || !w->host_header || !w->path) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    for (const char *c = url; *c; c++)
-        if ((unsigned char)*c <= ' ') {
-            snprintf(err, errlen, "'%s': a URL has no blanks or control "
-                     "characters", url);
-            return -1;
-        }
     return 0;
-bad:
-    snprintf(err, errlen, "'%s': expected http(s)://HOST[:PORT][/PATH]",
-             url);
-    return -1;
 }
 
 /* Checks "Name: value" and appends it with CRLF to *acc. The value is

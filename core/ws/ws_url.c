@@ -1,88 +1,60 @@
 /*
-** ws_url.c: parsing ws:// and wss:// URLs.
+** ws_url.c: ws:// and wss:// URLs (and http:// https:// for the log
+** list's GET), cut by the one splitter (url.h) and copied for lws.
 */
 #include "ws/ws_url.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int ws_url_parse(struct ws_url *u, const char *text, char *err,
-                 size_t errlen)
+#include "url.h"
+
+static const char *const ws_schemes[] = { "ws", "wss", NULL };
+static const char *const http_schemes[] = { "http", "https", NULL };
+
+/* Parses text, one of schemes, into u (see ws_url_parse). */
+static int parse(struct ws_url *u, const char *text,
+                 const char *const *schemes, char *err, size_t errlen)
 {
-    const char *p, *host, *host_end, *path;
-    long port = -1;
+    struct url s;
+    char why[160];
 
     memset(u, 0, sizeof *u);
-    /* host and path go verbatim into the request line and Host header:
-    ** a space or control byte there would split or forge header lines */
-    for (p = text; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
-            snprintf(err, errlen, "URL has a space or control byte at "
-                     "offset %zu", (size_t)(p - text));
-            return -1;
-        }
-    if (!strncmp(text, "ws://", 5)) {
-        p = text + 5;
-    } else if (!strncmp(text, "wss://", 6)) {
-        p = text + 6;
-        u->tls = 1;
-    } else {
-        snprintf(err, errlen, "%s: not a ws:// or wss:// URL", text);
+    if (url_split(&s, text, schemes, URL_NO_USERINFO, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%.200s: %s", text, why);
         return -1;
     }
-    if (*p == '[') {
-        host = p + 1;
-        host_end = strchr(host, ']');
-        if (!host_end) {
-            snprintf(err, errlen, "%s: unclosed '[' in host", text);
-            return -1;
-        }
-        /* an IPv6 literal (RFC 3986, zone as in RFC 6874): the Host
-        ** header brackets it again because of its ':' */
-        if (!memchr(host, ':', (size_t)(host_end - host)) ||
-            strcspn(host, "/?#[@") < (size_t)(host_end - host)) {
-            snprintf(err, errlen, "%s: not an IPv6 address in '[...]'", text);
-            return -1;
-        }
-        p = host_end + 1;
-    } else {
-        host = p;
-        p += strcspn(p, ":/?#");
-        host_end = p;
-    }
-    if (host_end == host) {
-        snprintf(err, errlen, "%s: no host", text);
+    /* the path goes verbatim into the request line, where a '#' is not
+    ** allowed: a fragment is refused, not sent */
+    if (s.fragment.p) {
+        snprintf(err, errlen, "%.200s: unexpected '#' (a fragment is not sent "
+                 "to the server)", text);
         return -1;
     }
-    if (*p == ':') {
-        char *end;
-        errno = 0;
-        port = strtol(p + 1, &end, 10);
-        if (end == p + 1 || errno || port < 1 || port > 65535 ||
-            (*end && *end != '/' && *end != '?')) {
-            snprintf(err, errlen, "%s: bad port", text);
-            return -1;
-        }
-        p = end;
-    } else if (*p && *p != '/' && *p != '?') {
-        snprintf(err, errlen, "%s: unexpected '%c' after the host", text, *p);
-        return -1;
-    }
-    path = *p ? p : "/";
-    u->port = port > 0 ? (int)port : (u->tls ? 443 : 80);
+    /* the path keeps its query; "ws://h?x" asks for "/?x" */
+    u->tls = s.tls;
+    u->port = s.port;
     u->text = strdup(text);
-    u->host = strndup(host, (size_t)(host_end - host));
-    if (*path == '/')
-        u->path = strdup(path);
-    else if ((u->path = malloc(strlen(path) + 2)))
-        sprintf(u->path, "/%s", path);
+    u->host = strndup(s.host.p, s.host.len);
+    u->path = url_request_target(&s);
     if (!u->text || !u->host || !u->path) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     return 0;
+}
+
+int ws_url_parse(struct ws_url *u, const char *text, char *err,
+                 size_t errlen)
+{
+    return parse(u, text, ws_schemes, err, errlen);
+}
+
+int ws_url_parse_http(struct ws_url *u, const char *text, char *err,
+                      size_t errlen)
+{
+    return parse(u, text, http_schemes, err, errlen);
 }
 
 void ws_url_free(struct ws_url *u)

@@ -44,7 +44,7 @@ opts() {
     ct_sth)                echo "4096 json.dict 64" ;;
     ct_tiles)              echo "20000 - 1" ;;
     ws_frame)              echo "4096 http.dict 64" ;;
-    ws_url)                echo "400 - 64" ;;
+    url)                   echo "400 - 64" ;;
     x509_message)          echo "8192 - 64" ;;
     alert)                 echo "4096 - 64" ;;
     ct_policy)             echo "256 - 64" ;;

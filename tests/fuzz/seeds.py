@@ -128,13 +128,17 @@ def main():
          b"\x01\x09HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
     seed("ws_frame", "close-no-code", b"\x00\x01" + frame(8, b""))
 
-    # --- ws_url
+    # --- url
     for k, u in enumerate(["wss://certstream.calidog.io/", "ws://127.0.0.1:8080/",
                            "ws://[::1]:4000/full-stream?x=1", "wss://h",
                            "ws://host:443/domains-only", "wss://[fe80::1%25eth0]/",
                            "https://ct.googleapis.com/logs/us1/argon2026h2",
-                           "HTTP://Oak.CT.Letsencrypt.org/2025h2/"]):
-        seed("ws_url", "url%d" % k, u)
+                           "HTTP://Oak.CT.Letsencrypt.org/2025h2/",
+                           "redis://alice:p%40ss%3Aw@h:1/3?stream=a%20b&group=g1&consumer=c-2",
+                           "redis://:pa#ss@127.0.0.1:6379?stream=ct#1",
+                           "redis://h:7001/2?prefix=team%3Aa%3A",
+                           "https://hooks.example.org:8443/a/b?c=d#frag"]):
+        seed("url", "url%d" % k, u)
 
     # --- ct_entry: form 0 bodies, form 1 decoded leaf/extra, form 2 tiles
     for f in ["ctgo-logclient-TestGetEntries.get-entries.json",

@@ -74,6 +74,34 @@ done:
         close(fd);
 }
 
+/* ct_http_get refuses a bad URL before connecting. Regression, since the
+** one URL splitter (core/url.c): the URL was copied into a 2 KiB buffer
+** as ws://..., so what lay past 2 KiB was cut off unseen; here a control
+** byte there is refused, not dropped. */
+static void test_get_url(void)
+{
+    char err[256], *body = NULL, *url = malloc(2200);
+    size_t len = 0;
+    int status = 0;
+
+    CHECK(ct_http_get("ftp://h/", NULL, 0, 1000, 100, &body, &len, &status,
+                      err, sizeof err) < 0);
+    CHECK(strstr(err, "not an http:// or https:// URL") != NULL);
+    CHECK(ct_http_get("http://h:0/", NULL, 0, 1000, 100, &body, &len,
+                      &status, err, sizeof err) < 0);
+    CHECK(strstr(err, "bad port") != NULL);
+    if (!CHECK(url != NULL))
+        return;
+    strcpy(url, "http://127.0.0.1:1/");
+    memset(url + strlen(url), 'p', 2100);
+    strcpy(url + 2100, "\x01");
+    CHECK(ct_http_get(url, NULL, 0, 1000, 100, &body, &len, &status, err,
+                      sizeof err) < 0);
+    CHECK(strstr(err, "control byte at offset 2100") != NULL);
+    CHECK(body == NULL);
+    free(url);
+}
+
 int main(void)
 {
     const char *list_path = "scripts/ct/log_list.json";
@@ -132,5 +160,6 @@ done:
     free(list);
     free(sig);
     test_cancel();
+    test_get_url();
     return check_done();
 }

@@ -66,6 +66,19 @@ int main(void)
     /* the error never repeats the password */
     CHECK(redis_url_parse("redis://u:hunter2%zz@h?stream=x", &u, err,
                           sizeof(err)) < 0 && !strstr(err, "hunter2"));
+    /* regression, since the one splitter (core/url.c): a raw CR LF in a
+    ** stream name went into log lines; it has to be escaped (%0D%0A) */
+    CHECK(bad("redis://h?stream=a\r\nb", "space or control byte"));
+    CHECK(bad("redis://h?stream=a b", "space or control byte"));
+    CHECK(redis_url_parse("redis://h?stream=a%0D%0Ab", &u, err,
+                          sizeof(err)) == 0);
+    CHECK_STR(u.stream, "a\r\nb");
+    /* '#' is an ordinary byte in a redis URL, an IPv6 host is refused */
+    CHECK(redis_url_parse("redis://:pa#ss@h?stream=s#1", &u, err,
+                          sizeof(err)) == 0);
+    CHECK_STR(u.pass, "pa#ss");
+    CHECK_STR(u.stream, "s#1");
+    CHECK(bad("redis://[::1]:6379?stream=x", "IPv6"));
     /* a stream URL takes no prefix */
     CHECK(bad("redis://h?stream=x&prefix=p", "prefix"));
 

@@ -46,6 +46,13 @@ static const struct {
     { "ws://h/\x7f", "space or control byte" },
     { "ws://[a/b]:80/", "not an IPv6 address" },
     { "ws://[host]/", "not an IPv6 address" },
+    /* regressions, since the one splitter (core/url.c): "u@h" was taken
+    ** for the host, "/a#b" went into the request line with its fragment,
+    ** "+80" was read by strtol as 80, "[g::1]" was no IPv6 address */
+    { "ws://u@h/", "user:password@ in the URL is not supported" },
+    { "ws://h/a#b", "unexpected '#'" },
+    { "ws://h:+80/", "bad port" },
+    { "ws://[g::1]/", "not an IPv6 address" },
 };
 
 int main(void)
