@@ -10,7 +10,17 @@ TOP=${CERTMON_TOP:?}
 TOOLS=${CERTMON_TOOLS:?}
 FIX=$TOP/tests/fixtures
 T=$(mktemp -d "${TMPDIR:-/tmp}/certmon-it.XXXXXX")
-trap 'pkill -P $$ 2>/dev/null; rm -rf "$T"' EXIT
+# At exit: close descriptors 3 and 4 (pipes some scripts read servers'
+# events from), kill the servers named in $T/pids (one pid a line, for
+# those a script starts itself) and every child, remove $T -- or keep it,
+# and say where, with TEST_KEEP=1 (to look at what a failing case left).
+test_cleanup() {
+    exec 3>&- 4>&- 2>/dev/null
+    kill $(cat "$T/pids" 2>/dev/null) $(jobs -p) 2>/dev/null
+    pkill -P $$ 2>/dev/null
+    if [ -n "${TEST_KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
+}
+trap test_cleanup EXIT
 # the state folder (CT positions, the certmon.store snapshot) of this test
 # only, never the user's: a test run must not change the next one
 XDG_STATE_HOME=$T/state; export XDG_STATE_HOME

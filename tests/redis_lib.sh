@@ -6,18 +6,9 @@
 #   redis_start NAME PORT [ARGS]    a redis-server in $T/NAME on 127.0.0.1;
 #                                   its pid in NAME_pid, also in $T/pids
 #
-# Sourcing it sets the script's exit trap: close descriptors 3 and 4
-# (pipes some scripts read from), kill what $T/pids names and the
-# script's jobs, remove $T (kept, and named, with REDIS_KEEP=1). The
-# server gets no descriptor above 2, so those pipes close when the
+# Servers go into $T/pids, which lib.sh's exit trap kills. A server gets
+# no descriptor above 2, so a script's pipes on 3 and 4 close when the
 # script closes them.
-
-redis_cleanup() {
-    exec 3>&- 4>&- 2>/dev/null
-    kill $(cat "$T/pids" 2>/dev/null) $(jobs -p) 2>/dev/null
-    if [ -n "${REDIS_KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
-}
-trap redis_cleanup EXIT
 
 redis_skip_unless_installed() {
     if ! command -v redis-server >/dev/null 2>&1 ||

@@ -8,12 +8,6 @@
 # the first lost alert; down with a spool -> everything committed (the
 # alerts are in the spool); up -> everything committed.
 . "$(dirname "$0")/../lib.sh"
-cleanup() {
-    kill $(cat "$T/pids" 2>/dev/null) 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-
 FAKE=$TOOLS/fake_ctlog
 RECV=$TOP/tests/tools/webhook_receiver.py
 CTF=$FIX/ct/rfc6962

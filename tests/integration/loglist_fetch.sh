@@ -9,11 +9,6 @@
 # certificates): it reads the logs only if the list it chose names them.
 
 . "$(dirname "$0")/../lib.sh"
-cleanup() {
-    kill $(cat "$T/pids" 2>/dev/null) $(jobs -p) 2>/dev/null
-    if [ -n "${LL_KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
 PY=/usr/bin/python3
 HOME=$T/home; export HOME; unset XDG_STATE_HOME
 CTF=$FIX/ct/rfc6962

@@ -7,11 +7,6 @@
 # message; every wait is a poll with a generous limit.
 
 . "$(dirname "$0")/../lib.sh"
-cleanup() {
-    kill $(cat "$T/pids" 2>/dev/null) $(jobs -p) 2>/dev/null
-    if [ -n "${SERVE_KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
 
 PY=/usr/bin/python3
 CLIENT=$TOP/tests/tools/serve_client.py
