@@ -184,18 +184,11 @@ static void *conv_main(void *arg)
     return NULL;
 }
 
-/* The number of pool threads: the CPUs, at most CONV_THREADS_MAX; none
-** for --full, where the network thread converts as before. A --full
-** backtest is bound by the workers (4.3 KB messages into Lua tables), and
-** measured with the pool it cost more CPU per entry and ran at 0.72-0.95
-** times the rate without (make bench, 2 CPUs), while lite backtests ran
-** 1.2-1.3 times faster with it. */
-static unsigned conv_threads_wanted(int full)
+/* The number of pool threads: the CPUs, at most CONV_THREADS_MAX. */
+static unsigned conv_threads_wanted(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-    if (full)
-        return 0;
     if (n < 1)
         return 1;
     return n > CONV_THREADS_MAX ? CONV_THREADS_MAX : (unsigned)n;
@@ -204,7 +197,7 @@ static unsigned conv_threads_wanted(int full)
 int ct_conv_start(struct ct_src *src, char *err, size_t errlen)
 {
     struct ct_conv *c = calloc(1, sizeof *c);
-    unsigned want = conv_threads_wanted(src->cfg.full);
+    unsigned want = conv_threads_wanted();
 
     if (!c) {
         err_set(err, errlen, "out of memory");
