@@ -215,6 +215,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         if (!src)
             break;
         atomic_store(&src->poked, 0);
+        ct_conv_collect(src);
         for (size_t k = 0; k < src->n; k++) {
             ct_commit_maybe(src->logs[k], 0);
             ct_sched_pump(src->logs[k]);

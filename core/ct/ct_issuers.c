@@ -128,31 +128,46 @@ static int need_issuers(struct log_run *lr, const struct ct_tile *t,
     return all;
 }
 
-/* Turns tile entries for indexes [start, end] into messages. */
-static void deliver_tile(struct log_run *lr, const struct ct_tile *t,
+/* Hands tile entries for indexes [start, end] to the conversion pool,
+** which takes the tile (*t is zeroed). */
+static void deliver_tile(struct log_run *lr, struct ct_tile *t,
                          uint64_t start, uint64_t end)
 {
     static struct log_budget conv_log = LOG_BUDGET_INIT(5, "entry errors");
-    struct ct_message_log ml = { lr->name, lr->url, CT_API_STATIC };
     uint64_t first = start - start % CT_TILE_WIDTH;
-    struct json_buf jb;
-    int64_t seen = ct_wall_ms();
+    size_t n = (size_t)(end - start + 1);
+    struct ct_conv_job *j = ct_conv_job_new(lr, CT_API_STATIC, start, n,
+                                            &conv_log);
 
-    jb_init(&jb);
-    for (uint64_t index = start; index <= end; index++) {
-        const struct ct_entry *e = &t->entries[index - first];
-        struct ct_bytes chain[CT_CHAIN_MAX];
-        size_t n = 0;
-
-        for (size_t k = 0; k < e->n_chain_fps && n < CT_CHAIN_MAX; k++) {
-            struct issuer *is = find_issuer(lr, e->chain_fps + 32 * k);
-            if (is && is->state == ISS_OK)
-                chain[n++] = (struct ct_bytes){ is->der, is->len };
-        }
-        ct_src_deliver_entry(lr, e, index, &ml, chain, n, seen, &jb,
-                             &conv_log);
+    if (!j) {
+        stats_add(&stats.parse_errors, n);
+        log_limited(&conv_log, LOG_WARN, "%s: entries %llu..%llu: out of "
+                    "memory", lr->name, (unsigned long long)start,
+                    (unsigned long long)end);
+        for (uint64_t index = start; index <= end; index++)
+            ct_tracker_complete(lr->tracker, index);
+        ct_tile_free(t);
+        return;
     }
-    jb_free(&jb);
+    for (size_t i = 0; i < n; i++) {
+        const struct ct_entry *e = &t->entries[start - first + i];
+        size_t got = 0;
+
+        for (size_t k = 0; k < e->n_chain_fps && got < CT_CHAIN_MAX; k++) {
+            struct issuer *is = find_issuer(lr, e->chain_fps + 32 * k);
+            struct ct_bytes c;
+            if (!is || is->state != ISS_OK)
+                continue;
+            c = (struct ct_bytes){ is->der, is->len };
+            if (ct_conv_job_add_chain(j, i, &c) < 0) {
+                ct_tile_free(t);
+                ct_conv_fail(j, "out of memory");
+                return;
+            }
+            got++;
+        }
+    }
+    ct_conv_submit(j, t, NULL, (size_t)(start - first));
 }
 
 /* Delivers the parked tiles whose issuers are all resolved. */
@@ -168,7 +183,6 @@ void ct_iss_unpark(struct log_run *lr)
             continue;
         }
         deliver_tile(lr, &pk->tile, pk->start, pk->end);
-        ct_tile_free(&pk->tile);
         lr->parked[i] = lr->parked[--lr->n_parked];
     }
 }
@@ -205,7 +219,6 @@ void ct_iss_on_tile(struct log_run *lr, struct slot *s, const char *body,
     }
     /* all resolved (or no memory to wait: deliver what we have) */
     deliver_tile(lr, &t, s->start, s->end);
-    ct_tile_free(&t);
 }
 
 void ct_iss_on_issuer(struct log_run *lr, struct slot *s, const char *body,

@@ -370,7 +370,7 @@ void ct_sched_pump(struct log_run *lr)
             return;
     }
     if (lr->gave_up) {
-        if (lr->n_parked == 0) {
+        if (lr->n_parked == 0 && lr->n_converting == 0) {
             lr->done = 1;
             lws_cancel_service(src->ctx);
         }
@@ -449,7 +449,8 @@ void ct_sched_pump(struct log_run *lr)
             return;
     }
     if (lr->n_busy == 0 && !lr->sth.busy && lr->retry_n == 0 &&
-        lr->out_n == 0 && lr->n_parked == 0 && !lr->iss.busy &&
+        lr->out_n == 0 && lr->n_converting == 0 && lr->n_parked == 0 &&
+        !lr->iss.busy &&
         lr->next >= lr->stop_at) {
         lr->done = 1;           /* backtest range or readonly log read */
         lws_cancel_service(src->ctx);

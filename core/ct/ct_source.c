@@ -2,9 +2,9 @@
 ** ct_source.c: reading CT logs directly, as a message source.
 **
 ** The source object (new, run, wake, destroy) and the delivery of
-** entries: each entry becomes its CertStream message, waits in the log's
-** outbox and is offered to the queue without blocking. The rest is in
-** ct_sched.c (what a log does next), ct_http.c (requests), ct_issuers.c
+** entries: each batch of entries goes to the conversion pool (ct_conv.c),
+** and each message it returns waits in the log's outbox and is offered to
+** the queue without blocking. The rest is in ct_sched.c (what a log does next), ct_http.c (requests), ct_issuers.c
 ** (tiles and issuers), ct_commit.c (the saved position) and ct_status.c
 ** (status lines, metrics); ct_source_int.h holds what they share.
 */
@@ -81,78 +81,20 @@ int ct_src_drain_outbox(struct log_run *lr)
     return 1;
 }
 
-static int outbox_add(struct log_run *lr, const char *data, size_t len,
-                      uint64_t seq)
+/* Appends p to the outbox, which takes its data. -1 when out of memory
+** (p unchanged). */
+int ct_src_outbox_put(struct log_run *lr, const struct pending *p)
 {
-    struct pending *p;
-
     if (lr->out_n == lr->out_cap) {
         size_t nc = lr->out_cap ? lr->out_cap * 2 : 256;
-        p = realloc(lr->out, nc * sizeof *p);
-        if (!p)
+        struct pending *o = realloc(lr->out, nc * sizeof *o);
+        if (!o)
             return -1;
-        lr->out = p;
+        lr->out = o;
         lr->out_cap = nc;
     }
-    p = &lr->out[lr->out_n];
-    if (!(p->data = malloc(len)))
-        return -1;
-    memcpy(p->data, data, len);
-    p->len = len;
-    p->seq = seq;
-    lr->out_n++;
+    lr->out[lr->out_n++] = *p;
     return 0;
-}
-
-/* Bench-only ceiling (CERTMON_CT_CEILING=1 with CERTMON_BENCH=1, read
-** once): counts a fetched, decoded entry as done without converting or
-** queueing it, so make bench measures fetching and decoding alone. Returns
-** 1 when the entry was consumed that way. */
-static int ceiling_consume(struct log_run *lr, uint64_t index)
-{
-    static int on = -1;
-
-    if (on < 0) {
-        const char *v = getenv("CERTMON_CT_CEILING");
-        on = stats_bench_on && v && strcmp(v, "1") == 0;
-    }
-    if (!on)
-        return 0;
-    stats_bench_begin(mono_ns());
-    stats_bench_end();
-    ct_tracker_complete(lr->tracker, index);
-    return 1;
-}
-
-/* Turns one entry into its message and queues it in the log's outbox. An
-** entry that cannot be converted (or queued) is counted, logged through
-** budget, and marked done so it never holds the watermark back. jb is the
-** caller's scratch buffer. */
-void ct_src_deliver_entry(struct log_run *lr, const struct ct_entry *e,
-                          uint64_t index, const struct ct_message_log *ml,
-                          const struct ct_bytes *chain, size_t n_chain,
-                          int64_t seen, struct json_buf *jb,
-                          struct log_budget *budget)
-{
-    enum x509_msg_result r;
-    char err[256];
-
-    if (ceiling_consume(lr, index))
-        return;
-    if (e->n_chain_dropped)
-        stats_add(&stats.net_faults, 1);
-    jb_reset(jb);
-    r = ct_message_build(e, index, ml, chain, n_chain, seen,
-                         lr->src->cfg.full, jb, err, sizeof err);
-    if (r == X509_MSG_CHAIN_SKIPPED)
-        log_limited(budget, LOG_WARN, "%s: %s", lr->name, err);
-    if (r == X509_MSG_ERROR ||
-        outbox_add(lr, jb->data, jb->len, ct_seq_make(lr->id, index)) < 0) {
-        stats_add(&stats.parse_errors, 1);
-        log_limited(budget, LOG_WARN, "%s: entry %" PRIu64 ": %s", lr->name,
-                    index, r == X509_MSG_ERROR ? err : "out of memory");
-        ct_tracker_complete(lr->tracker, index);
-    }
 }
 
 void ct_src_on_entries(struct log_run *lr, struct slot *s, const char *body,
@@ -160,11 +102,9 @@ void ct_src_on_entries(struct log_run *lr, struct slot *s, const char *body,
 {
     static struct log_budget conv_log = LOG_BUDGET_INIT(5, "entry errors");
     struct ct_entry_list l;
-    struct ct_message_log ml = { lr->name, lr->url, CT_API_RFC6962 };
-    struct json_buf jb;
+    struct ct_conv_job *j;
     char err[256];
     uint64_t asked = s->end - s->start + 1, i;
-    int64_t seen = ct_wall_ms();
 
     if (ct_entries_parse_json(body, len, &l, err, sizeof err) < 0) {
         ct_sched_fail(lr, s, err);
@@ -187,12 +127,16 @@ void ct_src_on_entries(struct log_run *lr, struct slot *s, const char *body,
     ct_sched_ok(lr, s->kind);
     lr->entries += l.n;
     stats_add(&stats.ct_entries, l.n);
-    jb_init(&jb);
-    for (i = 0; i < l.n; i++)
-        ct_src_deliver_entry(lr, &l.entries[i], s->start + i, &ml, NULL, 0,
-                             seen, &jb, &conv_log);
-    jb_free(&jb);
-    ct_entry_list_free(&l);
+    if (!(j = ct_conv_job_new(lr, CT_API_RFC6962, s->start, l.n, &conv_log))) {
+        stats_add(&stats.parse_errors, l.n);
+        log_limited(&conv_log, LOG_WARN, "%s: entries %" PRIu64 "..%" PRIu64
+                    ": out of memory", lr->name, s->start, s->start + l.n - 1);
+        for (i = 0; i < l.n; i++)
+            ct_tracker_complete(lr->tracker, s->start + i);
+        ct_entry_list_free(&l);
+        return;
+    }
+    ct_conv_submit(j, NULL, &l, 0);
 }
 
 static int all_done(struct ct_src *src)
@@ -244,6 +188,8 @@ static int src_run(struct source *s, struct intake *in, char *err,
         return -1;
     }
     queue_on_room(in->queue, ct_commit_on_room, src);
+    if (ct_conv_start(src, err, errlen) < 0)
+        return -1;
     for (size_t k = 0; k < src->n; k++) {
         struct log_run *lr = src->logs[k];
         ct_rate_init(&lr->rate, src->cfg.requests_per_s,
@@ -303,6 +249,7 @@ static void src_destroy(struct source *s)
     if (!src)
         return;
     ct_refresh_stop(src);
+    ct_conv_stop(src);          /* before the context its threads poke */
     /* workers are done: commit what they finished */
     for (size_t k = 0; k < src->n; k++)
         ct_commit_maybe(src->logs[k], 1);

@@ -1,12 +1,13 @@
 /*
 ** ct_source_int.h: what the modules of the CT source share, and only
-** they (ct_source, ct_sched, ct_http, ct_issuers, ct_commit, ct_status,
-** ct_refresh).
+** they (ct_source, ct_conv, ct_sched, ct_http, ct_issuers, ct_commit,
+** ct_status, ct_refresh).
 **
 ** One struct ct_src per source, one struct log_run per log, one struct
 ** slot per request. Everything runs on the thread of run(), inside one
-** libwebsockets client context, except ct_source_done (any thread) and
-** the queue's room callback (a worker thread) and the log list refresh
+** libwebsockets client context, except ct_source_done (any thread), the
+** queue's room callback (a worker thread), the conversion pool's threads
+** (ct_conv.c, which touch only their jobs) and the log list refresh
 ** thread (ct_refresh.c); they only poke the loop with lws_cancel_service
 ** (the refresh thread leaves its result in a mailbox under a lock).
 */
@@ -137,6 +138,7 @@ struct log_run {
     unsigned n_busy;
     struct pending *out;
     size_t out_n, out_cap, out_head;
+    unsigned n_converting;              /* jobs in the conversion pool */
     struct range *retry;
     size_t retry_n, retry_cap;
     struct log_budget errlog;
@@ -190,6 +192,7 @@ struct ct_src {
     int lock_fd;
     struct lws_context *ctx;
     struct intake *in;
+    struct ct_conv *conv;               /* the conversion pool, or NULL */
     volatile sig_atomic_t stop;
     atomic_int poked;
     int destroying;             /* closing connections is not an error */
@@ -210,11 +213,7 @@ static inline int64_t ct_wall_ms(void)
 
 /* ct_source.c: delivery to the intake. */
 int ct_src_drain_outbox(struct log_run *lr);
-void ct_src_deliver_entry(struct log_run *lr, const struct ct_entry *e,
-                          uint64_t index, const struct ct_message_log *ml,
-                          const struct ct_bytes *chain, size_t n_chain,
-                          int64_t seen, struct json_buf *jb,
-                          struct log_budget *budget);
+int ct_src_outbox_put(struct log_run *lr, const struct pending *p);
 void ct_src_on_entries(struct log_run *lr, struct slot *s, const char *body,
                        size_t len);
 
@@ -232,6 +231,29 @@ void ct_refresh_stop(struct ct_src *src);
 void ct_refresh_free(struct ct_refresh *r);
 void ct_refresh_on_poke(struct ct_src *src);
 void ct_refresh_retire(struct log_run *lr, const char *why);
+
+/* ct_conv.c: entries -> messages on the conversion pool. A job is made
+** for entries [start, start + n) of lr (NULL when out of memory), given
+** the chains of tiled entries (ct_conv_job_add_chain: the bytes must live
+** as long as the source), then submitted with the tile or entry list its
+** entries are in (the job takes it, the caller's copy is zeroed; first is
+** the position of entry start in it) or failed (every entry counted as a
+** parse error and marked done). Converted jobs come back, in submission
+** order, through ct_conv_collect on the loop's thread, which moves their
+** messages into the outboxes and returns how many jobs it took. */
+struct ct_conv_job;
+int ct_conv_start(struct ct_src *src, char *err, size_t errlen);
+void ct_conv_stop(struct ct_src *src);
+struct ct_conv_job *ct_conv_job_new(struct log_run *lr, enum ct_log_api api,
+                                    uint64_t start, size_t n,
+                                    struct log_budget *budget);
+int ct_conv_job_add_chain(struct ct_conv_job *j, size_t i,
+                          const struct ct_bytes *cert);
+void ct_conv_submit(struct ct_conv_job *j, struct ct_tile *tile,
+                    struct ct_entry_list *list, size_t first);
+void ct_conv_fail(struct ct_conv_job *j, const char *why);
+void ct_conv_take_back(struct ct_conv_job *j);
+int ct_conv_collect(struct ct_src *src);
 
 /* ct_sched.c: what a log does next. */
 void ct_sched_init(struct log_run *lr, const struct ct_source_config *c,
