@@ -157,8 +157,8 @@ void ct_http_issue(struct log_run *lr, struct slot *s, enum req_kind kind,
     i.address = lr->host;
     i.port = lr->port;
     i.path = path;
-    i.host = lr->host;
-    i.origin = lr->host;
+    i.host = lr->host_header;
+    i.origin = lr->host_header;
     i.method = "GET";
     i.protocol = "ct-http";
     i.alpn = "http/1.1";
@@ -337,8 +337,9 @@ struct lws_context *ct_http_context_new(struct ct_src *src)
 }
 
 /* Splits a normalised URL (ct_url_normalize) into host, port, TLS and
-** base path. An IPv6 host or a user:password@ is refused, and so is a
-** path that does not fit lr->base_path. */
+** base path, and the Host header it names. An IPv6 host or a
+** user:password@ is refused, and so is a path that does not fit
+** lr->base_path. */
 int ct_http_split_url(struct log_run *lr, char *err, size_t errlen)
 {
     static const char *const schemes[] = { "http", "https", NULL };
@@ -362,5 +363,11 @@ int ct_http_split_url(struct log_run *lr, char *err, size_t errlen)
     }
     lr->tls = u.tls;
     lr->port = u.port;
+    /* RFC 9110: the Host header names a port that is not the scheme's */
+    if (lr->port == (lr->tls ? 443 : 80))
+        snprintf(lr->host_header, sizeof lr->host_header, "%s", lr->host);
+    else
+        snprintf(lr->host_header, sizeof lr->host_header, "%s:%d", lr->host,
+                 lr->port);
     return 0;
 }

@@ -99,6 +99,7 @@ struct log_run {
     unsigned id;                        /* the slot in seq */
     char *name, *url, *errwhat;
     char host[256];
+    char host_header[272];              /* host[:port unless the default] */
     char base_path[1024];
     int port, tls;
     int skip;                           /* not fetched */

@@ -46,8 +46,11 @@ int main(void)
     CHECK_STR(lr.host, "ct.googleapis.com");
     CHECK(lr.port == 443 && lr.tls == 1);
     CHECK_STR(lr.base_path, "/logs/us1/argon2026h2/");
+    CHECK_STR(lr.host_header, "ct.googleapis.com");
     CHECK(split(&lr, "http://127.0.0.1:8123/", err, sizeof err) == 0);
     CHECK_STR(lr.host, "127.0.0.1");
+    /* regression: a log on another port was asked with "Host: 127.0.0.1" */
+    CHECK_STR(lr.host_header, "127.0.0.1:8123");
     CHECK(lr.port == 8123 && lr.tls == 0);
     CHECK_STR(lr.base_path, "/");
 
