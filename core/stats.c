@@ -191,6 +191,7 @@ static struct {
     atomic_int_fast64_t last_done_ns;
     atomic_uint_fast64_t msgs;
     atomic_int started;                 /* cpu0 taken */
+    atomic_int source_started;          /* stats_bench_source_start ran */
     double cpu0_s;
 } bench;
 
@@ -209,6 +210,21 @@ void stats_bench_init(int on)
         return;
     bench.hist = calloc(STATS_BENCH_MAX_US + 1, sizeof(*bench.hist));
     stats_bench_on = bench.hist != NULL;
+}
+
+void stats_bench_source_start(void)
+{
+    int64_t now = mono_ns(), first;
+
+    if (atomic_load_explicit(&bench.source_started, memory_order_relaxed) ||
+        atomic_exchange(&bench.source_started, 1))
+        return;
+    if (!atomic_exchange(&bench.started, 1))
+        bench.cpu0_s = cpu_s();
+    first = atomic_load_explicit(&bench.first_recv_ns, memory_order_relaxed);
+    while ((first == 0 || now < first) &&
+           !atomic_compare_exchange_weak(&bench.first_recv_ns, &first, now))
+        ;
 }
 
 void stats_bench_begin(int64_t recv_ns)

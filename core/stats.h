@@ -79,6 +79,12 @@ extern int stats_bench_on;
 
 void stats_bench_init(int on);
 
+/* The source read its first input (a CT log's first tile or entries):
+** the span and the CPU time start here if that is before the first
+** arrival, so work a source does before queueing (CT conversion) counts.
+** Only the first call matters. */
+void stats_bench_source_start(void);
+
 /* A message's rules are about to run; recv_ns is its arrival time. */
 void stats_bench_begin(int64_t recv_ns);
 

@@ -19,6 +19,7 @@
 
 #include "ct/ct_source_int.h"
 #include "ct/ct_tiles.h"
+#include "stats.h"
 #include "url.h"
 
 /* Ends a request once: handles its outcome, frees the slot, pumps. */
@@ -72,6 +73,8 @@ static void finish(struct slot *s, const char *error)
         uint8_t *plain = NULL;
         size_t plen;
 
+        if (stats_bench_on && s->kind != REQ_STH)
+            stats_bench_source_start();     /* decoding and conversion count */
         if (s->gzip || ct_is_gzip((const uint8_t *)body, len)) {
             char err[128];
             if (ct_gunzip((const uint8_t *)body, len,
