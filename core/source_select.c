@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "ct/ct_select.h"
-#include "ct/ct_source.h"
 #include "redis/redis_source.h"
 #include "replay_source.h"
 #include "source_select.h"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "redis/redis_conn.h"
 
@@ -14,6 +15,19 @@ int redis_conn_is_fatal(const char *msg)
            strstr(msg, "invalid password") != NULL ||
            strstr(msg, "DB index") != NULL ||
            strstr(msg, "without any password") != NULL;
+}
+
+int redis_nap_ms(const atomic_int *stop, unsigned ms)
+{
+    while (ms > 0) {
+        unsigned step = ms < 50 ? ms : 50;
+        struct timespec ts = { 0, (long)step * 1000000L };
+        if (atomic_load(stop))
+            return 1;
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+    return atomic_load(stop) != 0;
 }
 
 static struct timeval timeval_of_ms(unsigned ms)

@@ -12,6 +12,7 @@
 #define CERTMON_REDIS_CONN_H
 
 #include <hiredis.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "redis/redis_url.h"
@@ -37,5 +38,9 @@ enum redis_conn_result redis_conn_open(const struct redis_url *u,
 
 /* 1 if an error reply to AUTH, SELECT or PING means retrying is useless. */
 int redis_conn_is_fatal(const char *reply);
+
+/* Sleeps ms (a backoff delay, a wait for room) in steps of at most 50 ms
+** and returns 1 as soon as *stop is set, 0 after the whole nap. */
+int redis_nap_ms(const atomic_int *stop, unsigned ms);
 
 #endif

@@ -101,20 +101,6 @@ static int entry_fields_of(const struct msg *m, struct entry_fields *f)
     return 0;
 }
 
-/* Sleeps ms in short steps; returns early (1) when stop is set. */
-static int nap_ms(struct redis_publisher *p, unsigned ms)
-{
-    while (ms > 0) {
-        unsigned step = ms < 100 ? ms : 100;
-        struct timespec ts = { 0, (long)step * 1000000L };
-        if (atomic_load(p->c.stop))
-            return 1;
-        nanosleep(&ts, NULL);
-        ms -= step;
-    }
-    return atomic_load(p->c.stop) != 0;
-}
-
 /* Appends the XADD of m to the output buffer. */
 static int append_xadd(struct redis_publisher *p, const struct msg *m,
                        const struct entry_fields *f)
@@ -180,7 +166,7 @@ static void publish_batch(struct redis_publisher *p, struct msg **batch,
                 unsigned delay = backoff_next_ms(&p->backoff, mono_ms());
                 log_warn("%s; %zu messages wait, retrying in %u ms", err,
                          n - acked, delay);
-                if (nap_ms(p, delay)) {
+                if (redis_nap_ms(p->c.stop, delay)) {
                     log_error("redis publish: stopped while Redis is "
                               "unreachable: %zu messages not published",
                               n - acked);
@@ -236,7 +222,7 @@ static void publish_batch(struct redis_publisher *p, struct msg **batch,
             /* replies still due cannot be matched up: start afresh */
             pub_disconnect(p);
             p->was_lost = 1;
-            if (nap_ms(p, backoff_next_ms(&p->backoff, mono_ms()))) {
+            if (redis_nap_ms(p->c.stop, backoff_next_ms(&p->backoff, mono_ms()))) {
                 log_error("redis publish: stopped while Redis is "
                           "unreachable: %zu messages not published",
                           n - acked);

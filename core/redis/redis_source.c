@@ -126,20 +126,6 @@ void redis_src_command_failed(struct redis_source *s, const char *what,
     freeReplyObject(r);
 }
 
-/* Sleeps ms in short steps; returns 1 early when stop is set. */
-static int nap_ms(const struct intake *in, unsigned ms)
-{
-    while (ms > 0) {
-        unsigned step = ms < 50 ? ms : 50;
-        struct timespec ts = { 0, (long)step * 1000000L };
-        if (atomic_load(in->stop))
-            return 1;
-        nanosleep(&ts, NULL);
-        ms -= step;
-    }
-    return atomic_load(in->stop) != 0;
-}
-
 /* ---- reading ------------------------------------------------------------- */
 
 /* How many times each entry of a batch from the pending list (history or
@@ -232,7 +218,7 @@ static int deliver_entry(struct redis_source *s, struct intake *in,
         while (!(seq = redis_inflight_add(s->inflight, id))) {
             if (redis_src_flush_acks(s) < 0)
                 return -1;
-            if (nap_ms(in, source_limits.full_wait_ms))
+            if (redis_nap_ms(in->stop, source_limits.full_wait_ms))
                 return 1;
         }
         switch (intake_deliver(in, msg->str, msg->len, seq, 0)) {
@@ -245,7 +231,7 @@ static int deliver_entry(struct redis_source *s, struct intake *in,
             redis_inflight_unadd(s->inflight);
             if (redis_src_flush_acks(s) < 0)
                 return -1;
-            if (nap_ms(in, source_limits.full_wait_ms))
+            if (redis_nap_ms(in->stop, source_limits.full_wait_ms))
                 return 1;
             continue;
         case INTAKE_TOO_BIG:    /* counted by the intake */
@@ -259,7 +245,7 @@ static int deliver_entry(struct redis_source *s, struct intake *in,
         case INTAKE_DROPPED:    /* not under FULL_BLOCK */
         case INTAKE_NOMEM:
             redis_inflight_unadd(s->inflight);
-            if (nap_ms(in, 100))
+            if (redis_nap_ms(in->stop, 100))
                 return 1;
             continue;
         }
@@ -327,7 +313,7 @@ static int read_some(struct redis_source *s, struct intake *in)
     int rc;
 
     if (count == 0)
-        return nap_ms(in, source_limits.full_wait_ms);
+        return redis_nap_ms(in->stop, source_limits.full_wait_ms);
     if (!s->history_done)
         r = redisCommand(s->rc, "XREADGROUP GROUP %s %s COUNT %u STREAMS "
                          "%s %s", s->url.group, s->consumer, (unsigned)count,
@@ -362,7 +348,7 @@ static int claim_some(struct redis_source *s, struct intake *in)
     int rc = 0;
 
     if (count == 0)     /* no room: wait for acknowledgements */
-        return nap_ms(in, source_limits.full_wait_ms);
+        return redis_nap_ms(in->stop, source_limits.full_wait_ms);
     r = redisCommand(s->rc, "XAUTOCLAIM %s %s %s %s %s COUNT %u",
                      s->url.stream, s->url.group, s->consumer, s->claim_idle,
                      s->claim_cursor, (unsigned)count);
@@ -431,7 +417,7 @@ static int src_run(struct source *base, struct intake *in, char *err,
             log_status(s, now);
         if (!s->rc && s->lost) {
             s->lost = 0;
-            if (nap_ms(in, backoff_next_ms(&s->backoff, mono_ms())))
+            if (redis_nap_ms(in->stop, backoff_next_ms(&s->backoff, mono_ms())))
                 break;
             continue;
         }
@@ -445,7 +431,7 @@ static int src_run(struct source *base, struct intake *in, char *err,
                 unsigned delay = backoff_next_ms(&s->backoff, mono_ms());
                 log_warn("%s; %zu entries in flight wait, retrying in %u ms",
                          why, redis_inflight_len(s->inflight), delay);
-                nap_ms(in, delay);
+                redis_nap_ms(in->stop, delay);
                 continue;
             }
             backoff_up(&s->backoff, mono_ms());
