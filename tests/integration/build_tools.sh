@@ -24,9 +24,14 @@ if command -v runuser >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
     for t in sh dpkg-query grep id; do
         ln -s "$(command -v $t)" "$T/bin/$t"
     done
-    chmod 755 "$T" "$T/bin"
+    # a copy of the Makefile, since nobody may not be able to enter the
+    # checkout (a clone in a private temporary folder)
+    mkdir -p "$T/mk"
+    cp "$TOP/Makefile" "$T/mk/Makefile"
+    chmod 755 "$T" "$T/bin" "$T/mk"
+    chmod 644 "$T/mk/Makefile"
     runuser -u nobody -- env PATH="$T/bin" "$(command -v make)" -s \
-        -C "$TOP" deps DEB_PKGS="certmon-no-such-package" >"$T/nosudo.out" 2>&1
+        -C "$T/mk" deps DEB_PKGS="certmon-no-such-package" >"$T/nosudo.out" 2>&1
     rc=$?
     check "make deps without root or sudo: fails" test "$rc" -ne 0
     check "make deps without root or sudo: prints the apt-get command" \
