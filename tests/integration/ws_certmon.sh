@@ -87,7 +87,13 @@ check "SIGTERM: close frame with code 1000" grep -q "^client-close 1 1000" "$T/a
 stop "$a_pid"
 
 # --- -n: stops by itself after N certificates ---------------------------
-fake a --messages "$T/m220.jsonl"
+# Each copy of the fixture file is 9 certificates and 2 heartbeats, so the
+# 50th certificate is message 60. The fake sends exactly that and pauses:
+# when certmon's close frame arrives the fake has no output left, which
+# lws needs to report the close (a server with unsent bytes closes on a
+# client's close frame without a word). The rest follows after the pause,
+# so a certmon that failed to stop at 50 would still be caught.
+fake a --messages "$T/m220.jsonl" --act "send 60; sleep 20000; send"
 timeout 60 "$CERTMON" -u "ws://127.0.0.1:$a_port/" $FAST -n 50 \
     -o "$T/out1n" "$T/seq.lua" 2>"$T/err1n"
 expect_eq "-n 50: exits 0 by itself" "$?" 0

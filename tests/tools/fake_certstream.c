@@ -33,7 +33,10 @@
 **   listening PORT | open N | refused N | done N | closed N | sent TOTAL
 **   | client-close N CODE
 ** ("sent" after each send step, with the count of messages sent so far;
-** "client-close" when the client sends a close frame, with its code).
+** "client-close" when the client sends a close frame, with its code; lws
+** reports it only when the fake has no output still buffered: with bytes
+** unsent it closes on the client's close frame without a callback, so a
+** test that checks "client-close" must let the sending finish first).
 ** The port is also written to --port-file (complete when the file exists).
 ** Stops on SIGTERM/SIGINT.
 */
