@@ -13,6 +13,7 @@
 #include "ct/ct_loglist.h"
 #include "log.h"
 #include "json_parse.h"
+#include "url.h"
 
 #define LOGLIST_MAX_BYTES (16u << 20)
 #define URL_MAX 2048
@@ -139,9 +140,24 @@ int ct_parse_time(const char *s, int64_t *out_s)
 int ct_url_normalize(const char *url, char *out, size_t outlen, char *err,
                      size_t errlen)
 {
+    static const char *const schemes[] = { "http", "https", NULL };
+    struct url u;
+    char why[160];
     const char *rest;
     size_t i, n, host_len, scheme_len;
 
+    /* the one splitter first, so a URL is refused here (at option
+    ** parsing, or as one bad log of a list) for the same reasons the CT
+    ** client would refuse it when the source starts */
+    if (url_split(&u, url, schemes, URL_NO_USERINFO, why, sizeof why) < 0) {
+        err_set(err, errlen, "log URL %.200s: %s", url, why);
+        return -1;
+    }
+    if (u.ipv6) {
+        err_set(err, errlen, "log URL %.200s: IPv6 hosts are not supported",
+                url);
+        return -1;
+    }
     if (!strncasecmp(url, "https://", 8)) {
         rest = url + 8;
         n = (size_t)snprintf(out, outlen, "https://");

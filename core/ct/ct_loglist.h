@@ -125,8 +125,11 @@ int ct_log_copy(const struct ct_log *from, struct ct_log *to);
 void ct_log_free(struct ct_log *log);
 
 /* Normalises a log URL into out: scheme http:// or https:// (case-
-** insensitive, written lower-case), non-empty host, no query, fragment or
-** whitespace, and a trailing '/'. Returns 0, or -1 with err set. */
+** insensitive, written lower-case), a host url_split accepts (not IPv6,
+** no user:password@, a port of plain digits in 1..65535) lower-cased, no
+** query, fragment, whitespace or non-ASCII byte, and a trailing '/'.
+** The normal form names the log's state file, so it must not change for
+** a URL that was accepted before. Returns 0, or -1 with err set. */
 int ct_url_normalize(const char *url, char *out, size_t outlen, char *err,
                      size_t errlen);
 

@@ -183,6 +183,11 @@ static void test_urls(void)
     static const char *bad[] = {
         "ftp://x/", "https://", "https:///x", "https://a b/", "https://x/?q=1",
         "https://x/#f", "ct.example/log", "https://x/\xC3\xA9",
+        /* regression: refused by the CT client only when the source
+        ** started, after the options had been accepted */
+        "https://ct.example:99999/log", "https://ct.example:8x/log",
+        "https://ct.example:/log", "https://user:pw@ct.example/log",
+        "https://[::1]/log", "https://ct.ex%41mple/log",
     };
     char out[256], err[256];
     size_t i;
