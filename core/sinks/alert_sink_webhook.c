@@ -2,15 +2,20 @@
 ** alert_sink_webhook.c: HTTP(S) POST of each alert (--alert-webhook).
 **
 ** A small blocking HTTP/1.1 client of our own, on the sink's dedicated
-** thread, one connection per alert ("Connection: close"). Why not
-** libwebsockets' HTTP client: it needs its own event-loop context and
+** thread; the connection (TCP, TLS, deadlines) is webhook_conn.c. Why
+** not libwebsockets' HTTP client: it needs its own event-loop context and
 ** service thread, and its callbacks would have to be bridged back to this
 ** thread for every attempt; a blocking client over a non-blocking socket
-** with poll() gives each attempt a real overall deadline in ~300 lines,
-** and alerts are rare enough that a connection per alert costs nothing
-** that matters. TLS is OpenSSL on the socket (SSL_set_fd), verified as
-** for --url: the system store or --ca-file, host name or IP checked,
-** TLS 1.2 or later; --insecure turns verification off for both.
+** with poll() gives each attempt a real overall deadline. TLS is OpenSSL
+** on the socket (SSL_set_fd), verified as for --url: the system store or
+** --ca-file, host name or IP checked, TLS 1.2 or later; --insecure turns
+** verification off for both.
+**
+** The connection is kept for the next alert (HTTP/1.1 keep-alive: one
+** TLS handshake per burst, not per alert) when the answer allows it: an
+** HTTP/1.1 answer without "Connection: close", with a Content-Length of
+** at most 64 KiB, and not chunked. A kept connection idle for 30 s, or
+** one the receiver closed, is replaced by a new one.
 **
 ** Results: 2xx delivered; 429, 5xx and every network or TLS error are
 ** retried (Retry-After, in seconds or as an HTTP date, is passed on);
@@ -18,27 +23,20 @@
 ** status and the start of the body. Header values are never put in a
 ** reason or a log line.
 */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "json_buf.h"
 #include "json_parse.h"
 #include "mono_clock.h"
 #include "sinks/alert_sink_kind.h"
+#include "sinks/webhook_conn.h"
 #include "url.h"
 
 #define WEBHOOK_MAX_HEADER_BYTES 16384
@@ -54,12 +52,22 @@ struct webhook {
     enum alert_format format;
     SSL_CTX *ssl_ctx;
     int insecure;
+    struct webhook_peer peer;   /* the above, for webhook_conn */
+    struct webhook_conn conn;   /* kept open between alerts; the sink has
+                                ** one thread, so one user at a time */
 };
 
-struct conn {
-    int fd;
-    SSL *ssl;
-    int64_t deadline_ns;
+/* Keep-alive: how long a kept connection waits for the next alert
+** (receivers close idle ones themselves, nginx after 75 s, Node.js after
+** 5 s; webhook_conn_reusable sees that before a request goes out), and
+** the longest answer body read to keep the connection (a longer one is
+** left unread and the connection closed). */
+static const struct {
+    int64_t keepalive_idle_ms;
+    size_t keepalive_body_max;
+} webhook_tuning = {
+    .keepalive_idle_ms = 30000,
+    .keepalive_body_max = 65536,
 };
 
 /* ===== configuration ===== */
@@ -180,6 +188,7 @@ static void webhook_free(void *impl)
 
     if (!w)
         return;
+    webhook_conn_close(&w->conn);
     free(w->host);
     free(w->path);
     free(w->host_header);
@@ -203,6 +212,7 @@ void *webhook_sink_new(const char *url, const struct alert_sinks_config *c,
     }
     w->format = c->format;
     w->insecure = c->insecure;
+    w->conn.fd = -1;
     if (parse_url(w, url, err, errlen) < 0)
         goto fail;
     for (size_t i = 0; i < c->n_headers; i++)
@@ -230,6 +240,9 @@ void *webhook_sink_new(const char *url, const struct alert_sinks_config *c,
                 goto tls_fail;
         }
     }
+    w->peer = (struct webhook_peer){ .host = w->host, .port = w->port,
+                                     .ssl_ctx = w->ssl_ctx,
+                                     .insecure = w->insecure };
     return w;
 tls_fail: {
         unsigned long e = ERR_get_error();
@@ -241,238 +254,6 @@ tls_fail: {
 fail:
     webhook_free(w);
     return NULL;
-}
-
-/* ===== one connection ===== */
-
-static int remaining_ms(const struct conn *c)
-{
-    int64_t left = (c->deadline_ns - mono_ns()) / 1000000;
-
-    return left <= 0 ? 0 : left > 0x7fffffff ? 0x7fffffff : (int)left;
-}
-
-/* Waits until fd is ready for events or the deadline passes. */
-static int wait_fd(struct conn *c, short events)
-{
-    struct pollfd pfd = { .fd = c->fd, .events = events };
-    int ms, r;
-
-    for (;;) {
-        ms = remaining_ms(c);
-        if (ms == 0)
-            return -1;
-        r = poll(&pfd, 1, ms);
-        if (r > 0)
-            return 0;
-        if (r < 0 && errno != EINTR)
-            return -1;
-    }
-}
-
-static void ssl_why(char *why, size_t whylen, const char *what)
-{
-    unsigned long e = ERR_get_error();
-    char buf[200];
-
-    if (e) {
-        ERR_error_string_n(e, buf, sizeof(buf));
-        snprintf(why, whylen, "%s: %s", what, buf);
-    } else {
-        snprintf(why, whylen, "%s", what);
-    }
-    ERR_clear_error();
-}
-
-/* Connects to w within the conn's deadline (the DNS lookup is bounded
-** by the resolver's own timeouts, not by it). Returns 0 or -1 with why. */
-static int conn_open(struct webhook *w, struct conn *c, char *why,
-                     size_t whylen)
-{
-    struct addrinfo hints = { .ai_family = AF_UNSPEC,
-                              .ai_socktype = SOCK_STREAM }, *res, *ai;
-    int rc, saved = 0;
-
-    c->fd = -1;
-    c->ssl = NULL;
-    rc = getaddrinfo(w->host, w->port, &hints, &res);
-    if (rc != 0) {
-        snprintf(why, whylen, "DNS lookup of %s failed: %s", w->host,
-                 gai_strerror(rc));
-        return -1;
-    }
-    for (ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-                        SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            saved = errno;
-            continue;
-        }
-        c->fd = fd;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-            socklen_t sl = sizeof(saved);
-            if (errno != EINPROGRESS) {
-                saved = errno;
-                goto next;
-            }
-            if (wait_fd(c, POLLOUT) < 0) {
-                saved = ETIMEDOUT;
-                goto next;
-            }
-            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &saved, &sl) < 0)
-                saved = errno;
-            if (saved)
-                goto next;
-        }
-        break;
-next:
-        close(fd);
-        c->fd = -1;
-    }
-    freeaddrinfo(res);
-    if (c->fd < 0) {
-        snprintf(why, whylen, "cannot connect to %s port %s: %s", w->host,
-                 w->port, strerror(saved ? saved : ECONNREFUSED));
-        return -1;
-    }
-    {
-        int one = 1;
-        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    }
-    if (!w->tls)
-        return 0;
-    c->ssl = SSL_new(w->ssl_ctx);
-    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1)
-        goto tls_fail;
-    {
-        unsigned char a[16];
-        int ip = inet_pton(AF_INET, w->host, a) == 1 ||
-                 inet_pton(AF_INET6, w->host, a) == 1;
-        if (!ip && SSL_set_tlsext_host_name(c->ssl, w->host) != 1)
-            goto tls_fail;
-        if (!w->insecure &&
-            (ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
-                                                w->host) != 1
-                : SSL_set1_host(c->ssl, w->host) != 1))
-            goto tls_fail;
-    }
-    for (;;) {
-        int r = SSL_connect(c->ssl), e;
-        if (r == 1)
-            return 0;
-        e = SSL_get_error(c->ssl, r);
-        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-            if (wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT) < 0) {
-                snprintf(why, whylen, "TLS handshake with %s timed out",
-                         w->host);
-                return -1;
-            }
-            continue;
-        }
-        if (SSL_get_verify_result(c->ssl) != X509_V_OK) {
-            snprintf(why, whylen, "TLS: certificate of %s not trusted: %s",
-                     w->host, X509_verify_cert_error_string(
-                         SSL_get_verify_result(c->ssl)));
-            ERR_clear_error();
-            return -1;
-        }
-        ssl_why(why, whylen, "TLS handshake failed");
-        return -1;
-    }
-tls_fail:
-    ssl_why(why, whylen, "TLS setup failed");
-    return -1;
-}
-
-static void conn_close(struct conn *c)
-{
-    if (c->ssl) {
-        SSL_free(c->ssl);
-        c->ssl = NULL;
-    }
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
-}
-
-/* Writes all of buf. Returns 0 or -1 with why. */
-static int conn_write(struct conn *c, const char *buf, size_t len,
-                      char *why, size_t whylen)
-{
-    size_t off = 0;
-
-    while (off < len) {
-        if (c->ssl) {
-            size_t done = 0;
-            int r = SSL_write_ex(c->ssl, buf + off, len - off, &done), e;
-            if (r == 1) {
-                off += done;
-                continue;
-            }
-            e = SSL_get_error(c->ssl, r);
-            if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
-                wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT) == 0)
-                continue;
-            ssl_why(why, whylen, remaining_ms(c) ? "sending failed"
-                                                 : "timed out sending");
-            return -1;
-        } else {
-            ssize_t w = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
-            if (w > 0) {
-                off += (size_t)w;
-                continue;
-            }
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-                wait_fd(c, POLLOUT) == 0)
-                continue;
-            snprintf(why, whylen, "%s", w < 0 && errno != EAGAIN
-                     ? strerror(errno) : "timed out sending");
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Reads up to cap bytes. Returns the count, 0 at end of stream, -1 on
-** error or timeout (why set). */
-static ssize_t conn_read(struct conn *c, char *buf, size_t cap, char *why,
-                         size_t whylen)
-{
-    for (;;) {
-        if (c->ssl) {
-            size_t got = 0;
-            int r = SSL_read_ex(c->ssl, buf, cap, &got), e;
-            if (r == 1)
-                return (ssize_t)got;
-            e = SSL_get_error(c->ssl, r);
-            if (e == SSL_ERROR_ZERO_RETURN)
-                return 0;
-            if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
-                wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT) == 0)
-                continue;
-            if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 &&
-                remaining_ms(c))
-                return 0;       /* closed without close_notify */
-            ssl_why(why, whylen, remaining_ms(c) ? "reading failed"
-                                                 : "timed out waiting for "
-                                                   "the answer");
-            return -1;
-        } else {
-            ssize_t n = recv(c->fd, buf, cap, 0);
-            if (n >= 0)
-                return n;
-            if (errno == EINTR)
-                continue;
-            if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-                wait_fd(c, POLLIN) == 0)
-                continue;
-            snprintf(why, whylen, "%s", errno != EAGAIN
-                     ? strerror(errno) : "timed out waiting for the answer");
-            return -1;
-        }
-    }
 }
 
 /* ===== bodies ===== */
@@ -591,19 +372,169 @@ static void snippet(const char *s, size_t n, char *out, size_t outlen)
     out[o] = '\0';
 }
 
+/* What the answer's head says. */
+struct answer {
+    int status;
+    int http11;                 /* HTTP/1.1: persistent unless closed */
+    int close;                  /* Connection: close */
+    int chunked;                /* Transfer-Encoding: (not read, closed) */
+    long long length;           /* Content-Length, -1 if none */
+    unsigned retry_ms;          /* Retry-After */
+};
+
+/* The value of header name in head (NUL-terminated, ending before the
+** blank line), or NULL; *len is set to its length without trailing
+** blanks. */
+static const char *header_value(const char *head, const char *name,
+                                size_t *len)
+{
+    size_t nl = strlen(name);
+
+    for (const char *p = strstr(head, "\r\n"); p; p = strstr(p + 2, "\r\n"))
+        if (strncasecmp(p + 2, name, nl) == 0 && p[2 + nl] == ':') {
+            const char *v = p + 3 + nl, *e;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            e = v + strcspn(v, "\r");
+            while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            *len = (size_t)(e - v);
+            return v;
+        }
+    return NULL;
+}
+
+/* Reads the status line and the headers of head into a. Returns 0, or -1
+** when it is not an HTTP answer. */
+static int parse_answer(const char *head, struct answer *a)
+{
+    const char *v;
+    size_t n;
+    int minor;
+
+    memset(a, 0, sizeof *a);
+    a->length = -1;
+    if (sscanf(head, "HTTP/1.%1d %3d", &minor, &a->status) != 2 ||
+        minor > 1 || a->status < 100 || a->status > 599)
+        return -1;
+    a->http11 = minor == 1;
+    if ((v = header_value(head, "Connection", &n)) && n == 5 &&
+        strncasecmp(v, "close", 5) == 0)
+        a->close = 1;
+    if ((v = header_value(head, "Transfer-Encoding", &n)) && n > 0)
+        a->chunked = 1;         /* anything but identity: we do not decode */
+    if ((v = header_value(head, "Content-Length", &n)) && n > 0 && n < 19 &&
+        strspn(v, "0123456789") == n)
+        a->length = strtoll(v, NULL, 10);
+    if (a->status == 204 || a->status == 304)
+        a->length = 0;
+    if ((v = header_value(head, "Retry-After", &n)))
+        a->retry_ms = retry_after_ms(v);
+    return 0;
+}
+
+/* Sends req on w's connection and reads the answer's head into resp (cap
+** WEBHOOK_MAX_HEADER_BYTES + 1; *got bytes, the head ending at *eoh, the
+** body's first bytes after it). Returns 0, or -1 with why; *got 0 then
+** means nothing came back. */
+static int exchange(struct webhook *w, const struct json_buf *req,
+                    char *resp, size_t *got, char **eoh, char *why,
+                    size_t whylen)
+{
+    char e[256];
+
+    *got = 0;
+    *eoh = NULL;
+    if (webhook_conn_write(&w->conn, req->data, req->len, e, sizeof e) < 0) {
+        snprintf(why, whylen, "sending to %s: %s", w->host_header, e);
+        return -1;
+    }
+    while (!*eoh) {
+        ssize_t r;
+        if (*got >= WEBHOOK_MAX_HEADER_BYTES) {
+            snprintf(why, whylen, "answer headers over %d bytes",
+                     WEBHOOK_MAX_HEADER_BYTES);
+            return -1;
+        }
+        r = webhook_conn_read(&w->conn, resp + *got,
+                              WEBHOOK_MAX_HEADER_BYTES - *got, e, sizeof e);
+        if (r < 0) {
+            snprintf(why, whylen, "%s: %s", w->host_header, e);
+            return -1;
+        }
+        if (r == 0) {
+            snprintf(why, whylen, "%s closed the connection %s",
+                     w->host_header, *got ? "mid-answer" : "without an answer");
+            return -1;
+        }
+        *got += (size_t)r;
+        resp[*got] = '\0';
+        *eoh = strstr(resp, "\r\n\r\n");
+    }
+    return 0;
+}
+
+/* Reads the answer's body: all of it (length bytes, have of them already
+** in buf) when the connection is to be kept, else only what the reason
+** needs. The first bytes end up in snip. Returns 1 when the whole body
+** was read and nothing follows it, so the connection can carry the next
+** request; 0 otherwise. */
+static int read_body(struct webhook *w, char *buf, size_t have,
+                     long long length, int keep, char *snip, size_t sniplen)
+{
+    char e[256], tmp[4096];
+    unsigned long long left;
+
+    snip[0] = '\0';
+    if (!keep) {
+        while (have < WEBHOOK_BODY_SNIPPET) {
+            ssize_t r = webhook_conn_read(&w->conn, buf + have,
+                                          WEBHOOK_BODY_SNIPPET - have, e,
+                                          sizeof e);
+            if (r <= 0)
+                break;
+            have += (size_t)r;
+        }
+        snippet(buf, have < WEBHOOK_BODY_SNIPPET ? have : WEBHOOK_BODY_SNIPPET,
+                snip, sniplen);
+        return 0;
+    }
+    if ((long long)have > length)
+        return 0;                       /* bytes beyond the answer */
+    snippet(buf, have < WEBHOOK_BODY_SNIPPET ? have : WEBHOOK_BODY_SNIPPET,
+            snip, sniplen);
+    for (left = (unsigned long long)(length - (long long)have); left > 0;) {
+        ssize_t r = webhook_conn_read(&w->conn, tmp, left < sizeof tmp
+                                      ? (size_t)left : sizeof tmp, e,
+                                      sizeof e);
+        if (r <= 0)
+            return 0;
+        if (!snip[0] && have == 0)
+            snippet(tmp, (size_t)r < WEBHOOK_BODY_SNIPPET ? (size_t)r
+                                                      : WEBHOOK_BODY_SNIPPET,
+                    snip, sniplen);
+        left -= (unsigned long long)r;
+    }
+    return 1;
+}
+
+/* One attempt: the request on the kept connection if there is one, or on
+** a new one. A kept connection the receiver closed just as we sent (no
+** byte of an answer) is retried at once on a new connection, within the
+** same deadline: it says nothing about the receiver's health. */
 static enum sink_result webhook_deliver(void *impl, const char *line,
                                         size_t len, unsigned timeout_ms,
                                         char *why, size_t whylen,
                                         unsigned *retry_ms)
 {
     struct webhook *w = impl;
-    struct conn c = { .fd = -1,
-                      .deadline_ns = mono_ns() + (int64_t)timeout_ms * 1000000 };
     struct json_buf req = { 0 }, body = { 0 };
-    char head[512], resp[WEBHOOK_MAX_HEADER_BYTES + 1], snip[WEBHOOK_BODY_SNIPPET + 1];
+    char head[512], resp[WEBHOOK_MAX_HEADER_BYTES + 1];
+    char snip[WEBHOOK_BODY_SNIPPET + 1];
     size_t got = 0;
-    char *eoh = NULL, *p;
-    int status, n;
+    char *eoh = NULL;
+    struct answer a;
+    int n, reused, keep = 0;
     enum sink_result result = SINK_RETRY;
 
     if (w->format == ALERT_FORMAT_SLACK) {
@@ -618,8 +549,8 @@ static enum sink_result webhook_deliver(void *impl, const char *line,
     }
     n = snprintf(head, sizeof(head),
                  "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: certmon\r\n"
-                 "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-                 "Connection: close\r\n", w->path, w->host_header, body.len);
+                 "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+                 w->path, w->host_header, body.len);
     if (n < 0 || n >= (int)sizeof(head) || put(&req, head, (size_t)n) < 0 ||
         (w->extra_headers &&
          put(&req, w->extra_headers, strlen(w->extra_headers)) < 0) ||
@@ -627,79 +558,54 @@ static enum sink_result webhook_deliver(void *impl, const char *line,
         snprintf(why, whylen, "out of memory");
         goto done;
     }
-    if (conn_open(w, &c, why, whylen) < 0)
-        goto done;
-    if (conn_write(&c, req.data, req.len, head, sizeof(head)) < 0) {
-        snprintf(why, whylen, "sending to %s: %s", w->host_header, head);
-        goto done;
+    reused = webhook_conn_reusable(&w->conn, mono_ms(),
+                                   webhook_tuning.keepalive_idle_ms);
+    w->conn.deadline_ns = mono_ns() + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        if (w->conn.fd < 0 &&
+            webhook_conn_open(&w->conn, &w->peer, why, whylen) < 0)
+            goto done;
+        if (exchange(w, &req, resp, &got, &eoh, why, whylen) == 0)
+            break;
+        webhook_conn_close(&w->conn);
+        if (!reused || got > 0 || mono_ns() >= w->conn.deadline_ns)
+            goto done;
+        reused = 0;
     }
-    while (!eoh) {
-        ssize_t r;
-        if (got >= WEBHOOK_MAX_HEADER_BYTES) {
-            snprintf(why, whylen, "answer headers over %d bytes",
-                     WEBHOOK_MAX_HEADER_BYTES);
-            goto done;
-        }
-        r = conn_read(&c, resp + got, WEBHOOK_MAX_HEADER_BYTES - got, head,
-                      sizeof(head));
-        if (r < 0) {
-            snprintf(why, whylen, "%s: %s", w->host_header, head);
-            goto done;
-        }
-        if (r == 0) {
-            snprintf(why, whylen, "%s closed the connection %s",
-                     w->host_header, got ? "mid-answer" : "without an answer");
-            goto done;
-        }
-        got += (size_t)r;
-        resp[got] = '\0';
-        eoh = strstr(resp, "\r\n\r\n");
-    }
-    if (sscanf(resp, "HTTP/1.%*[01] %3d", &status) != 1 || status < 100 ||
-        status > 599) {
+    if (parse_answer(resp, &a) < 0) {
         snippet(resp, strcspn(resp, "\r\n"), snip, sizeof(snip));
         snprintf(why, whylen, "not an HTTP answer: '%s'", snip);
         goto done;
     }
-    if (status >= 200 && status < 300) {
-        result = SINK_DELIVERED;
-        goto done;
-    }
-    /* Retry-After, and the start of the body for the reason */
     *eoh = '\0';
-    for (p = strstr(resp, "\r\n"); p; p = strstr(p + 2, "\r\n"))
-        if (strncasecmp(p + 2, "Retry-After:", 12) == 0) {
-            const char *v = p + 14;
-            while (*v == ' ' || *v == '\t')
-                v++;
-            *retry_ms = retry_after_ms(v);
-        }
+    *retry_ms = a.retry_ms;
+    keep = a.http11 && !a.close && !a.chunked && a.length >= 0 &&
+           (unsigned long long)a.length <= webhook_tuning.keepalive_body_max;
     {
         size_t have = got - (size_t)(eoh + 4 - resp);
         memmove(resp, eoh + 4, have);
-        while (have < WEBHOOK_BODY_SNIPPET) {
-            ssize_t r = conn_read(&c, resp + have,
-                                  WEBHOOK_BODY_SNIPPET - have, head,
-                                  sizeof(head));
-            if (r <= 0)
-                break;
-            have += (size_t)r;
-        }
-        snippet(resp, have < WEBHOOK_BODY_SNIPPET ? have
-                                                  : WEBHOOK_BODY_SNIPPET,
-                snip, sizeof(snip));
+        if (!keep && a.status >= 200 && a.status < 300)
+            snip[0] = '\0';             /* delivered: the body is not needed */
+        else
+            keep = read_body(w, resp, have, a.length, keep, snip,
+                             sizeof snip);
     }
-    if (status == 429 || status >= 500) {
-        snprintf(why, whylen, "HTTP %d from %s%s: %s", status,
-                 w->host_header, *retry_ms ? " (Retry-After honoured)" : "",
+    if (a.status >= 200 && a.status < 300) {
+        result = SINK_DELIVERED;
+    } else if (a.status == 429 || a.status >= 500) {
+        snprintf(why, whylen, "HTTP %d from %s%s: %s", a.status,
+                 w->host_header, a.retry_ms ? " (Retry-After honoured)" : "",
                  snip[0] ? snip : "(empty body)");
     } else {
-        snprintf(why, whylen, "HTTP %d from %s, not retried: %s", status,
+        snprintf(why, whylen, "HTTP %d from %s, not retried: %s", a.status,
                  w->host_header, snip[0] ? snip : "(empty body)");
         result = SINK_REJECTED;
     }
 done:
-    conn_close(&c);
+    if (keep)
+        w->conn.idle_since_ms = mono_ms();
+    else
+        webhook_conn_close(&w->conn);
     jb_free(&req);
     jb_free(&body);
     return result;

@@ -120,6 +120,64 @@ cat "$T/c/accepted.jsonl" "$T/spool_c/webhook-1.rejected.jsonl" \
 check "400: accepted + rejected = every alert" all_arrived "$T/c.out" "$T/c_all"
 stop $c_pid
 
+# --- keep-alive: one connection for a burst; a closed one is replaced -----
+# opens DIR: connections the receiver accepted
+opens() { if [ -f "$1/connections.txt" ]; then grep -c ' open ' "$1/connections.txt"; else echo 0; fi; }
+recv ka1 --keep-alive
+"$CERTMON" -w 2 -r "$ALL" -o "$T/ka1.out" --alert-webhook "http://127.0.0.1:$ka1_port/" \
+    "$T/every.lua" 2>"$T/ka1.log"
+expect_eq "keep-alive: exit 0" "$?" 0
+expect_eq "keep-alive: every alert posted once" "$(lines "$T/ka1/requests.txt")" 11
+check "keep-alive: the posted alerts are the alerts of -o" all_arrived "$T/ka1.out" "$T/ka1"
+check "keep-alive: every request passed the receiver's checks" no_bad "$T/ka1"
+expect_eq "keep-alive: 11 alerts over one connection" "$(opens "$T/ka1")" 1
+stop $ka1_pid
+
+# a kept connection the receiver drops after reading the request: sent
+# again at once on a new one; a 500 with a body leaves it usable
+recv ka2 --keep-alive
+control "$ka2_port" "ok,drop,500" ok
+before=$(opens "$T/ka2")                  # the control request's connection
+"$CERTMON" -w 1 -r "$ALL" -o "$T/ka2.out" --alert-webhook "http://127.0.0.1:$ka2_port/" \
+    --alert-spool "$T/spool_ka2" "$T/every.lua" 2>"$T/ka2.log"
+expect_eq "keep-alive, dropped: exit 0" "$?" 0
+check "keep-alive, dropped: every alert arrived" all_arrived "$T/ka2.out" "$T/ka2"
+expect_eq "keep-alive, dropped: 13 requests (11 ok, the drop, the 500)" \
+    "$(lines "$T/ka2/requests.txt")" 13
+expect_eq "keep-alive, dropped: a second connection after the drop only" \
+    "$(( $(opens "$T/ka2") - before ))" 2
+expect_eq "keep-alive, dropped: alerts_failed=0" "$(summary_field "$T/ka2.log" alerts_failed)" 0
+check "keep-alive, dropped: the drop was no failed attempt" \
+    sh -c "! grep -q 'closed the connection' '$T/ka2.log'"
+check "keep-alive, dropped: the 500 logged with its body" \
+    grep -q "HTTP 500 from .*receiver broken (test)" "$T/ka2.log"
+check "keep-alive, dropped: every request passed the receiver's checks" no_bad "$T/ka2"
+stop $ka2_pid
+
+# a receiver that closes idle connections (as nginx and Node.js do): the
+# next alert goes over a new connection, with no failed attempt
+recv ka3 --keep-alive --idle-close 1
+rm -f "$T/feed_ka3"; mkfifo "$T/feed_ka3"
+"$CERTMON" -w 1 -r "$T/feed_ka3" -o "$T/ka3.out" --alert-webhook "http://127.0.0.1:$ka3_port/" \
+    --alert-spool "$T/spool_ka3" "$T/every.lua" 2>"$T/ka3.log" &
+cm=$!
+exec 3>"$T/feed_ka3"
+head -n 5 "$ALL" >&3
+wait_for "[ \$(lines '$T/ka3/accepted.jsonl') -ge 5 ]" 60
+check "idle close: the receiver closed the idle connection" \
+    wait_for "grep -q ' closed ' '$T/ka3/connections.txt'" 60
+tail -n +6 "$ALL" >&3
+wait_for "[ \$(lines '$T/ka3/accepted.jsonl') -ge 11 ]" 60
+exec 3>&-
+wait $cm
+expect_eq "idle close: exit 0" "$?" 0
+check "idle close: every alert arrived" all_arrived "$T/ka3.out" "$T/ka3"
+expect_eq "idle close: 11 requests, none failed" \
+    "$(grep -c ' ok 200$' "$T/ka3/requests.txt")" 11
+expect_eq "idle close: two connections" "$(opens "$T/ka3")" 2
+check "idle close: no attempt failed" sh -c "! grep -q 'webhook-1.*closed the connection' '$T/ka3.log'"
+stop $ka3_pid
+
 # --- receiver down: spooled; replayed at the next start -------------------
 recv d
 down_port=$d_port
@@ -291,6 +349,14 @@ if openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
         "$(lines "$T/t/accepted.jsonl")" 11
     expect_eq "https without --ca-file: spooled" "$(lines "$T/spool_t/webhook-1.jsonl")" 11
     stop $t_pid
+    # keep-alive over TLS: one handshake for the burst
+    recv tk --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" --keep-alive
+    "$CERTMON" -w 1 -r "$ALL" -o "$T/tk.out" --ca-file "$T/cert.pem" \
+        --alert-webhook "https://127.0.0.1:$tk_port/" "$T/every.lua" 2>"$T/tk.log"
+    expect_eq "https keep-alive: exit 0" "$?" 0
+    check "https keep-alive: every alert arrived" all_arrived "$T/tk.out" "$T/tk"
+    expect_eq "https keep-alive: one connection" "$(opens "$T/tk")" 1
+    stop $tk_pid
 else
     ok "https: skipped, openssl cannot make a test certificate"
 fi

@@ -4,13 +4,21 @@
     webhook_receiver.py serve --port-file F --dir D [--expect-header 'N: v']
                               [--format json|slack] [--port P]
                               [--tls-cert PEM --tls-key PEM]
+                              [--keep-alive] [--idle-close S]
     webhook_receiver.py control PORT PLAN [DEFAULT]
 
 serve listens on 127.0.0.1 (a free port, written to F) and checks every
 request: POST, Content-Type application/json, a Content-Length that matches
 the body, a body that is one JSON object (json: with "rule" and "time";
 slack: with a string "text"), and each --expect-header present with its
-exact value. With --tls-cert/--tls-key it speaks HTTPS. A request that fails a check is answered 400 and described in
+exact value. With --tls-cert/--tls-key it speaks HTTPS. Connections are
+logged in D/connections.txt ("MONO_TIME open|closed CLIENT_PORT"; closed
+once the receiver is done with it, just before the socket is closed).
+
+Answers carry "Connection: close" unless --keep-alive, which keeps
+connections open between requests (HTTP/1.1 keep-alive); --idle-close S
+then closes a connection that waits S seconds for its next request, as
+nginx or Node.js do. A request that fails a check is answered 400 and described in
 D/bad.txt, so a test asserts that file is empty.
 
 How it answers is scripted: PLAN is a comma-separated list of behaviours
@@ -22,6 +30,7 @@ later ones:
     400         400 with the body "bad alert: rejected by test"
     slow:S      wait S seconds, then as ok
     drop        read the request, close the connection without an answer
+    okclose     as ok, but with "Connection: close" even with --keep-alive
 Every request is logged in D/requests.txt as "MONO_TIME BEHAVIOUR STATUS".
 control sets PLAN and DEFAULT over the same port (GET /_control).
 """
@@ -54,6 +63,22 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):   # quiet
         pass
 
+    def setup(self):
+        if self.server.idle_close:
+            self.timeout = self.server.idle_close
+        super().setup()
+        self.conn_note("open")
+
+    def finish(self):
+        super().finish()
+        self.conn_note("closed")
+
+    def conn_note(self, what):
+        with lock, open(os.path.join(self.server.dir, "connections.txt"),
+                        "a") as f:
+            f.write("%.3f %s %d\n" % (time.monotonic(), what,
+                                      self.client_address[1]))
+
     def note(self, behaviour, status):
         with lock, open(os.path.join(self.server.dir, "requests.txt"),
                         "a") as f:
@@ -64,16 +89,18 @@ class Handler(BaseHTTPRequestHandler):
             f.write(why + "\n")
         self.answer(400, "bad request: " + why)
 
-    def answer(self, status, body, headers=()):
+    def answer(self, status, body, headers=(), close=False):
         data = body.encode()
+        close = close or not self.server.keep_alive
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Connection", "close")
+        if close:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
-        self.close_connection = True
+        self.close_connection = close
 
     def do_GET(self):
         u = urllib.parse.urlparse(self.path)
@@ -120,12 +147,13 @@ class Handler(BaseHTTPRequestHandler):
             behaviour_status = "ok"
         else:
             behaviour_status = behaviour
-        if behaviour_status == "ok":
+        if behaviour_status in ("ok", "okclose"):
             with lock, open(os.path.join(self.server.dir, "accepted.jsonl"),
                             "ab") as f:
                 f.write(body + b"\n")
             self.note(behaviour, 200)
-            return self.answer(200, "thanks")
+            return self.answer(200, "thanks",
+                               close=behaviour_status == "okclose")
         if behaviour_status == "500":
             self.note(behaviour, 500)
             return self.answer(500, "receiver broken (test)")
@@ -154,6 +182,8 @@ def serve(args):
     srv.dir = args.dir
     srv.expect_headers = args.expect_header or []
     srv.format = args.format
+    srv.keep_alive = args.keep_alive
+    srv.idle_close = args.idle_close
     if args.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
@@ -186,6 +216,8 @@ def main():
     s.add_argument("--format", default="json")
     s.add_argument("--tls-cert")
     s.add_argument("--tls-key")
+    s.add_argument("--keep-alive", action="store_true")
+    s.add_argument("--idle-close", type=float, default=0)
     c = sub.add_parser("control")
     c.add_argument("port", type=int)
     c.add_argument("plan")
