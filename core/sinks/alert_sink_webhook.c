@@ -50,9 +50,8 @@ struct webhook {
     char *host_header;      /* host[:port] as in the URL */
     char *extra_headers;    /* "Name: value\r\n" ..., never logged */
     enum alert_format format;
-    SSL_CTX *ssl_ctx;
-    int insecure;
-    struct webhook_peer peer;   /* the above, for webhook_conn */
+    struct webhook_peer peer;   /* host and port above, the TLS context
+                                ** (owned here) and --insecure */
     struct webhook_conn conn;   /* kept open between alerts; the sink has
                                 ** one thread, so one user at a time */
 };
@@ -196,7 +195,7 @@ static void webhook_free(void *impl)
         OPENSSL_cleanse(w->extra_headers, strlen(w->extra_headers));
         free(w->extra_headers);
     }
-    SSL_CTX_free(w->ssl_ctx);
+    SSL_CTX_free(w->peer.ssl_ctx);
     free(w);
 }
 
@@ -211,10 +210,12 @@ void *webhook_sink_new(const char *url, const struct alert_sinks_config *c,
         return NULL;
     }
     w->format = c->format;
-    w->insecure = c->insecure;
     w->conn.fd = -1;
     if (parse_url(w, url, err, errlen) < 0)
         goto fail;
+    w->peer.host = w->host;
+    w->peer.port = w->port;
+    w->peer.insecure = c->insecure;
     for (size_t i = 0; i < c->n_headers; i++)
         if (add_header(&w->extra_headers, &hl, c->headers[i],
                        strlen(c->headers[i]), "--alert-header", err,
@@ -224,25 +225,22 @@ void *webhook_sink_new(const char *url, const struct alert_sinks_config *c,
                                            c->header_file, err, errlen) < 0)
         goto fail;
     if (w->tls) {
-        w->ssl_ctx = SSL_CTX_new(TLS_client_method());
-        if (!w->ssl_ctx)
+        w->peer.ssl_ctx = SSL_CTX_new(TLS_client_method());
+        if (!w->peer.ssl_ctx)
             goto tls_fail;
-        SSL_CTX_set_min_proto_version(w->ssl_ctx, TLS1_2_VERSION);
+        SSL_CTX_set_min_proto_version(w->peer.ssl_ctx, TLS1_2_VERSION);
         if (c->insecure) {
-            SSL_CTX_set_verify(w->ssl_ctx, SSL_VERIFY_NONE, NULL);
+            SSL_CTX_set_verify(w->peer.ssl_ctx, SSL_VERIFY_NONE, NULL);
         } else {
-            SSL_CTX_set_verify(w->ssl_ctx, SSL_VERIFY_PEER, NULL);
-            if (c->ca_file ? SSL_CTX_load_verify_locations(w->ssl_ctx,
+            SSL_CTX_set_verify(w->peer.ssl_ctx, SSL_VERIFY_PEER, NULL);
+            if (c->ca_file ? SSL_CTX_load_verify_locations(w->peer.ssl_ctx,
                                                            c->ca_file,
                                                            NULL) != 1
-                           : SSL_CTX_set_default_verify_paths(w->ssl_ctx)
+                           : SSL_CTX_set_default_verify_paths(w->peer.ssl_ctx)
                                  != 1)
                 goto tls_fail;
         }
     }
-    w->peer = (struct webhook_peer){ .host = w->host, .port = w->port,
-                                     .ssl_ctx = w->ssl_ctx,
-                                     .insecure = w->insecure };
     return w;
 tls_fail: {
         unsigned long e = ERR_get_error();

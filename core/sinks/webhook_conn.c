@@ -111,7 +111,6 @@ next:
         int one = 1;
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
-    c->opened++;
     if (!p->ssl_ctx)
         return 0;
     c->ssl = SSL_new(p->ssl_ctx);

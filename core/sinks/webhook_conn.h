@@ -30,11 +30,7 @@ struct webhook_conn {
     SSL *ssl;
     int64_t deadline_ns;        /* of the current attempt (mono_ns) */
     int64_t idle_since_ms;      /* kept open after an answer, since */
-    unsigned long opened;       /* connections made, for the tests' and
-                                ** the log's sake */
 };
-
-#define WEBHOOK_CONN_INIT { .fd = -1 }
 
 /* Connects to p within c->deadline_ns (the DNS lookup is bounded by the
 ** resolver's own timeouts, not by it). c must be closed. Returns 0, or
