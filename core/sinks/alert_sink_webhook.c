@@ -472,48 +472,57 @@ static int exchange(struct webhook *w, const struct json_buf *req,
     return 0;
 }
 
-/* Reads the answer's body: all of it (length bytes, have of them already
-** in buf) when the connection is to be kept, else only what the reason
-** needs. The first bytes end up in snip. Returns 1 when the whole body
-** was read and nothing follows it, so the connection can carry the next
-** request; 0 otherwise. */
+/* Reads the answer's body after the have bytes of it already in buf:
+** all of it when keep (the connection carries the next request), else
+** only the first bytes the reason needs, and never past the body's end
+** on a connection the receiver keeps open (waiting there would last the
+** whole deadline): a chunked body gets one read (at least its last chunk
+** follows the head), and a body of no stated length ends when the
+** receiver closes. The first bytes end up in snip. Returns 1
+** when keep and the whole body was read with nothing after it; 0 when
+** the connection must be closed. */
 static int read_body(struct webhook *w, char *buf, size_t have,
-                     long long length, int keep, char *snip, size_t sniplen)
+                     const struct answer *a, int keep, char *snip,
+                     size_t sniplen)
 {
     char e[256], tmp[4096];
-    unsigned long long left;
+    size_t kept = have;
+    unsigned long long left = 0;
+    int whole = 0, once = 0;
 
-    snip[0] = '\0';
-    if (!keep) {
-        while (have < WEBHOOK_BODY_SNIPPET) {
-            ssize_t r = webhook_conn_read(&w->conn, buf + have,
-                                          WEBHOOK_BODY_SNIPPET - have, e,
-                                          sizeof e);
-            if (r <= 0)
-                break;
-            have += (size_t)r;
-        }
-        snippet(buf, have < WEBHOOK_BODY_SNIPPET ? have : WEBHOOK_BODY_SNIPPET,
-                snip, sniplen);
-        return 0;
+    if (a->length >= 0 && have > (unsigned long long)a->length) {
+        kept = (size_t)a->length;       /* bytes beyond the answer */
+    } else if (a->length >= 0) {
+        left = (unsigned long long)a->length - have;
+        whole = keep;
+    } else if (a->chunked) {
+        left = have ? 0 : WEBHOOK_BODY_SNIPPET;
+        once = 1;
+    } else {
+        left = WEBHOOK_BODY_SNIPPET;    /* it ends when the receiver closes */
     }
-    if ((long long)have > length)
-        return 0;                       /* bytes beyond the answer */
-    snippet(buf, have < WEBHOOK_BODY_SNIPPET ? have : WEBHOOK_BODY_SNIPPET,
-            snip, sniplen);
-    for (left = (unsigned long long)(length - (long long)have); left > 0;) {
-        ssize_t r = webhook_conn_read(&w->conn, tmp, left < sizeof tmp
-                                      ? (size_t)left : sizeof tmp, e,
+    if (kept > WEBHOOK_BODY_SNIPPET)
+        kept = WEBHOOK_BODY_SNIPPET;
+    if (!whole && left > WEBHOOK_BODY_SNIPPET - kept)
+        left = WEBHOOK_BODY_SNIPPET - kept;
+    while (left > 0) {
+        int to_buf = kept < WEBHOOK_BODY_SNIPPET;
+        size_t room = to_buf ? WEBHOOK_BODY_SNIPPET - kept : sizeof tmp;
+        ssize_t r = webhook_conn_read(&w->conn, to_buf ? buf + kept : tmp,
+                                      left < room ? (size_t)left : room, e,
                                       sizeof e);
-        if (r <= 0)
-            return 0;
-        if (!snip[0] && have == 0)
-            snippet(tmp, (size_t)r < WEBHOOK_BODY_SNIPPET ? (size_t)r
-                                                      : WEBHOOK_BODY_SNIPPET,
-                    snip, sniplen);
+        if (r <= 0) {
+            whole = 0;
+            break;
+        }
+        if (to_buf)
+            kept += (size_t)r;
         left -= (unsigned long long)r;
+        if (once)
+            break;
     }
-    return 1;
+    snippet(buf, kept, snip, sniplen);
+    return whole;
 }
 
 /* One attempt: the request on the kept connection if there is one, or on
@@ -585,8 +594,7 @@ static enum sink_result webhook_deliver(void *impl, const char *line,
         if (!keep && a.status >= 200 && a.status < 300)
             snip[0] = '\0';             /* delivered: the body is not needed */
         else
-            keep = read_body(w, resp, have, a.length, keep, snip,
-                             sizeof snip);
+            keep = read_body(w, resp, have, &a, keep, snip, sizeof snip);
     }
     if (a.status >= 200 && a.status < 300) {
         result = SINK_DELIVERED;

@@ -154,6 +154,23 @@ check "keep-alive, dropped: the 500 logged with its body" \
 check "keep-alive, dropped: every request passed the receiver's checks" no_bad "$T/ka2"
 stop $ka2_pid
 
+# regression: a chunked error answer on a connection the receiver keeps
+# open was read on for the reason's snippet until the attempt's deadline
+# (120 s here); the body's first bytes are all there is to wait for
+recv ka4 --keep-alive
+control "$ka4_port" "chunked500" ok
+"$CERTMON" -w 1 -r "$ALL" -o "$T/ka4.out" --alert-webhook "http://127.0.0.1:$ka4_port/" \
+    --alert-timeout 120 --alert-spool "$T/spool_ka4" "$T/every.lua" 2>"$T/ka4.log" &
+cm=$!
+check "chunked 500: every alert arrives, not held by the open connection" \
+    wait_for "[ \$(lines '$T/ka4/accepted.jsonl') -ge 11 ]" 60
+wait $cm
+expect_eq "chunked 500: exit 0" "$?" 0
+check "chunked 500: logged with the start of its body" \
+    grep -q "HTTP 500 from .*receiver broken (chunked)" "$T/ka4.log"
+check "chunked 500: every request passed the receiver's checks" no_bad "$T/ka4"
+stop $ka4_pid
+
 # a receiver that closes idle connections (as nginx and Node.js do): the
 # next alert goes over a new connection, with no failed attempt
 recv ka3 --keep-alive --idle-close 1

@@ -31,6 +31,7 @@ later ones:
     slow:S      wait S seconds, then as ok
     drop        read the request, close the connection without an answer
     okclose     as ok, but with "Connection: close" even with --keep-alive
+    chunked500  500 with a chunked body, the connection kept open
 Every request is logged in D/requests.txt as "MONO_TIME BEHAVIOUR STATUS".
 control sets PLAN and DEFAULT over the same port (GET /_control).
 """
@@ -161,6 +162,15 @@ class Handler(BaseHTTPRequestHandler):
             self.note(behaviour, 429)
             return self.answer(429, "slow down",
                                [("Retry-After", behaviour_status[4:])])
+        if behaviour_status == "chunked500":
+            self.note(behaviour, 500)
+            data = b"receiver broken (chunked)"
+            self.send_response(500)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data))
+            self.close_connection = not self.server.keep_alive
+            return
         if behaviour_status == "400":
             self.note(behaviour, 400)
             return self.answer(400, "bad alert: rejected by test")
