@@ -133,6 +133,20 @@ check "keep-alive: every request passed the receiver's checks" no_bad "$T/ka1"
 expect_eq "keep-alive: 11 alerts over one connection" "$(opens "$T/ka1")" 1
 stop $ka1_pid
 
+# an answer with Connection: close ends the kept connection: the next
+# alert opens a new one, with no failed attempt
+recv ka5 --keep-alive
+control "$ka5_port" "ok,okclose" ok
+before=$(opens "$T/ka5")                # the control request's connection
+"$CERTMON" -w 1 -r "$ALL" -o "$T/ka5.out" --alert-webhook "http://127.0.0.1:$ka5_port/" \
+    "$T/every.lua" 2>"$T/ka5.log"
+expect_eq "Connection: close: exit 0" "$?" 0
+expect_eq "Connection: close: every alert posted once" "$(lines "$T/ka5/requests.txt")" 11
+check "Connection: close: every alert arrived" all_arrived "$T/ka5.out" "$T/ka5"
+expect_eq "Connection: close: a new connection after it, none before" \
+    "$(( $(opens "$T/ka5") - before ))" 2
+stop $ka5_pid
+
 # a kept connection the receiver drops after reading the request: sent
 # again at once on a new one; a 500 with a body leaves it usable
 recv ka2 --keep-alive
