@@ -18,10 +18,17 @@ redis_skip_unless_installed() {
     fi
 }
 
-# not a promise (another process may take it), so starts are checked
+# not a promise (another process may take it), so starts are checked.
+# Drawn below the kernel's ephemeral range (ip_local_port_range): a port
+# in it can be the local end of any outgoing connection on the machine
+# (the other tests' clients), which no ping sees and which makes
+# redis-server's bind fail.
 free_port() {
+    lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+    case $lo in ''|*[!0-9]*) lo=32768 ;; esac
+    [ "$lo" -gt 11024 ] || lo=32768
     for _ in 1 2 3 4 5 6 7 8 9 10; do
-        p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+        p=$((10000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (lo - 10000)))
         if ! redis-cli -p "$p" ping >/dev/null 2>&1; then
             echo "$p"; return; fi
     done
