@@ -704,16 +704,19 @@ static void awkward_certs(void)
         uint8_t *der = build_cert(&sp, &len), *copy = malloc(len ? len : 1);
         enum x509_msg_result r;
 
+        /* the markers are matched with the text around them: the key and
+        ** the ECDSA signature are random and may hold "##" or "@@" too
+        ** (regression: this check failed about one run in 300) */
         memcpy(copy, der, len);
-        for (k = 0; der && k + 2 <= len; k++) {
-            if (der[k] == '#' && der[k + 1] == '#') {
-                der[k] = copy[k] = 0xFF;
-                der[k + 1] = copy[k + 1] = 0xFE;
+        for (k = 0; der && k + 5 <= len; k++) {
+            if (k + 11 <= len && memcmp(der + k, "x##.example", 11) == 0) {
+                der[k + 1] = copy[k + 1] = 0xFF;
+                der[k + 2] = copy[k + 2] = 0xFE;
                 in_san++;
             }
-            if (der[k] == '@' && der[k + 1] == '@') {
-                der[k] = 0xFF;         /* subject and issuer */
-                der[k + 1] = 0xFE;
+            if (memcmp(der + k, "bad@@", 5) == 0) {
+                der[k + 3] = 0xFF;     /* subject and issuer */
+                der[k + 4] = 0xFE;
                 in_names++;
             }
         }
