@@ -1,0 +1,190 @@
+/*
+** x509_view.c: the decoded certificate both readers fill, and the
+** formatting they share.
+*/
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct/x509_view.h"
+
+const char *const x509_name_keys[X509_NAME_FIELDS] = {
+    "C", "CN", "L", "O", "OU", "ST", "emailAddress",
+};
+
+void x509_sb_add(struct x509_sbuf *s, const void *data, size_t n)
+{
+    s->present = 1;
+    if (s->failed)
+        return;
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 64;
+        char *p;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        if (!(p = realloc(s->p, cap))) {
+            s->failed = 1;
+            return;
+        }
+        s->p = p;
+        s->cap = cap;
+    }
+    if (n)
+        memcpy(s->p + s->len, data, n);
+    s->len += n;
+    s->p[s->len] = '\0';
+}
+
+void x509_sb_cstr(struct x509_sbuf *s, const char *str)
+{
+    x509_sb_add(s, str, strlen(str));
+}
+
+void x509_sb_item(struct x509_sbuf *s, const char *prefix,
+                  const void *data, size_t n)
+{
+    if (s->len)
+        x509_sb_add(s, ", ", 2);
+    x509_sb_cstr(s, prefix);
+    x509_sb_add(s, data, n);
+}
+
+void x509_sb_free(struct x509_sbuf *s)
+{
+    free(s->p);
+    memset(s, 0, sizeof *s);
+}
+
+void x509_view_free(struct x509_view *v)
+{
+    struct x509_sbuf *all[] = {
+        &v->cns, &v->dns, &v->serial, &v->aia, &v->aki, &v->bc,
+        &v->policies, &v->ku, &v->san, &v->ski,
+    };
+    size_t i;
+
+    for (i = 0; i < X509_NAME_FIELDS; i++) {
+        x509_sb_free(&v->subject.val[i]);
+        x509_sb_free(&v->issuer.val[i]);
+    }
+    for (i = 0; i < sizeof all / sizeof all[0]; i++)
+        x509_sb_free(all[i]);
+    memset(v, 0, sizeof *v);
+}
+
+void x509_view_list_add(struct x509_sbuf *list, const void *p, size_t n)
+{
+    x509_sb_add(list, &n, sizeof n);
+    x509_sb_add(list, p, n);
+}
+
+int x509_view_list_next(const struct x509_sbuf *list, size_t *pos,
+                        const char **p, size_t *n)
+{
+    if (list->failed || !list->p || *pos + sizeof *n > list->len)
+        return 0;
+    memcpy(n, list->p + *pos, sizeof *n);
+    *p = list->p + *pos + sizeof *n;
+    *pos += sizeof *n + *n;
+    return 1;
+}
+
+void x509_view_keyid(struct x509_sbuf *s, const uint8_t *id, size_t n)
+{
+    static const char lower[] = "0123456789abcdef";
+    char hex[3] = { ':' };
+    size_t i;
+
+    x509_sb_cstr(s, "keyid:");
+    for (i = 0; i < n; i++) {
+        hex[1] = lower[id[i] >> 4];
+        hex[2] = lower[id[i] & 15];
+        x509_sb_add(s, i ? hex : hex + 1, i ? 3 : 2);
+    }
+}
+
+/* IPv4 dotted, IPv4-mapped IPv6 too, other IPv6 in RFC 5952 form (what
+** inet_ntop writes). */
+void x509_view_ip(struct x509_sbuf *s, const uint8_t *ip, size_t n)
+{
+    static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                          0xFF, 0xFF };
+    char txt[INET6_ADDRSTRLEN];
+
+    if (n == 16 && memcmp(ip, v4mapped, 12) == 0) {
+        ip += 12;
+        n = 4;
+    }
+    if ((n == 4 && inet_ntop(AF_INET, ip, txt, sizeof txt)) ||
+        (n == 16 && inet_ntop(AF_INET6, ip, txt, sizeof txt)))
+        x509_sb_item(s, "IP Address:", txt, strlen(txt));
+    else
+        x509_sb_item(s, "IP Address:", "?", 1);   /* Go: "?" + hex; rare */
+}
+
+void x509_view_key_usage(struct x509_sbuf *s, const uint8_t *bits, size_t n)
+{
+    static const char *const words[] = {
+        "Digital Signature", "Content Commitment", "Key Encipherment",
+        "Data Encipherment", "Key Agreement", "Certificate Signing",
+        "CRL Signing", "Encipher Only", "Decipher Only",
+    };
+    size_t i;
+
+    x509_sb_add(s, "", 0);
+    for (i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (i / 8 < n && (bits[i / 8] & (0x80 >> (i % 8))))
+            x509_sb_item(s, "", words[i], strlen(words[i]));
+}
+
+void x509_view_serial(struct x509_sbuf *s, int negative, const uint8_t *mag,
+                      size_t n)
+{
+    static const char hex_upper[] = "0123456789ABCDEF";
+    char hex[2];
+
+    while (n > 0 && mag[0] == 0)
+        mag++, n--;
+    if (negative && n > 0)
+        x509_sb_add(s, "-", 1);
+    if (n == 0)
+        x509_sb_add(s, "00", 2);
+    for (; n > 0; mag++, n--) {
+        hex[0] = hex_upper[*mag >> 4];
+        hex[1] = hex_upper[*mag & 15];
+        x509_sb_add(s, hex, 2);
+    }
+}
+
+/* The OIDs of Go's x509.SignatureAlgorithm values that have a name by
+** their OID alone, as DER content bytes. */
+static const struct {
+    uint8_t len;
+    uint8_t oid[9];
+    const char *name;
+} signature_names[] = {
+    { 9, { 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B }, "sha256, rsa" },
+    { 8, { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02 }, "ecdsa, sha256" },
+    { 8, { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x03 }, "ecdsa, sha384" },
+    { 9, { 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0C }, "sha384, rsa" },
+    { 9, { 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0D }, "sha512, rsa" },
+    { 9, { 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x05 }, "sha1, rsa" },
+    { 9, { 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x04 }, "md5, rsa" },
+    { 9, { 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x02 }, "md2, rsa" },
+    { 7, { 0x2A, 0x86, 0x48, 0xCE, 0x38, 0x04, 0x03 }, "dsa, sha1" },
+    { 9, { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x02 }, "dsa, sha256" },
+    { 7, { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x01 }, "ecdsa, sha1" },
+    { 8, { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x04 }, "ecdsa, sha512" },
+    { 3, { 0x2B, 0x65, 0x70 }, "ed25519" },
+};
+
+const char *x509_view_signature_name(const uint8_t *oid, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof signature_names / sizeof signature_names[0]; i++)
+        if (signature_names[i].len == n &&
+            memcmp(signature_names[i].oid, oid, n) == 0)
+            return signature_names[i].name;
+    return NULL;
+}
