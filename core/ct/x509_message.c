@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "ct/ct_base64.h"
+#include "ct/x509_der.h"
 #include "ct/x509_ossl.h"
 #include "ct/x509_view.h"
 #include "log.h"
@@ -196,13 +197,16 @@ static void write_cert(struct json_buf *b, const struct x509_view *v,
     jb_obj_end(b);
 }
 
-/* Reads der into v (zeroed by the caller) through OpenSSL, which sets
-** *lenient for a corrected serial. -1 when it cannot be read. */
+/* Reads der into v (zeroed by the caller): by the DER reader when it
+** takes the certificate, else through OpenSSL (which sets *lenient for a
+** corrected serial). -1 when neither can read it. */
 static int read_cert(const uint8_t *der, size_t len, int is_precert,
                      struct x509_view *v, int *lenient)
 {
     X509 *x;
 
+    if (x509_der_view(der, len, is_precert, v) == 0)
+        return 0;
     if (!(x = x509_ossl_parse(der, len, lenient)))
         return -1;
     x509_ossl_view(x, is_precert, v);
