@@ -31,7 +31,9 @@ static void fp_hex(const EVP_MD *md, const uint8_t *p, size_t n, char *out)
 static void test_base64(void)
 {
     static const char *bad[] = { "A", "AB", "ABC", "A===", "AB=A", "=AAA",
-                                 "AB\nC", "AAB=", "AA=A", "AB==AAAA" };
+                                 "AB\nC", "AAB=", "AA=A", "AB==AAAA",
+                                 "AAAA*AAA", "AAAAAAA\xFF", "AAAA\x80" "AAAAAAA",
+                                 "AAA=AAAA", "AAAA=AAA" };
     uint8_t out[16], all[256];
     char enc[400];
     size_t i;
