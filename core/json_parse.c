@@ -3,6 +3,7 @@
 */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,11 +121,45 @@ static size_t put_utf8(char *o, unsigned cp)
 /* Parses the string whose opening quote is at ps->p into a new heap
 ** string. Decoded text is never longer than the source, so one allocation
 ** of the source length is enough. A lone surrogate escape becomes U+FFFD. */
+/* Whether the 8 bytes of w hold one below 0x20 or a '"' or '\\' (the
+** bytes a plain run of string text may not hold). */
+static int word_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = ones * 0x80;
+    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
+
+    return (((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+            ((bslash - ones) & ~bslash)) & highs ? 1 : 0;
+}
+
 static char *parse_string(struct parser *ps, size_t *len_out)
 {
     const char *s = ps->p + 1, *q = s;
     char *out, *o;
+    uint64_t w;
 
+    /* base64 certificates and names are long runs with no escape: skip
+    ** them 8 bytes a step, then the rest byte by byte */
+    while (ps->end - q >= 8) {
+        memcpy(&w, q, 8);
+        if (word_special(w))
+            break;
+        q += 8;
+    }
+    while (q < ps->end && (unsigned char)*q >= 0x20 && *q != '"' &&
+           *q != '\\')
+        q++;
+    if (q < ps->end && *q == '"') {     /* no escape, no control byte */
+        if (!(out = malloc((size_t)(q - s) + 1))) {
+            fail(ps, "out of memory");
+            return NULL;
+        }
+        memcpy(out, s, (size_t)(q - s));
+        out[q - s] = '\0';
+        *len_out = (size_t)(q - s);
+        ps->p = q + 1;
+        return out;
+    }
     while (q < ps->end && *q != '"') {
         q += (*q == '\\' && q + 1 < ps->end) ? 2 : 1;
     }

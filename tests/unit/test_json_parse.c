@@ -77,6 +77,49 @@ static void test_strings(void)
     json_free(v);
 }
 
+/* Strings of every length up to 40 with one special byte at every
+** position: the 8-bytes-a-step scan of plain text must hand each escape,
+** control byte and quote to the exact path wherever it falls in a word
+** (and high bytes, which are plain, must stay plain). */
+static void test_string_runs(void)
+{
+    static const struct { const char *in, *out; int ok; } special[] = {
+        { "\\n", "\n", 1 }, { "\\\"", "\"", 1 }, { "\\\\", "\\", 1 },
+        { "\xC3\xA9", "\xC3\xA9", 1 }, { "\xFF", "\xFF", 1 },
+        { "\x01", NULL, 0 }, { "\x1F", NULL, 0 }, { "\t", NULL, 0 },
+    };
+    char text[128], want[64];
+    size_t len, k, pos, n, bad = 0;
+
+    for (k = 0; k < sizeof special / sizeof special[0]; k++) {
+        for (n = 0; n <= 40; n++) {
+            for (pos = 0; pos <= n; pos++) {
+                struct json_value *v;
+                const char *got;
+                size_t il = strlen(special[k].in);
+                memset(want, 'a', pos);
+                strcpy(want + pos, special[k].out ? special[k].out : "");
+                memset(want + strlen(want), 'b', n - pos);
+                want[pos + (special[k].out ? strlen(special[k].out) : 0) +
+                     n - pos] = '\0';
+                text[0] = '"';
+                memset(text + 1, 'a', pos);
+                memcpy(text + 1 + pos, special[k].in, il);
+                memset(text + 1 + pos + il, 'b', n - pos);
+                text[1 + n + il] = '"';
+                v = json_parse(text, 2 + n + il, NULL, 0);
+                got = v ? json_str(v, &len) : NULL;
+                if (special[k].ok ? !got || len != strlen(want) ||
+                                    memcmp(got, want, len) != 0
+                                  : v != NULL)
+                    bad++;
+                json_free(v);
+            }
+        }
+    }
+    CHECK(bad == 0);
+}
+
 static void test_rejects(void)
 {
     static const char *bad[] = {
@@ -132,6 +175,7 @@ int main(void)
 {
     test_values();
     test_uint64();
+    test_string_runs();
     test_strings();
     test_rejects();
     test_depth();
