@@ -57,8 +57,18 @@ lite_trivial_w2:2:$TRIVIAL:
 full_trivial_w2:2:$TRIVIAL:--full
 lite_shipped_w2:2:$SHIPPED:"
 
+# the converter alone on one thread over the fixture entries (the tile's
+# 256 and the get-entries files' 7), against the OpenSSL parse alone
+if [ "$QUICK" = 1 ]; then CONV_S=0.2; else CONV_S=2; fi
+CONV_FILES="$ROOT/tests/fixtures/ct/static-ct/navigli2025h2/tile/data/000 $CT_FIX/calidog-certstream-server-standard_entry.get-entries.json $CT_FIX/ctgo-logclient-TestGetEntries.get-entries.json $CT_FIX/ctgo-scanner-FourEntries.get-entries.json"
+
 r=1
 while [ $r -le "$RUNS" ]; do
+    for mode in d2i lite full; do
+        # shellcheck disable=SC2086
+        record "convert_$mode" "$("$TOOLS/convert_bench" --mode $mode \
+            --seconds $CONV_S $CONV_FILES)"
+    done
     for api in tiled rfc; do
         printf '%s\n' "$CT_CONFIGS" | while IFS=: read -r name w rules extra; do
             # shellcheck disable=SC2086
@@ -85,6 +95,18 @@ for api in tiled rfc; do
             "$(ratio "$m" "$ws")" "$(ratio "$m" "$c")"
     done
 done
+d2i=$(median convert_d2i cpu_us_per_entry)
+for mode in lite full; do
+    c=$(median "convert_$mode" cpu_us_per_entry)
+    printf '%-22s %10s %10s %8s %9s %9s\n' "converter $mode" \
+        "$(median "convert_$mode" entries_per_s)" "$c" - - \
+        "$(ratio "$c" "$d2i")"
+done
+printf '%-22s %10s %10s\n' "OpenSSL parse alone" \
+    "$(median convert_d2i entries_per_s)" "$d2i"
+echo "converter: x509_message_build alone on one thread over the fixture"
+echo "entries (tests/bench/convert_bench.c); its last column is its CPU per"
+echo "entry against the OpenSSL parse alone (d2i_X509 and X509_free) in this run."
 echo "x ws lite: against the WebSocket lite feed, trivial rule, 2 workers,"
 echo "in this run (- when that section did not run); x ceiling: against"
 echo "the same API's ceiling row (fetching and decoding only) in this run."
