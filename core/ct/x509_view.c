@@ -188,3 +188,49 @@ const char *x509_view_signature_name(const uint8_t *oid, size_t n)
             return signature_names[i].name;
     return NULL;
 }
+
+static int sb_equal(const struct x509_sbuf *a, const struct x509_sbuf *b)
+{
+    return a->present == b->present && a->failed == b->failed &&
+           a->len == b->len && (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
+}
+
+const char *x509_view_diff(const struct x509_view *a,
+                           const struct x509_view *b)
+{
+    static const char *const names[] = {
+        "cns", "dns", "serial", "aia", "aki", "bc", "policies", "ku", "san",
+        "ski",
+    };
+    const struct x509_sbuf *sa[] = {
+        &a->cns, &a->dns, &a->serial, &a->aia, &a->aki, &a->bc,
+        &a->policies, &a->ku, &a->san, &a->ski,
+    };
+    const struct x509_sbuf *sb[] = {
+        &b->cns, &b->dns, &b->serial, &b->aia, &b->aki, &b->bc,
+        &b->policies, &b->ku, &b->san, &b->ski,
+    };
+    size_t i;
+
+    for (i = 0; i < X509_NAME_FIELDS; i++) {
+        if (!sb_equal(&a->subject.val[i], &b->subject.val[i]))
+            return "subject";
+        if (!sb_equal(&a->issuer.val[i], &b->issuer.val[i]))
+            return "issuer";
+    }
+    for (i = 0; i < sizeof sa / sizeof sa[0]; i++)
+        if (!sb_equal(sa[i], sb[i]))
+            return names[i];
+    if (!a->signature != !b->signature ||
+        (a->signature && strcmp(a->signature, b->signature) != 0))
+        return "signature";
+    if (a->not_before != b->not_before)
+        return "not_before";
+    if (a->not_after != b->not_after)
+        return "not_after";
+    if (a->is_ca != b->is_ca)
+        return "is_ca";
+    if (a->poison != b->poison)
+        return "poison";
+    return NULL;
+}

@@ -93,4 +93,10 @@ void x509_view_serial(struct x509_sbuf *s, int negative, const uint8_t *mag,
 ** depends on the parameters, and unknown ones). */
 const char *x509_view_signature_name(const uint8_t *oid, size_t n);
 
+/* The first field in which a and b differ ("subject", "san", ...), or
+** NULL when they would write the same message: how test_x509_der and
+** fuzz_x509_der hold the two readers to each other. */
+const char *x509_view_diff(const struct x509_view *a,
+                           const struct x509_view *b);
+
 #endif

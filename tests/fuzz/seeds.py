@@ -205,6 +205,17 @@ def main():
          u16(pem_certs("ct/certs/google-ct-precert-testdata/test-embedded-pre-cert.pem")[0])
          + u16(ca))
 
+    # --- x509_der: flags, then one certificate's DER (the DER reader
+    # against the OpenSSL reader): the same certificates, and the CA, a
+    # precertificate, a negative serial
+    for name, der in certs.items():
+        seed("x509_der", name, b"\x00" + der)
+    seed("x509_der", "ca-cert", b"\x00" + ca)
+    seed("x509_der", "test-embedded-pre-cert", b"\x01" +
+         pem_certs("ct/certs/google-ct-precert-testdata/test-embedded-pre-cert.pem")[0])
+    seed("x509_der", "negative-serial", b"\x00" +
+         fixture("ct/certs/negative-serial/negative_serial_ff_padded.der"))
+
     # --- alert: a program building the rule's table (fuzz_alert.c: build)
     def s(text):
         text = text.encode() if isinstance(text, str) else text

@@ -36,52 +36,6 @@ struct tally {
     int mismatches;     /* DER took it, and the views differ */
 };
 
-static int sb_equal(const struct x509_sbuf *a, const struct x509_sbuf *b)
-{
-    return a->present == b->present && a->failed == b->failed &&
-           a->len == b->len && (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
-}
-
-/* The first field in which a and b differ, or NULL. */
-static const char *view_diff(const struct x509_view *a,
-                             const struct x509_view *b)
-{
-    static const char *const sb_names[] = {
-        "cns", "dns", "serial", "aia", "aki", "bc", "policies", "ku", "san",
-        "ski",
-    };
-    const struct x509_sbuf *sa[] = {
-        &a->cns, &a->dns, &a->serial, &a->aia, &a->aki, &a->bc,
-        &a->policies, &a->ku, &a->san, &a->ski,
-    };
-    const struct x509_sbuf *sbv[] = {
-        &b->cns, &b->dns, &b->serial, &b->aia, &b->aki, &b->bc,
-        &b->policies, &b->ku, &b->san, &b->ski,
-    };
-    size_t i;
-
-    for (i = 0; i < X509_NAME_FIELDS; i++) {
-        if (!sb_equal(&a->subject.val[i], &b->subject.val[i]))
-            return "subject";
-        if (!sb_equal(&a->issuer.val[i], &b->issuer.val[i]))
-            return "issuer";
-    }
-    for (i = 0; i < sizeof sa / sizeof sa[0]; i++)
-        if (!sb_equal(sa[i], sbv[i]))
-            return sb_names[i];
-    if (!a->signature || !b->signature || strcmp(a->signature, b->signature))
-        return "signature";
-    if (a->not_before != b->not_before)
-        return "not_before";
-    if (a->not_after != b->not_after)
-        return "not_after";
-    if (a->is_ca != b->is_ca)
-        return "is_ca";
-    if (a->poison != b->poison)
-        return "poison";
-    return NULL;
-}
-
 /* Reads der both ways and holds the DER reader to the OpenSSL one.
 ** Returns whether the DER reader took it. */
 static int both_ways(const uint8_t *der, size_t len, int is_precert,
@@ -108,7 +62,7 @@ static int both_ways(const uint8_t *der, size_t len, int is_precert,
         else if (lenient)
             diff = "OpenSSL corrected its serial";
         else
-            diff = view_diff(&a, &b);
+            diff = x509_view_diff(&a, &b);
         if (diff && t->mismatches++ < 10)
             printf("#   %s (%zu bytes): %s\n", what, len, diff);
     }
