@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json_buf.h"
+#include "json_word.h"
 #include "utf8.h"
 
 void jb_init(struct json_buf *b)
@@ -114,7 +115,43 @@ void jb_raw(struct json_buf *b, const char *s, size_t n)
 
 static void put_char(struct json_buf *b, char c)
 {
-    jb_raw(b, &c, 1);
+    if (b->failed || (b->len + 2 > b->cap && reserve(b, 1) < 0))
+        return;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+/* The length of the prefix of s[0..n) that is plain ASCII text (no byte
+** below 0x20 or above 0x7F, no '"' or '\\'), a word at a time. */
+static size_t plain_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    uint64_t w;
+
+    while (n - i >= 8) {
+        memcpy(&w, s + i, 8);
+        if ((w & JSON_WORD_HIGHS) || json_word_special(w))
+            break;
+        i += 8;
+    }
+    while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' &&
+           s[i] != '\\')
+        i++;
+    return i;
+}
+
+/* Writes '"', s[0..n) as plain text and the n_tail bytes of tail, with one
+** reservation: keys and most strings. */
+static void put_quoted(struct json_buf *b, const char *s, size_t n,
+                       const char *tail, size_t n_tail)
+{
+    if (reserve(b, n + 1 + n_tail) < 0)
+        return;
+    b->data[b->len] = '"';
+    memcpy(b->data + b->len + 1, s, n);
+    memcpy(b->data + b->len + 1 + n, tail, n_tail);
+    b->len += n + 1 + n_tail;
+    b->data[b->len] = '\0';
 }
 
 /* Writes the comma that separates this value from the previous one and
@@ -175,9 +212,13 @@ void jb_keyn(struct json_buf *b, const char *key, size_t n)
         return;
     }
     before_value(b);
-    put_char(b, '"');
-    jb_escape(b, key, n);
-    jb_raw(b, "\":", 2);
+    if (plain_prefix((const unsigned char *)key, n) == n) {
+        put_quoted(b, key, n, "\":", 2);
+    } else {
+        put_char(b, '"');
+        jb_escape(b, key, n);
+        jb_raw(b, "\":", 2);
+    }
     b->after_key = 1;
 }
 
@@ -192,8 +233,9 @@ void jb_escape(struct json_buf *b, const char *str, size_t n)
         size_t len;
 
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            run++;
-            i++;
+            len = plain_prefix(s + i, n - i);
+            run += len;
+            i += len;
             continue;
         }
         if (c >= 0x80 && (len = utf8_seq_len(s + i, n - i)) > 0) {
@@ -228,6 +270,10 @@ void jb_escape(struct json_buf *b, const char *str, size_t n)
 void jb_str(struct json_buf *b, const char *s, size_t n)
 {
     before_value(b);
+    if (plain_prefix((const unsigned char *)s, n) == n) {
+        put_quoted(b, s, n, "\"", 1);
+        return;
+    }
     put_char(b, '"');
     jb_escape(b, s, n);
     put_char(b, '"');
@@ -241,22 +287,34 @@ void jb_cstr(struct json_buf *b, const char *s)
         jb_null(b);
 }
 
+/* Writes the decimal digits of v ending just before end; returns where
+** they start. snprintf costs more than a whole small value's write. */
+static char *put_digits(char *end, uint64_t v)
+{
+    do
+        *--end = (char)('0' + v % 10);
+    while (v /= 10);
+    return end;
+}
+
 void jb_int(struct json_buf *b, int64_t v)
 {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
+    char tmp[24], *p;
 
+    p = put_digits(tmp + sizeof tmp,
+                   v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    if (v < 0)
+        *--p = '-';
     before_value(b);
-    jb_raw(b, tmp, (size_t)n);
+    jb_raw(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 void jb_uint(struct json_buf *b, uint64_t v)
 {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v);
+    char tmp[24], *p = put_digits(tmp + sizeof tmp, v);
 
     before_value(b);
-    jb_raw(b, tmp, (size_t)n);
+    jb_raw(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 void jb_double(struct json_buf *b, double d)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json_parse.h"
+#include "json_word.h"
 
 struct parser {
     const char *p;
@@ -121,17 +122,6 @@ static size_t put_utf8(char *o, unsigned cp)
 /* Parses the string whose opening quote is at ps->p into a new heap
 ** string. Decoded text is never longer than the source, so one allocation
 ** of the source length is enough. A lone surrogate escape becomes U+FFFD. */
-/* Whether the 8 bytes of w hold one below 0x20 or a '"' or '\\' (the
-** bytes a plain run of string text may not hold). */
-static int word_special(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = ones * 0x80;
-    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
-
-    return (((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
-            ((bslash - ones) & ~bslash)) & highs ? 1 : 0;
-}
-
 static char *parse_string(struct parser *ps, size_t *len_out)
 {
     const char *s = ps->p + 1, *q = s;
@@ -142,7 +132,7 @@ static char *parse_string(struct parser *ps, size_t *len_out)
     ** them 8 bytes a step, then the rest byte by byte */
     while (ps->end - q >= 8) {
         memcpy(&w, q, 8);
-        if (word_special(w))
+        if (json_word_special(w))
             break;
         q += 8;
     }

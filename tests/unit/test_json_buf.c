@@ -2,6 +2,8 @@
 ** test_json_buf.c: the JSON writer, checked by reading its output back
 ** with json_parse (a second, independent path through the bytes).
 */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -313,9 +315,72 @@ static void test_rewind_consume(void)
     jb_free(&b);
 }
 
+/* Integers are written without snprintf: the edges, against it. */
+static void test_integers(void)
+{
+    static const int64_t ints[] = { 0, -1, 9, 10, -10, 99, 100,
+                                    INT64_MAX, INT64_MIN, INT64_MIN + 1 };
+    static const uint64_t uints[] = { 0, 9, 10, UINT64_MAX };
+    char want[32];
+    struct json_buf b;
+    size_t i;
+
+    jb_init(&b);
+    for (i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        jb_reset(&b);
+        jb_int(&b, ints[i]);
+        snprintf(want, sizeof want, "%" PRId64, ints[i]);
+        CHECK_STR(b.data, want);
+    }
+    for (i = 0; i < sizeof uints / sizeof uints[0]; i++) {
+        jb_reset(&b);
+        jb_uint(&b, uints[i]);
+        snprintf(want, sizeof want, "%" PRIu64, uints[i]);
+        CHECK_STR(b.data, want);
+    }
+    jb_free(&b);
+}
+
+/* Strings of every length up to 40 with one byte needing care at every
+** position read back as written: the word-at-a-time scan of plain text
+** must stop for each wherever it falls in a word. */
+static void test_string_runs(void)
+{
+    static const char *const special[] = { "\"", "\\", "\n", "\x01",
+                                           "\x7F", "\xC3\xA9",
+                                           "\xF0\x9F\x98\x80" };
+    char text[64];
+    size_t k, n, pos, len, bad = 0;
+
+    for (k = 0; k < sizeof special / sizeof special[0]; k++) {
+        size_t sl = strlen(special[k]);
+        for (n = 0; n <= 40; n++) {
+            for (pos = 0; pos <= n; pos++) {
+                struct json_buf b;
+                struct json_value *v;
+                const char *got;
+                memset(text, 'a', pos);
+                memcpy(text + pos, special[k], sl);
+                memset(text + pos + sl, 'b', n - pos);
+                jb_init(&b);
+                jb_str(&b, text, n + sl);
+                v = json_parse(b.data, b.len, NULL, 0);
+                got = v ? json_str(v, &len) : NULL;
+                if (!got || len != n + sl || memcmp(got, text, len) != 0)
+                    bad++;
+                json_free(v);
+                jb_free(&b);
+            }
+        }
+    }
+    CHECK(bad == 0);
+}
+
 int main(void)
 {
     test_structure();
+    test_integers();
+    test_string_runs();
     test_escaping();
     test_utf8();
     test_all_bytes_parse();
