@@ -85,6 +85,19 @@ double domain_entropy(const char *s, size_t len);
 int domain_levenshtein(const char *a, const char *b, int max);
 int domain_damerau(const char *a, const char *b, int max);  /* OSA */
 
+/* The code points of one string as a multiset, folded into bins, for
+** domain_damerau_floor: built once, compared with many strings. */
+struct domain_cpset {
+    int len;                    /* code points, as the distances count them */
+    int bin[256];
+};
+void domain_cpset_init(struct domain_cpset *set, const char *s);
+
+/* A lower bound of domain_damerau(s, b, -1), s the string of set, found
+** in time linear in b: a bound above max proves the distance is too.
+** set is left as it was. */
+int domain_damerau_floor(struct domain_cpset *set, const char *b);
+
 /* Decodes one code point at s (len bytes left); stores its byte length in
 ** *n (at least 1). Invalid sequences decode to 0xFFFD with *n = 1. */
 uint32_t domain_utf8_next(const unsigned char *s, size_t len, int *n);

@@ -134,3 +134,66 @@ int domain_damerau(const char *a, const char *b, int max)
 {
     return distance(a, b, max, 1);
 }
+
+/* The bin of a code point: ASCII keeps its own, the rest share 128 bins.
+** Sharing only weakens the floor (merged counts differ by no more than
+** the sum of their differences), it never makes it wrong. */
+static int cp_bin(uint32_t c)
+{
+    return c < 0x80 ? (int)c : 0x80 | (int)(c & 0x7F);
+}
+
+/* Steps over the code point at *s the way decode() does (same length,
+** same 0xFFFD for invalid bytes), so the set counts what the distances
+** count. */
+static int next_bin(const unsigned char **s, size_t *left)
+{
+    int n;
+    uint32_t c;
+    if (**s < 0x80) {
+        c = **s;
+        n = 1;
+    } else {
+        c = domain_utf8_next(*s, *left, &n);
+    }
+    *s += n;
+    *left -= (size_t)n;
+    return cp_bin(c);
+}
+
+void domain_cpset_init(struct domain_cpset *set, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t left = strlen(s);
+    memset(set, 0, sizeof *set);
+    while (left > 0) {
+        set->bin[next_bin(&p, &left)]++;
+        set->len++;
+    }
+}
+
+/* Why max(|a|, |b|) - |A & B| (A, B the binned multisets) is below the
+** OSA distance: let P be the code points of a's prefix not matched in
+** b's multiset and N those of b's prefix not matched in a's. Along any
+** path of the dynamic programme each step raises max(P, N) by at most
+** its cost: a deletion or insertion adds one code point to one side, a
+** substitution one to each side (P and N each grow by at most one), a
+** match or a transposition the same multiset to both sides (no change).
+** At the end P = |a| - |A & B| and N = |b| - |A & B|. This also covers
+** the length difference, ||a| - |b|| = |P - N|. */
+int domain_damerau_floor(struct domain_cpset *set, const char *b)
+{
+    const unsigned char *p = (const unsigned char *)b;
+    size_t len = strlen(b), left = len;
+    int lb = 0, common = 0;
+    while (left > 0) {
+        if (set->bin[next_bin(&p, &left)]-- > 0)
+            common++;
+        lb++;
+    }
+    p = (const unsigned char *)b;
+    left = len;
+    while (left > 0)
+        set->bin[next_bin(&p, &left)]++;
+    return (set->len > lb ? set->len : lb) - common;
+}

@@ -144,21 +144,29 @@ static int distance(lua_State *L, int (*fn)(const char *, const char *, int))
 ** edits of a, in list order, and their distances; nil when there are
 ** none (the usual answer, so it allocates nothing). One call instead of
 ** one per candidate: the lookalike check compares every name with every
-** brand of similar length.   [-3, +0|2, e] */
+** brand of similar length. Most candidates are far from a: a bound on
+** their code point multisets, linear in the candidate, rules them out
+** before the quadratic distance is computed.   [-3, +0|2, e] */
 static int l_dlev_near(lua_State *L)
 {
     const char *a = luaL_checkstring(L, 1);
     int max = (int)luaL_checkinteger(L, 3), hits = 0;
     lua_Integer n;
+    struct domain_cpset set;
 
     luaL_checktype(L, 2, LUA_TTABLE);
     n = (lua_Integer)lua_rawlen(L, 2);
+    domain_cpset_init(&set, a);
     for (lua_Integer i = 1; i <= n; i++) {
         const char *b;
         int d;
         lua_rawgeti(L, 2, i);
         b = lua_tostring(L, -1);
-        d = b ? domain_damerau(a, b, max) : max + 1;
+        if (!b || domain_damerau_floor(&set, b) > max) {
+            lua_pop(L, 1);
+            continue;
+        }
+        d = domain_damerau(a, b, max);
         lua_pop(L, 1);
         if (d < 0)
             return luaL_error(L, "dlev_near: out of memory");

@@ -164,6 +164,42 @@ static void test_distance(void)
     CHECK(domain_damerau(a, b, -1) == 1);
 }
 
+/* The multiset floor: exact values where it is tight, never above the
+** distance, and the set unchanged by a comparison. */
+static void test_damerau_floor(void)
+{
+    static const struct { const char *a, *b; int floor; } t[] = {
+        { "", "", 0 },
+        { "", "abc", 3 },
+        { "abc", "", 3 },
+        { "paypal", "paypal", 0 },
+        { "paypal", "pyapal", 0 },             /* transposition: free */
+        { "paypal", "paypall", 1 },
+        { "aaa", "a", 2 },                     /* the length difference */
+        { "abc", "xyz", 3 },                   /* three substitutions */
+        { "paypal", "zzzzzz", 6 },
+        { "kitten", "sitting", 3 },
+        /* Code points, not bytes: one Cyrillic letter for a is one. */
+        { "paypal", "p\xd0\xb0ypal", 1 },
+        { "e", "\xc3\xa9", 1 },
+        /* U+00E9 and U+0169 share a bin: the floor only weakens. */
+        { "\xc3\xa9", "\xc5\xa9", 0 },
+        /* Invalid bytes are one code point each, all U+FFFD. */
+        { "\xff\xfe", "\xfe", 1 },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct domain_cpset set, fresh;
+        domain_cpset_init(&set, t[i].a);
+        int f = domain_damerau_floor(&set, t[i].b);
+        int d = domain_damerau(t[i].a, t[i].b, -1);
+        domain_cpset_init(&fresh, t[i].a);
+        if (!CHECK(f == t[i].floor && f <= d &&
+                   memcmp(&set, &fresh, sizeof set) == 0))
+            printf("#   %s / %s: floor %d distance %d\n", t[i].a, t[i].b,
+                   f, d);
+    }
+}
+
 static void test_skeleton(void)
 {
     /* Cyrillic whole-script apple: TR39-style strict catches it. */
@@ -376,6 +412,7 @@ int main(void)
     test_psl();
     test_psl_parts();
     test_distance();
+    test_damerau_floor();
     test_skeleton();
     test_scripts();
     test_keywords();
