@@ -145,17 +145,15 @@ static int cp_bin(uint32_t c)
 
 /* Steps over the code point at *s the way decode() does (same length,
 ** same 0xFFFD for invalid bytes), so the set counts what the distances
-** count. */
-static int next_bin(const unsigned char **s, size_t *left)
+** count. ASCII, nearly every label, skips the decoder. */
+static inline int next_bin(const unsigned char **s, size_t *left)
 {
     int n;
-    uint32_t c;
-    if (**s < 0x80) {
-        c = **s;
+    uint32_t c = **s;
+    if (c < 0x80)
         n = 1;
-    } else {
+    else
         c = domain_utf8_next(*s, *left, &n);
-    }
     *s += n;
     *left -= (size_t)n;
     return cp_bin(c);
@@ -180,20 +178,31 @@ void domain_cpset_init(struct domain_cpset *set, const char *s)
 ** substitution one to each side (P and N each grow by at most one), a
 ** match or a transposition the same multiset to both sides (no change).
 ** At the end P = |a| - |A & B| and N = |b| - |A & B|. This also covers
-** the length difference, ||a| - |b|| = |P - N|. */
+** the length difference, ||a| - |b|| = |P - N|.
+** The bins b took are remembered to give them back without decoding b
+** again; a b longer than a DNS label is decoded twice. */
 int domain_damerau_floor(struct domain_cpset *set, const char *b)
 {
+    unsigned char took[64];
     const unsigned char *p = (const unsigned char *)b;
     size_t len = strlen(b), left = len;
     int lb = 0, common = 0;
     while (left > 0) {
-        if (set->bin[next_bin(&p, &left)]-- > 0)
+        int k = next_bin(&p, &left);
+        if (set->bin[k]-- > 0)
             common++;
+        if (lb < (int)sizeof took)
+            took[lb] = (unsigned char)k;
         lb++;
     }
-    p = (const unsigned char *)b;
-    left = len;
-    while (left > 0)
-        set->bin[next_bin(&p, &left)]++;
+    if (lb <= (int)sizeof took) {
+        for (int i = 0; i < lb; i++)
+            set->bin[took[i]]++;
+    } else {
+        p = (const unsigned char *)b;
+        left = len;
+        while (left > 0)
+            set->bin[next_bin(&p, &left)]++;
+    }
     return (set->len > lb ? set->len : lb) - common;
 }

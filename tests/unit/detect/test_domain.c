@@ -198,6 +198,28 @@ static void test_damerau_floor(void)
             printf("#   %s / %s: floor %d distance %d\n", t[i].a, t[i].b,
                    f, d);
     }
+    /* Past 64 code points the candidate is decoded twice: the set must
+    ** still come back whole, with one- and two-byte code points. */
+    char a[400], b[400];
+    struct domain_cpset set, fresh;
+    memset(a, 'x', 150);
+    a[150] = '\0';
+    memcpy(b, a, 151);
+    b[70] = 'y';
+    domain_cpset_init(&set, a);
+    CHECK(domain_damerau_floor(&set, b) == 1);
+    domain_cpset_init(&fresh, a);
+    CHECK(memcmp(&set, &fresh, sizeof set) == 0);
+    for (int i = 0; i < 80; i++)
+        memcpy(a + 2 * i, "\xd0\xb0", 2);
+    a[160] = '\0';
+    memcpy(b, a, 161);
+    b[158] = '\0';                     /* one Cyrillic a fewer */
+    domain_cpset_init(&set, a);
+    CHECK(domain_damerau_floor(&set, b) == 1);
+    CHECK(domain_damerau_floor(&set, a) == 0);
+    domain_cpset_init(&fresh, a);
+    CHECK(memcmp(&set, &fresh, sizeof set) == 0);
 }
 
 static void test_skeleton(void)
