@@ -195,8 +195,9 @@ local function fuzzy(self, lab, sk, add)
 end
 
 -- Brand skeletons inside a string; calls fn(brand, first, last, skel).
-local function contains(self, s, fn)
-  local sk = domain.skeleton(s, "loose")
+-- sk: the string's loose skeleton when the caller has it already.
+local function contains(self, s, fn, sk)
+  sk = sk or domain.skeleton(s, "loose")
   for _, h in ipairs(self.kw:match(sk)) do
     fn(self.kw_owner[h.index], h.first, h.last, sk)
   end
@@ -330,7 +331,7 @@ function Det:check_all(name)
         add(br, "combosquat", ("%s contains %s%s"):format(lab, br.label,
             weak and " (no lure word)" or ""), lure_bonus + risky, weak)
       end
-    end)
+    end, sk)
   end
   -- 5. the brand left of a foreign registrable domain
   if sub ~= "" then
