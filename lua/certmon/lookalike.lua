@@ -78,7 +78,8 @@ local guardable = { addition = true, bitsquatting = true, insertion = true,
 --      lure_words = {...}? }
 function M.new(opts)
   local self = setmetatable({ brands = {}, own = {}, by_skel = {},
-                              by_len = {}, by_len_labels = {},
+                              by_len = {}, near_labels = {},
+                              near_brands = {},
                               allow = opts.allow, guard = {} }, Det)
   for _, g in ipairs(opts.guard or {}) do
     self.guard[g:lower()] = true
@@ -103,11 +104,23 @@ function M.new(opts)
     end
     b.domains[#b.domains + 1] = d.registrable
   end
-  -- The labels of each length bucket, in its order, for dlev_near.
-  for len, bucket in pairs(self.by_len) do
-    local labs = {}
-    for i, b in ipairs(bucket) do labs[i] = b.label end
-    self.by_len_labels[len] = labs
+  -- For a label of n code points, the brands of n - 2 .. n + 2 (those
+  -- two edits can reach), shorter lengths first and each bucket in its
+  -- order, and their labels: one dlev_near call per label, its hits in
+  -- the order a call per length would give them.
+  for len in pairs(self.by_len) do
+    for n = len - 2, len + 2 do
+      if not self.near_brands[n] then
+        local brands, labs = {}, {}
+        for l = n - 2, n + 2 do
+          for _, b in ipairs(self.by_len[l] or {}) do
+            brands[#brands + 1] = b
+            labs[#labs + 1] = b.label
+          end
+        end
+        self.near_brands[n], self.near_labels[n] = brands, labs
+      end
+    end
   end
   table.sort(labels)
   self.labels = labels
@@ -151,44 +164,43 @@ local base_score = {
 -- Fuzzy match of one label against brands of similar length.
 local function fuzzy(self, lab, sk, add)
   local n = utf8.len(lab) or #lab
-  for len = n - 2, n + 2 do
-    -- the brands of this length within two edits, found in one C call
-    local near, dists = nil, nil
-    if self.by_len[len] then
-      near, dists = domain.dlev_near(lab, self.by_len_labels[len], 2)
-    end
-    for j = 1, near and #near or 0 do
-      local b, dist = self.by_len[len][near[j]], dists[j]
-      if b.len >= 4 and b.label ~= lab and b.skel ~= sk then
-        local k = b.len >= 9 and 2 or 1
-        local tech = twist.classify(lab, b.label)
-        -- Two edits only for long labels, or when they are one technique
-        -- (paypales: plural "es"; rnicrosoft: homoglyph).
-        if dist == 2 and k == 1 and tech ~= "plural" and tech ~= "homoglyph" then
-          tech, dist = nil, 3
-        end
-        -- Short labels: dropping the first letter mostly leaves another
-        -- word (mail for gmail, cloud for icloud), and 4-letter labels
-        -- only count for edits that keep all their letters.
-        if b.len < M.min_fuzzy_len then
-          if not short_ok[tech] then tech, dist = nil, 3 end
-        end
-        if dist <= 2 and tech then
-          -- A changed first letter often makes another word (email for
-          -- gmail, phase for chase): kept at full score, except where
-          -- there is evidence the label is something else (the guard
-          -- list, applied in check_all). A digit for a letter is never a word.
-          local c1 = lab:sub(1, 1)
-          local first = c1 ~= b.label:sub(1, 1)
-          local digit = first and c1:find("%d") ~= nil and
-                        not b.label:sub(1, 1):find("%d")
-          add(b, tech, ("%s is %s of %s (distance %d%s)"):format(lab, tech,
-              b.label, dist, digit and ", a digit for a letter" or
-              first and ", first letter" or ""), 0, nil, digit)
-        elseif dist <= 2 then
-          add(b, "edit-distance", ("%s is %d edits from %s"):format(lab,
-              dist, b.label))
-        end
+  -- the brands of similar length within two edits, found in one C call
+  local near, dists = nil, nil
+  local brands = self.near_brands[n]
+  if brands then
+    near, dists = domain.dlev_near(lab, self.near_labels[n], 2)
+  end
+  for j = 1, near and #near or 0 do
+    local b, dist = brands[near[j]], dists[j]
+    if b.len >= 4 and b.label ~= lab and b.skel ~= sk then
+      local k = b.len >= 9 and 2 or 1
+      local tech = twist.classify(lab, b.label)
+      -- Two edits only for long labels, or when they are one technique
+      -- (paypales: plural "es"; rnicrosoft: homoglyph).
+      if dist == 2 and k == 1 and tech ~= "plural" and tech ~= "homoglyph" then
+        tech, dist = nil, 3
+      end
+      -- Short labels: dropping the first letter mostly leaves another
+      -- word (mail for gmail, cloud for icloud), and 4-letter labels
+      -- only count for edits that keep all their letters.
+      if b.len < M.min_fuzzy_len then
+        if not short_ok[tech] then tech, dist = nil, 3 end
+      end
+      if dist <= 2 and tech then
+        -- A changed first letter often makes another word (email for
+        -- gmail, phase for chase): kept at full score, except where
+        -- there is evidence the label is something else (the guard
+        -- list, applied in check_all). A digit for a letter is never a word.
+        local c1 = lab:sub(1, 1)
+        local first = c1 ~= b.label:sub(1, 1)
+        local digit = first and c1:find("%d") ~= nil and
+                      not b.label:sub(1, 1):find("%d")
+        add(b, tech, ("%s is %s of %s (distance %d%s)"):format(lab, tech,
+            b.label, dist, digit and ", a digit for a letter" or
+            first and ", first letter" or ""), 0, nil, digit)
+      elseif dist <= 2 then
+        add(b, "edit-distance", ("%s is %d edits from %s"):format(lab,
+            dist, b.label))
       end
     end
   end
