@@ -117,7 +117,11 @@ local function score(d, issuer_o)
   end
   if d.is_idn then add(10, "IDN label") end
   if d.mixed_script then add(30, "label mixes scripts") end
-  local _, hyphens = body:gsub("xn%-%-", ""):gsub("%-", "")
+  -- without a hyphen there is neither an xn-- to drop nor one to count
+  local hyphens = 0
+  if body:find("-", 1, true) then
+    hyphens = select(2, body:gsub("xn%-%-", ""):gsub("%-", ""))
+  end
   if hyphens >= 3 then add(math.min(20, 5 * (hyphens - 2)), hyphens .. " hyphens") end
   if d.depth >= 5 then add(math.min(20, 5 * (d.depth - 4)), d.depth .. " labels") end
   local lab = d.label or ""
