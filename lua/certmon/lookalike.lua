@@ -313,7 +313,10 @@ function Det:check_all(name)
   -- 3. the brand split by a dot: pay.pal.com, www.pay.pal.com
   local sub = d.sub_unicode or ""
   if sub ~= "" then
-    local last = sub:match("([^.]+)$")
+    -- its last label: "([^.]+)$" would be tried from every position,
+    -- through every label; anchored, the match takes one pass
+    local last = sub
+    if sub:find(".", 1, true) then last = sub:match("^.*%.([^.]+)$") end
     local joined = last .. lab
     local jb = self.brands[joined] or self.by_skel[domain.skeleton(joined, "loose")]
     if jb then
