@@ -120,11 +120,27 @@ static void mutate(const char *a, char *out)
         size_t at = n ? rnd((uint32_t)n) : 0;
         char c = "abcd"[rnd(4)];
         switch (rnd(4)) {
-        case 0: if (n) out[at] = c; break;
-        case 1: memmove(out + at + 1, out + at, n - at + 1); out[at] = c; n++; break;
-        case 2: if (n) { memmove(out + at, out + at + 1, n - at); n--; } break;
-        default:
-            if (at + 1 < n) { char t = out[at]; out[at] = out[at + 1]; out[at + 1] = t; }
+        case 0:                         /* substitute */
+            if (n)
+                out[at] = c;
+            break;
+        case 1:                         /* insert */
+            memmove(out + at + 1, out + at, n - at + 1);
+            out[at] = c;
+            n++;
+            break;
+        case 2:                         /* delete */
+            if (n) {
+                memmove(out + at, out + at + 1, n - at);
+                n--;
+            }
+            break;
+        default:                        /* swap neighbours */
+            if (at + 1 < n) {
+                char t = out[at];
+                out[at] = out[at + 1];
+                out[at + 1] = t;
+            }
         }
     }
 }
