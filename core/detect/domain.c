@@ -233,10 +233,9 @@ static int is_suffix(const psl_ctx_t *ctx, const char *s,
 
 /* Walks from the left: the first suffix of name that is a public suffix is
 ** the longest one. Sets *reg to the label before it (or NULL). */
-static const char *find_suffix(const char *name, enum domain_psl_view view,
-                               const char **reg)
+static const char *find_suffix(const psl_ctx_t *ctx, const char *name,
+                               enum domain_psl_view view, const char **reg)
 {
-    const psl_ctx_t *ctx = psl_ctx();
     const char *prev = NULL;
     *reg = NULL;
     if (!ctx || !*name)
@@ -261,29 +260,95 @@ const char *domain_registrable(const char *name, enum domain_psl_view view)
         const psl_ctx_t *ctx = psl_ctx();
         return ctx ? psl_registrable_domain(ctx, name) : NULL;
     }
-    find_suffix(name, view, &reg);
+    find_suffix(psl_ctx(), name, view, &reg);
     return reg;
 }
 
 const char *domain_suffix(const char *name, enum domain_psl_view view)
 {
     const char *reg;
-    return find_suffix(name, view, &reg);
+    return find_suffix(psl_ctx(), name, view, &reg);
+}
+
+/* The last answers of domain_psl_parts in this thread. Every rule that
+** looks at names parses them (lookalike, then phishing_score, on the
+** same certificate in the same worker), and one answer costs a libpsl
+** lookup per label. An entry holds the whole name and the list that
+** answered, so a hit is the answer the walk would give (lists are
+** never freed, so a list's address is never another's); the parts are
+** kept as offsets, to point into the caller's name. */
+#define PSL_MEMO_N 16
+
+struct psl_memo {
+    const psl_ctx_t *ctx;           /* NULL: empty */
+    size_t len;
+    int off[4];                     /* suffix, suffix_icann, registrable,
+                                       registrable_icann; -1 for NULL */
+    char name[DOMAIN_MAX_LEN + 1];
+};
+
+static _Thread_local struct psl_memo psl_memo[PSL_MEMO_N];
+static _Thread_local unsigned psl_memo_next;
+
+static int part_off(const char *name, const char *part)
+{
+    return part ? (int)(part - name) : -1;
+}
+
+static const char *off_part(const char *name, int off)
+{
+    return off < 0 ? NULL : name + off;
 }
 
 /* The ICANN suffix is never left of the suffix with all rules (ICANN
 ** rules are among all rules), so the second walk starts where the first
 ** one stopped: one lookup per label, plus one. */
-void domain_psl_parts(const char *name, struct domain_psl_parts *out)
+static void psl_walk(const psl_ctx_t *ctx, const char *name,
+                     struct domain_psl_parts *out)
 {
     memset(out, 0, sizeof(*out));
-    out->suffix = find_suffix(name, DOMAIN_PSL_ALL, &out->registrable);
+    out->suffix = find_suffix(ctx, name, DOMAIN_PSL_ALL, &out->registrable);
     if (!out->suffix)
         return;
-    out->suffix_icann = find_suffix(out->suffix, DOMAIN_PSL_ICANN,
+    out->suffix_icann = find_suffix(ctx, out->suffix, DOMAIN_PSL_ICANN,
                                     &out->registrable_icann);
     if (out->suffix_icann == out->suffix)
         out->registrable_icann = out->registrable;
+}
+
+/* The walk's answer, from the memo when this thread was asked the same
+** name of the same list lately; kept there otherwise (names longer than
+** a host name are walked and not kept). */
+void domain_psl_parts(const char *name, struct domain_psl_parts *out)
+{
+    const psl_ctx_t *ctx = psl_ctx();
+    size_t len = strlen(name);
+    struct psl_memo *m;
+
+    if (!ctx || len > DOMAIN_MAX_LEN) {
+        psl_walk(ctx, name, out);
+        return;
+    }
+    for (int i = 0; i < PSL_MEMO_N; i++) {
+        m = &psl_memo[i];
+        if (m->ctx == ctx && m->len == len &&
+            memcmp(m->name, name, len) == 0) {
+            out->suffix = off_part(name, m->off[0]);
+            out->suffix_icann = off_part(name, m->off[1]);
+            out->registrable = off_part(name, m->off[2]);
+            out->registrable_icann = off_part(name, m->off[3]);
+            return;
+        }
+    }
+    psl_walk(ctx, name, out);
+    m = &psl_memo[psl_memo_next++ % PSL_MEMO_N];
+    m->ctx = ctx;
+    m->len = len;
+    memcpy(m->name, name, len);
+    m->off[0] = part_off(name, out->suffix);
+    m->off[1] = part_off(name, out->suffix_icann);
+    m->off[2] = part_off(name, out->registrable);
+    m->off[3] = part_off(name, out->registrable_icann);
 }
 
 double domain_entropy(const char *s, size_t len)

@@ -4,7 +4,9 @@
 ** pairs, keyword automaton hits).
 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "detect/domain.h"
@@ -416,11 +418,59 @@ static void test_psl_parts(void)
     CHECK(n > 1000);
 }
 
+/* domain_psl_parts keeps its last answers: a repeated name, also in
+** another buffer and after its entry was pushed out, must get the walk's
+** answer, pointing into the name it was given. */
+static void test_psl_parts_memo(void)
+{
+    static const char *const names[] = {
+        "a.b.co.uk", "x.github.io", "foo.s3.amazonaws.com", "a.www.ck",
+        "a.city.kawasaki.jp", "www.example.com", "example.invalid-tld-zz",
+        "localhost", "",
+    };
+    char copy[DOMAIN_MAX_LEN + 1], other[64];
+    int ok = 1;
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            struct domain_psl_parts pp;
+            strcpy(copy, names[i]);
+            domain_psl_parts(copy, &pp);
+            ok &= psl_parts_agree(copy);
+            ok &= !pp.suffix || (pp.suffix >= copy &&
+                                 pp.suffix <= copy + strlen(copy));
+            ok &= psl_parts_agree(names[i]);
+            /* 20 other names: more than the memo holds */
+            for (int k = 0; round == 1 && k < 20; k++) {
+                snprintf(other, sizeof other, "n%d.example%d.org", k, k);
+                ok &= psl_parts_agree(other);
+            }
+        }
+    }
+    CHECK(ok);
+}
+
 static void test_psl_load(void)
 {
     char err[256];
     CHECK(domain_psl_load("/nonexistent/psl.dat", err, sizeof err) == -1);
     CHECK(strstr(err, "/nonexistent/psl.dat") != NULL);
+    /* An answer kept from the old list is not given for the new one. */
+    char path[] = "/tmp/certmon-psl-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    struct domain_psl_parts pp;
+    CHECK(f != NULL);
+    if (f) {
+        fputs("certmontest\ny.certmontest\n", f);
+        fclose(f);
+    }
+    domain_psl_parts("x.y.certmontest", &pp);
+    CHECK_STR(pp.suffix, "certmontest");
+    CHECK(domain_psl_load(path, err, sizeof err) == 0);
+    domain_psl_parts("x.y.certmontest", &pp);
+    CHECK_STR(pp.suffix, "y.certmontest");
+    CHECK_STR(pp.registrable, "x.y.certmontest");
+    unlink(path);
     CHECK(domain_psl_load("/usr/share/publicsuffix/public_suffix_list.dat",
                           err, sizeof err) == 0);
     CHECK_STR(reg("a.b.co.uk", DOMAIN_PSL_ALL), "b.co.uk");
@@ -433,6 +483,7 @@ int main(void)
     test_idn();
     test_psl();
     test_psl_parts();
+    test_psl_parts_memo();
     test_distance();
     test_damerau_floor();
     test_skeleton();
