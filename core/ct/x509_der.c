@@ -153,6 +153,15 @@ static int bits_ok(const struct der *v)
     return n == 1 || !(v->p[n - 1] & ((1u << unused) - 1));
 }
 
+/* Whether every byte of v is ASCII. */
+static int ascii_only(const struct der *v)
+{
+    for (const uint8_t *p = v->p; p < v->end; p++)
+        if (*p & 0x80)
+            return 0;
+    return 1;
+}
+
 /* Reads an AlgorithmIdentifier: its OID into *oid. The parameters must
 ** be absent or NULL, or with oid_param an OID (a named curve). */
 static int read_algorithm(struct der *d, struct der *oid, int oid_param)
@@ -178,16 +187,9 @@ static int read_algorithm(struct der *d, struct der *oid, int oid_param)
 ** their high bytes as Latin-1). */
 static int name_string_ok(uint8_t tag, const struct der *v)
 {
-    const uint8_t *p;
-
     if (tag == 0x0C)
         return utf8_valid(v->p, der_left(v));
-    if (tag != 0x13 && tag != 0x14 && tag != 0x16)
-        return 0;
-    for (p = v->p; p < v->end; p++)
-        if (*p & 0x80)
-            return 0;
-    return 1;
+    return (tag == 0x13 || tag == 0x14 || tag == 0x16) && ascii_only(v);
 }
 
 /* The view field of an attribute type, or -1 for one not shown. */
@@ -419,18 +421,11 @@ static int ext_info_access(struct der *val, struct x509_view *v)
 ** UTF-8. */
 static int display_text_ok(uint8_t tag, const struct der *v)
 {
-    const uint8_t *p;
-
     if (tag == 0x0C)
         return utf8_valid(v->p, der_left(v));
     if (tag == 0x1E)
         return der_left(v) % 2 == 0;
-    if (tag != 0x16 && tag != 0x1A)
-        return 0;
-    for (p = v->p; p < v->end; p++)
-        if (*p & 0x80)
-            return 0;
-    return 1;
+    return (tag == 0x16 || tag == 0x1A) && ascii_only(v);
 }
 
 /* UserNotice ::= SEQUENCE { noticeRef SEQUENCE { organization

@@ -17,31 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include <openssl/x509.h>
 
 #include "ct/ct_entry.h"
 #include "ct/x509_message.h"
 #include "ct/x509_ossl.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
+#include "bench_clock.h"
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -116,8 +98,8 @@ int main(int argc, char **argv)
         n_lists++;
     }
     jb_init(&out);
-    t0 = now_s();
-    c0 = cpu_s();
+    t0 = bench_now_s();
+    c0 = bench_cpu_s();
     do {
         for (int k = 0; k < 256; k++) {
             const struct ct_entry *e = all[done++ % n];
@@ -143,11 +125,11 @@ int main(int argc, char **argv)
                 }
             }
         }
-        t = now_s() - t0;
+        t = bench_now_s() - t0;
     } while (t < seconds);
     printf("convert_bench: mode=%s entries=%llu secs=%.3f entries_per_s=%.0f "
            "cpu_us_per_entry=%.3f\n", mode, done, t, done / t,
-           (cpu_s() - c0) * 1e6 / (double)done);
+           (bench_cpu_s() - c0) * 1e6 / (double)done);
     jb_free(&out);
     ct_tile_free(&tile);
     for (i = 0; i < n_lists; i++)

@@ -18,28 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include "rules/mem_pool.h"
 #include "rules/msg_table.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
+#include "bench_clock.h"
 
 int main(int argc, char **argv)
 {
@@ -111,8 +93,8 @@ int main(int argc, char **argv)
         luaopen_cjson(L);
         lua_getfield(L, -1, "decode");      /* stack: cjson, decode */
     }
-    t0 = now_s();
-    c0 = cpu_s();
+    t0 = bench_now_s();
+    c0 = bench_cpu_s();
     do {
         for (int k = 0; k < 256; k++) {
             size_t i = done++ % n;
@@ -129,11 +111,11 @@ int main(int argc, char **argv)
             }
             lua_pop(L, 1);
         }
-        t = now_s() - t0;
+        t = bench_now_s() - t0;
     } while (t < seconds);
     printf("decode_bench: mode=%s msgs=%llu secs=%.3f msgs_per_s=%.0f "
            "cpu_ms_per_1k=%.3f\n", mode, done, t, done / t,
-           (cpu_s() - c0) * 1e6 / (double)done);
+           (bench_cpu_s() - c0) * 1e6 / (double)done);
     lua_close(L);
     mem_pool_free(pool);
     for (size_t i = 0; i < n; i++)
