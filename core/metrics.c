@@ -249,6 +249,7 @@ static void write_ct(struct http_reply *r)
     static const char *const state_names[] = {
         [STATS_CT_NOT_STARTED] = "not_started", [STATS_CT_READING] = "reading",
         [STATS_CT_DONE] = "done", [STATS_CT_GAVE_UP] = "gave_up",
+        [STATS_CT_RETIRED] = "retired",
     };
     static const struct {
         const char *name, *type, *help;
@@ -263,17 +264,15 @@ static void write_ct(struct http_reply *r)
         { "certmon_ct_log_failing", "gauge", "1 while its requests fail." },
         { "certmon_ct_log_state", "gauge", "1 for the state the log is in." },
     };
-    int any = 0;
+    unsigned n_slots = stats_ct_n_slots();
 
-    for (int i = 0; i < STATS_CT_MAX_LOGS; i++)
-        any |= atomic_load(&stats_ct_logs[i].used);
-    if (!any)
+    if (n_slots == 0)
         return;
     one(r, "certmon_ct_entries_total", "counter",
         "Entries read from all CT logs.", (double)stats_get(&stats.ct_entries));
     for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
         metrics_family(r, fam[f].name, fam[f].type, fam[f].help);
-        for (int i = 0; i < STATS_CT_MAX_LOGS; i++) {
+        for (unsigned i = 0; i < n_slots; i++) {
             struct stats_ct_log *l = &stats_ct_logs[i];
             uint64_t pos, size;
             char v[400], label[500];
@@ -295,7 +294,7 @@ static void write_ct(struct http_reply *r)
             case 4: value = (double)stats_get(&l->errors); break;
             case 5: value = atomic_load(&l->failing) ? 1 : 0; break;
             default:
-                for (int s = 0; s <= STATS_CT_GAVE_UP; s++) {
+                for (int s = 0; s < STATS_CT_STATES; s++) {
                     snprintf(label, sizeof(label), "log=\"%s\",state=\"%s\"",
                              v, state_names[s]);
                     metrics_sample(r, fam[f].name, label, s == st);

@@ -67,7 +67,7 @@ static void log_figures(const struct progress *p, struct stats_ct_log *l,
 static void sum(const struct progress *p, struct totals *t)
 {
     memset(t, 0, sizeof(*t));
-    for (int i = 0; i < STATS_CT_MAX_LOGS; i++) {
+    for (unsigned i = 0, n_slots = stats_ct_n_slots(); i < n_slots; i++) {
         struct stats_ct_log *l = &stats_ct_logs[i];
         uint64_t d, n;
         int st;
@@ -139,7 +139,8 @@ static void draw_tty(struct progress *p)
     len = (size_t)snprintf(line, sizeof(line), "backtest: ");
     fmt_all(p, &t, line + len, sizeof(line) - len);
     len = strlen(line);
-    for (int i = 0; i < STATS_CT_MAX_LOGS && len < sizeof(line) - 1; i++) {
+    for (unsigned i = 0, n_slots = stats_ct_n_slots();
+         i < n_slots && len < sizeof(line) - 1; i++) {
         struct stats_ct_log *l = &stats_ct_logs[i];
         uint64_t d, n;
         if (!atomic_load(&l->used))
@@ -168,10 +169,10 @@ static void print_plain(struct progress *p)
         return;
     fmt_all(p, &t, all, sizeof(all));
     log_info("progress: %s", all);
-    for (int i = 0; i < STATS_CT_MAX_LOGS; i++) {
+    for (unsigned i = 0, n_slots = stats_ct_n_slots(); i < n_slots; i++) {
         struct stats_ct_log *l = &stats_ct_logs[i];
-        static const char *const states[] = {
-            "not started", "reading", "read", "gave up",
+        static const char *const states[STATS_CT_STATES] = {
+            "not started", "reading", "read", "gave up", "retired",
         };
         uint64_t d, n;
         int st;
@@ -182,7 +183,7 @@ static void print_plain(struct progress *p)
         log_info("progress: log=\"%s\" %" PRIu64 "/%" PRIu64 " entries "
                  "(%.1f%%) %s", l->name, d, n,
                  n ? 100.0 * (double)d / (double)n : 0.0,
-                 states[st >= 0 && st <= STATS_CT_GAVE_UP ? st : 0]);
+                 states[st >= 0 && st < STATS_CT_STATES ? st : 0]);
     }
 }
 

@@ -152,6 +152,12 @@ void stats_rules_free(void)
 /* ----------------------------------------------------------- CT logs */
 
 struct stats_ct_log stats_ct_logs[STATS_CT_MAX_LOGS];
+static atomic_uint ct_n_slots;
+
+unsigned stats_ct_n_slots(void)
+{
+    return atomic_load(&ct_n_slots);
+}
 
 void stats_ct_publish(unsigned slot, const char *name, uint64_t position,
                       uint64_t tree_size, uint64_t entries, uint64_t errors,
@@ -164,8 +170,12 @@ void stats_ct_publish(unsigned slot, const char *name, uint64_t position,
         return;
     l = &stats_ct_logs[slot];
     if (!atomic_load(&l->used)) {
+        unsigned n = atomic_load(&ct_n_slots);
         snprintf(l->name, sizeof(l->name), "%s", name);
         atomic_store(&l->used, 1);      /* seq_cst: name visible first */
+        while (n < slot + 1 &&
+               !atomic_compare_exchange_weak(&ct_n_slots, &n, slot + 1))
+            ;
     }
     atomic_store_explicit(&l->position, position, memory_order_relaxed);
     atomic_store_explicit(&l->tree_size, tree_size, memory_order_relaxed);

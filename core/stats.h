@@ -140,10 +140,15 @@ void stats_rules_free(void);
 ** used is set; figures are single relaxed atomics, so a reader may see a
 ** position from one publication and a tree size from the next.
 */
-#define STATS_CT_MAX_LOGS 128
+/* As many as the CT source has slots (MAX_LOGS, ct_source_int.h): a log
+** list refreshed for months keeps adding slots, one per new log, and
+** never reuses one. Untouched slots cost no memory (zero pages). */
+#define STATS_CT_MAX_LOGS (1u << 15)
 
 enum stats_ct_state {
     STATS_CT_NOT_STARTED, STATS_CT_READING, STATS_CT_DONE, STATS_CT_GAVE_UP,
+    STATS_CT_RETIRED,           /* dropped by a log list refresh */
+    STATS_CT_STATES
 };
 
 struct stats_ct_log {
@@ -159,6 +164,10 @@ struct stats_ct_log {
 };
 
 extern struct stats_ct_log stats_ct_logs[STATS_CT_MAX_LOGS];
+
+/* One past the highest slot ever published: readers look at
+** stats_ct_logs[0 .. stats_ct_n_slots()) only. */
+unsigned stats_ct_n_slots(void);
 
 /* Publishes the figures of log slot (ignored past STATS_CT_MAX_LOGS). */
 void stats_ct_publish(unsigned slot, const char *name, uint64_t position,

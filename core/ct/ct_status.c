@@ -104,13 +104,18 @@ static void status_cb(lws_sorted_usec_list_t *sul)
                      (lws_usec_t)src->cfg.stats_interval_s * LWS_USEC_PER_SEC);
 }
 
+_Static_assert(MAX_LOGS <= STATS_CT_MAX_LOGS,
+               "every log slot has its figures in stats.h's table");
+
 /* Every log's figures into stats.h's table, for /metrics and the
-** backtest progress line, which read them from other threads. */
+** backtest progress line, which read them from other threads. A log a
+** refresh retired keeps its slot, shown as retired. */
 void ct_status_publish(struct ct_src *src)
 {
     for (size_t k = 0; k < src->n; k++) {
         struct log_run *lr = src->logs[k];
-        enum stats_ct_state st = !lr->started ? STATS_CT_NOT_STARTED
+        enum stats_ct_state st = lr->retired ? STATS_CT_RETIRED
+                               : !lr->started ? STATS_CT_NOT_STARTED
                                : lr->gave_up ? STATS_CT_GAVE_UP
                                : lr->done ? STATS_CT_DONE : STATS_CT_READING;
 

@@ -104,7 +104,7 @@ B="second fake log"
 "$CERTMON" --ct --log-list-url "$URL" --log-list-key "$T/test.pub" \
     --state-dir "$T/state" --log-list-refresh 1 --ct-poll 1 --ct-rate 200 \
     --stats-interval 0 -w 2 --rule-budget 100000000000 "$T/each.lua" \
-    -o "$T/out" 2>"$T/err" &
+    --listen 127.0.0.1:0 -o "$T/out" 2>"$T/err" &
 cm=$!
 echo $cm >>"$T/pids"
 wait_for "[ \$(count '$A') -ge 5 ]" 60
@@ -162,6 +162,16 @@ check "... including the entries still queued when it was retired" \
 a1=$(count "$A") b1=$(count "$B")
 wait_for "[ \$(count '$B') -ge $((b1 + 10)) ]" 60
 expect_eq "... nothing more is read from A while B goes on" "$(count "$A")" "$a1"
+# /metrics says so (regression: a retired log was shown as "done")
+MURL=http://127.0.0.1:$(sed -n 's|.*metrics: serving /metrics and /healthz on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$T/err" | head -n 1)
+$PY "$TOP/tests/tools/prom_scrape.py" "$MURL/metrics" >"$T/m1" 2>"$T/m1.err"
+state() {
+    awk -v s="certmon_ct_log_state{log=\"$1\",state=\"$2\"}" \
+        '{ v = $NF; sub(/ [^ ]*$/, ""); if ($0 == s) print v }' "$T/m1"
+}
+expect_eq "... /metrics: A's state is retired" "$(state "$A" retired)" 1
+expect_eq "... not done" "$(state "$A" done)" 0
+expect_eq "... B is reading" "$(state "$B" reading)" 1
 kill -TERM $cm; wait $cm
 expect_eq "stops cleanly" "$?" 0
 

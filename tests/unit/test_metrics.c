@@ -82,9 +82,35 @@ static void test_rule_figures(void)
     CHECK(stats_rules_first() == NULL);
 }
 
+/* Log slots past the first 128 are published and read like the rest
+** (regression: the table held 128 slots, and logs a refreshed list added
+** later were missing from /metrics and the progress lines). */
+static void test_ct_slots(void)
+{
+    CHECK(stats_ct_n_slots() == 0);
+    stats_ct_publish(3, "log three", 10, 20, 10, 0, 0, 0, STATS_CT_READING,
+                     0);
+    CHECK(stats_ct_n_slots() == 4);
+    stats_ct_publish(200, "log 200", 5, 9, 5, 1, 0, 0, STATS_CT_RETIRED, 0);
+    CHECK(stats_ct_n_slots() == 201);
+    stats_ct_publish(100, "log 100", 1, 1, 1, 0, 0, 0, STATS_CT_DONE, 0);
+    CHECK(stats_ct_n_slots() == 201);
+    CHECK(atomic_load(&stats_ct_logs[200].used) &&
+          strcmp(stats_ct_logs[200].name, "log 200") == 0 &&
+          stats_get(&stats_ct_logs[200].tree_size) == 9 &&
+          atomic_load(&stats_ct_logs[200].state) == STATS_CT_RETIRED);
+    stats_ct_publish(STATS_CT_MAX_LOGS - 1, "last", 0, 0, 0, 0, 0, 0,
+                     STATS_CT_NOT_STARTED, 0);
+    CHECK(stats_ct_n_slots() == STATS_CT_MAX_LOGS);
+    stats_ct_publish(STATS_CT_MAX_LOGS, "past the end", 0, 0, 0, 0, 0, 0,
+                     STATS_CT_NOT_STARTED, 0);
+    CHECK(stats_ct_n_slots() == STATS_CT_MAX_LOGS);
+}
+
 int main(void)
 {
     test_format();
+    test_ct_slots();
     test_writers();
     test_rule_figures();
     return check_done();
