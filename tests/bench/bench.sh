@@ -56,15 +56,17 @@ awk 'NR == 4 || NR == 6 || NR == 7 || NR == 8' "$FIX" > "$T/full.jsonl"
 
 TRIVIAL=$ROOT/tests/bench/rules/keyword_count.lua
 RARE=$ROOT/tests/bench/rules/rare_alert.lua
+EVERY=$ROOT/tests/bench/rules/every_alert.lua
 SHIPPED=$ROOT/scripts
 RATE=1000
 
 # messages per throughput run: about 1-3 s each on a 2-core machine
 if [ "$QUICK" = 1 ]; then
     N_TRIVIAL=300; N_SHIPPED=200; N_COUNT=300; N_LAT=200; DEC_S=0.1
+    N_BURST=50
 else
     N_TRIVIAL=120000; N_SHIPPED=20000; N_COUNT=200000; N_LAT=1500
-    DEC_S=1
+    DEC_S=1; N_BURST=2000
 fi
 
 # start_loadgen NAME FEED [ARGS...]: sets PORT_<NAME>
@@ -118,6 +120,26 @@ run_sink() {
     record "$label" "$out"
 }
 
+# run_burst LABEL HOOK DIR: every certificate alerts, N_BURST of them, to
+# the webhook HOOK; the process's wall time from start to exit includes
+# delivering every alert (the queue holds them all; the exit drains it),
+# and the receiver must have accepted all of them
+run_burst() {
+    before=$(cat "$3/accepted.jsonl" 2>/dev/null | wc -l)
+    t0=$(date +%s.%N)
+    "$CERTMON" -u "ws://127.0.0.1:$PORT_fast_lite/" -w 2 -n "$N_BURST" \
+        --on-full block --no-reload -q -o /dev/null \
+        --alert-queue $((N_BURST + 100)) --alert-timeout 120 \
+        --alert-webhook "$2" "$EVERY" 2>"$T/burst.err" ||
+        { echo "bench.sh: certmon run $1 failed" >&2; exit 1; }
+    t1=$(date +%s.%N)
+    got=$(($(wc -l <"$3/accepted.jsonl") - before))
+    [ "$got" -eq "$N_BURST" ] ||
+        { echo "bench.sh: $1: $got of $N_BURST alerts delivered" >&2; exit 1; }
+    record "$1" "$(awk -v n="$N_BURST" -v a="$t0" -v b="$t1" \
+        'BEGIN { printf "alerts=%d secs=%.3f alerts_per_s=%.0f", n, b - a, n / (b - a) }')"
+}
+
 run_count() {
     out=$("$TOOLS/ws_count" -u "ws://127.0.0.1:$2/" -n "$3" 2>&1 \
           | grep 'certmon: bench:')
@@ -147,17 +169,25 @@ for feed in lite full; do
     start_loadgen "fast_$feed" "$feed"
     start_loadgen "rate_$feed" "$feed" --rate "$RATE"
 done
-# a local webhook receiver for the alert-sink comparison
-python3 "$ROOT/tests/tools/webhook_receiver.py" serve \
-    --port-file "$T/hook.port" --dir "$T/hook" >/dev/null 2>&1 &
-LG_PIDS="$LG_PIDS $!"
-i=0
-while [ ! -s "$T/hook.port" ]; do
-    i=$((i + 1))
-    [ $i -gt 200 ] && { echo "bench.sh: webhook receiver did not start" >&2; exit 1; }
-    sleep 0.05
-done
+# local webhook receivers for the alert-sink comparison: one answering
+# "Connection: close" (a connection per alert), one keeping connections
+start_hook() {
+    name=$1
+    shift
+    python3 "$ROOT/tests/tools/webhook_receiver.py" serve \
+        --port-file "$T/$name.port" --dir "$T/$name" "$@" >/dev/null 2>&1 &
+    LG_PIDS="$LG_PIDS $!"
+    i=0
+    while [ ! -s "$T/$name.port" ]; do
+        i=$((i + 1))
+        [ $i -gt 200 ] && { echo "bench.sh: webhook receiver did not start" >&2; exit 1; }
+        sleep 0.05
+    done
+}
+start_hook hook
+start_hook hook_ka --keep-alive
 HOOK="http://127.0.0.1:$(cat "$T/hook.port")/"
+HOOK_KA="http://127.0.0.1:$(cat "$T/hook_ka.port")/"
 
 r=1
 while [ $r -le "$RUNS" ]; do
@@ -180,6 +210,8 @@ while [ $r -le "$RUNS" ]; do
     done
     run_sink sink_none "$PORT_fast_lite" $N_TRIVIAL
     run_sink sink_webhook "$PORT_fast_lite" $N_TRIVIAL --alert-webhook "$HOOK"
+    run_burst burst_close "$HOOK" "$T/hook"
+    run_burst burst_keepalive "$HOOK_KA" "$T/hook_ka"
     r=$((r + 1))
 done
 
@@ -226,6 +258,11 @@ echo
 echo "alert sinks (lite feed, trivial rule + 1 alert per 1,000 certificates,"
 echo "w=2): no sink $sn msg/s, --alert-webhook to a local receiver $sw msg/s" \
      "(x$(ratio "$sw" "$sn"))"
+bc=$(median burst_close alerts_per_s)
+bk=$(median burst_keepalive alerts_per_s)
+echo "alert burst ($N_BURST alerts, one per certificate, start to exit):" \
+     "a connection per alert $bc alerts/s, kept connection $bk alerts/s" \
+     "(x$(ratio "$bk" "$bc"))"
 echo
 echo "xcjson: against bare lua-cjson decoding of the same messages on one"
 echo "core; xcount: against the frame-counting client (network ceiling)."
