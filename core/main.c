@@ -390,6 +390,7 @@ int main(int argc, char **argv)
             .n_redis = o.n_alert_redis,
             .queue_len = o.alert_queue,
             .spool_dir = o.alert_spool_dir,
+            .spool_max_bytes = o.alert_spool_max_bytes,
             .format = o.alert_format_slack ? ALERT_FORMAT_SLACK
                                            : ALERT_FORMAT_JSON,
             .headers = o.alert_headers,

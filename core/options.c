@@ -317,6 +317,13 @@ const struct option_spec option_table[] = {
       .help = "alerts a sink cannot deliver (after its retries, or with its "
               "queue full) go to DIR/SINK.jsonl and are sent again later; "
               "without it they are lost (counted, exit status 1)" },
+    { .name = "alert-spool-max", .type = OPT_BYTES, .arg = "B",
+      .offset = OFF(alert_spool_max_bytes), .min = 64 * KIB,
+      .max = 1024 * GIB, .def = GIB, .zero_ok = 1, .section = OPTS_ALERTS,
+      .requires = "alert-spool",
+      .help = "cap of each spool file (0 = none): past it an alert that "
+              "cannot be delivered is lost (counted, logged once), so a "
+              "receiver down for days cannot fill the disk" },
     { .name = "alert-queue", .type = OPT_SIZE, .arg = "N",
       .offset = OFF(alert_queue), .min = 1, .max = 1 << 24, .def = 1000,
       .section = OPTS_ALERTS,

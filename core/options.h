@@ -91,6 +91,7 @@ struct options {
     size_t n_alert_headers;
     const char *alert_header_file;  /* --alert-header-file */
     const char *alert_spool_dir;    /* --alert-spool */
+    size_t alert_spool_max_bytes;   /* --alert-spool-max, 0 = no cap */
     unsigned alert_timeout_ms;      /* --alert-timeout, default 10 s */
     unsigned alert_retries;         /* --alert-retries, default 5 */
     unsigned alert_exec_jobs;       /* --alert-exec-jobs, default 4 */

@@ -167,7 +167,10 @@ static enum outcome deliver_item(struct sink *s, const char *line,
             }
             if (alert_spool_append_line(s->spool, ALERT_SPOOL_REJECTED, line,
                                         len) < 0) {
-                sink_count_lost(s, 1, "cannot write the rejected spool");
+                sink_count_lost(s, 1, errno == EFBIG
+                                ? "the rejected spool is at its "
+                                  "--alert-spool-max cap"
+                                : "cannot write the rejected spool");
                 return OUT_LOST;
             }
             atomic_fetch_add(&s->spooled, 1);
@@ -343,6 +346,7 @@ void alert_sinks_dispatch(const char *lines, size_t len)
             log_warn("%s: queue full (--alert-queue %zu): alerts go to %s "
                      "until it has room", s->name, s->cap,
                      s->spool ? "the spool" : "nowhere (lost)");
+        errno = 0;
         if (s->spool && over &&
             alert_spool_append(s->spool, ALERT_SPOOL_PENDING, over,
                                over_len) == 0) {
@@ -350,8 +354,10 @@ void alert_sinks_dispatch(const char *lines, size_t len)
             atomic_fetch_add(&s->spooled, n_over);
             stats_add(&stats.alerts_spooled, n_over);
         } else {
-            sink_count_lost(s, n_over, s->spool ? "queue full and the spool "
-                       "cannot be written" : "queue full, no spool");
+            sink_count_lost(s, n_over, !s->spool ? "queue full, no spool"
+                            : errno == EFBIG ? "queue full and the spool is "
+                              "at its --alert-spool-max cap"
+                            : "queue full and the spool cannot be written");
             pthread_mutex_lock(&s->lock);
             if (s->pushed + 1 < s->lost_at)
                 s->lost_at = s->pushed + 1;
@@ -411,8 +417,8 @@ static struct sink *sink_new(const struct sink_kind *kind, unsigned number,
     s->ring = calloc(s->cap, sizeof(*s->ring));
     if (!s->ring)
         goto oom;
-    if (c->spool_dir && !(s->spool = alert_spool_new(c->spool_dir,
-                                                      s->name)))
+    if (c->spool_dir && !(s->spool = alert_spool_new(c->spool_dir, s->name,
+                                                      c->spool_max_bytes)))
         goto oom;
     s->impl = kind->create(target, c, why, sizeof(why));
     if (!s->impl) {

@@ -39,6 +39,7 @@ struct alert_sinks_config {
     size_t n_redis;
     size_t queue_len;               /* alerts buffered per sink */
     const char *spool_dir;          /* NULL = no spool */
+    size_t spool_max_bytes;         /* cap of each spool file, 0 = none */
     enum alert_format format;       /* webhook body */
     const char *const *headers;     /* "Name: value", webhooks only */
     size_t n_headers;

@@ -21,6 +21,7 @@
 struct alert_spool {
     pthread_mutex_t lock;
     char *pending, *replay, *rejected;
+    size_t max_bytes;                   /* of each file; 0 = no cap */
 };
 
 static char *path_join(const char *dir, const char *name, const char *ext)
@@ -33,12 +34,14 @@ static char *path_join(const char *dir, const char *name, const char *ext)
     return p;
 }
 
-struct alert_spool *alert_spool_new(const char *dir, const char *name)
+struct alert_spool *alert_spool_new(const char *dir, const char *name,
+                                    size_t max_bytes)
 {
     struct alert_spool *sp = calloc(1, sizeof(*sp));
 
     if (!sp)
         return NULL;
+    sp->max_bytes = max_bytes;
     pthread_mutex_init(&sp->lock, NULL);
     sp->pending = path_join(dir, name, ".jsonl");
     sp->replay = path_join(dir, name, ".replay.jsonl");
@@ -84,10 +87,23 @@ int alert_spool_append(struct alert_spool *sp, enum alert_spool_file which,
         saved = errno;
         goto done;
     }
+    if (sp->max_bytes) {
+        struct stat st;
+        if (fstat(fd, &st) < 0) {
+            saved = errno;
+            goto close_fd;
+        }
+        if ((size_t)st.st_size > sp->max_bytes ||
+            len > sp->max_bytes - (size_t)st.st_size) {
+            saved = EFBIG;
+            goto close_fd;
+        }
+    }
     if (file_write_all(fd, data, len) == 0 && fsync(fd) == 0)
         rc = 0;
     else
         saved = errno;
+close_fd:
     close(fd);
 done:
     pthread_mutex_unlock(&sp->lock);

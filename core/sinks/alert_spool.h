@@ -6,6 +6,9 @@
 ** behind only by a run that stopped mid-replay) and NAME.rejected.jsonl
 ** (alerts the receiver refused, kept for inspection, never sent again).
 ** Every write is whole lines, appended and fsync'd before it returns.
+** Each file may be capped: an append that would take it past the cap
+** fails with EFBIG and writes nothing (putting a replay's rest back is
+** never refused: those alerts were in the spool already).
 ** Thread-safe: one lock per spool.
 */
 #ifndef CERTMON_ALERT_SPOOL_H
@@ -18,15 +21,17 @@ enum alert_spool_file { ALERT_SPOOL_PENDING, ALERT_SPOOL_REJECTED };
 
 struct alert_spool;
 
-/* The spool of sink name in dir (not touched yet). NULL on OOM. */
-struct alert_spool *alert_spool_new(const char *dir, const char *name);
+/* The spool of sink name in dir (not touched yet), each file capped at
+** max_bytes (0 = no cap). NULL on OOM. */
+struct alert_spool *alert_spool_new(const char *dir, const char *name,
+                                    size_t max_bytes);
 void alert_spool_free(struct alert_spool *sp);
 
 /* The path of the pending file, for messages. */
 const char *alert_spool_path(const struct alert_spool *sp);
 
 /* Appends data[0..len) (whole lines, each with its '\n') to the file.
-** Returns 0, or -1 with errno set. */
+** Returns 0, or -1 with errno set (EFBIG: it would pass the cap). */
 int alert_spool_append(struct alert_spool *sp, enum alert_spool_file which,
                        const char *data, size_t len);
 

@@ -231,6 +231,26 @@ check "down: the replay is logged" grep -q "replayed 11 spooled alerts" "$T/d2.l
 check "down: requests passed the checks" no_bad "$T/d"
 stop $d_pid
 
+# --- receiver down, spool capped: past the cap alerts are lost, said once --
+for i in $(seq 1 100); do cat "$ALL"; done >"$T/many.jsonl"   # 1,100
+"$CERTMON" -w 1 -r "$T/many.jsonl" -o "$T/cap.out" \
+    --alert-webhook "http://127.0.0.1:$down_port/" --alert-spool "$T/spool_cap" \
+    --alert-spool-max 64k --alert-retries 0 "$T/every.lua" 2>"$T/cap.log"
+expect_eq "spool cap: exit 1 (alerts lost)" "$?" 1
+check "spool cap: the spool file stays within 64 KiB" \
+    test "$(wc -c <"$T/spool_cap/webhook-1.jsonl")" -le 65536
+check "... and is filled to within an alert of it" \
+    test "$(wc -c <"$T/spool_cap/webhook-1.jsonl")" -gt 65000
+check "... with whole lines" \
+    sh -c "tail -c 1 '$T/spool_cap/webhook-1.jsonl' | od -An -c | grep -q '\\\\n'"
+sp=$(summary_field "$T/cap.log" alerts_spooled)
+lo=$(summary_field "$T/cap.log" alerts_lost)
+expect_eq "... the spooled ones are counted" "$sp" "$(lines "$T/spool_cap/webhook-1.jsonl")"
+expect_eq "... every alert is spooled or counted lost" "$((sp + lo))" \
+    "$(lines "$T/cap.out")"
+expect_eq "... the cap is named once" \
+    "$(grep -c -- "--alert-spool-max cap" "$T/cap.log")" 1
+
 # --- failing, then back within one run: replayed when it recovers ---------
 recv e
 control "$e_port" "" 500

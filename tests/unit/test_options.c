@@ -55,6 +55,12 @@ static void source_for(const struct option_spec *s, const char **w, int *n)
             w[(*n)++] = "127.0.0.1:9464";
         else if (strcmp(req, "--alert-exec") == 0)
             w[(*n)++] = "/bin/true";
+        else if (strcmp(req, "--alert-spool") == 0) {
+            /* which itself goes with a sink */
+            w[(*n)++] = "/tmp/certmon-test-spool";
+            w[(*n)++] = "--alert-webhook";
+            w[(*n)++] = "http://127.0.0.1:1/";
+        }
     }
     if (!s->sources || (s->sources & OPTS_FROM_REPLAY)) {
         w[(*n)++] = "-r";

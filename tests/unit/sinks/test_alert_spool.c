@@ -2,6 +2,7 @@
 ** test_alert_spool.c: a sink's spool files on a real folder: appends,
 ** taking the lines for a replay, putting the rest back, the folder lock.
 */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ int main(void)
 
     if (!mkdtemp(dir))
         return 1;
-    sp = alert_spool_new(dir, "webhook-1");
+    sp = alert_spool_new(dir, "webhook-1", 0);
     CHECK(sp != NULL);
     CHECK(strstr(alert_spool_path(sp), "/webhook-1.jsonl") != NULL);
 
@@ -78,6 +79,35 @@ int main(void)
           strcmp(line, "{\"a\":4}\n") == 0);
     alert_spool_finish(sp, f, 0);
     CHECK_STR(slurp("webhook-1.jsonl"), "{\"a\":5}\n");
+    free(line);
+    alert_spool_free(sp);
+
+    /* a capped spool: appends that fit are written whole, one that would
+    ** pass the cap fails with EFBIG and writes nothing; each file has its
+    ** own cap; putting a replay's rest back is never refused */
+    sp = alert_spool_new(dir, "capped", 20);
+    CHECK(alert_spool_append_line(sp, ALERT_SPOOL_PENDING, "{\"a\":1}", 7) == 0);
+    CHECK(alert_spool_append_line(sp, ALERT_SPOOL_PENDING, "{\"a\":2}", 7) == 0);
+    errno = 0;
+    CHECK(alert_spool_append_line(sp, ALERT_SPOOL_PENDING, "{\"a\":3}", 7) < 0 &&
+          errno == EFBIG);
+    CHECK(alert_spool_append(sp, ALERT_SPOOL_PENDING, "{}\n{}\n", 6) < 0 &&
+          errno == EFBIG);
+    CHECK(alert_spool_append(sp, ALERT_SPOOL_PENDING, "{}\n", 3) == 0);
+    CHECK_STR(slurp("capped.jsonl"), "{\"a\":1}\n{\"a\":2}\n{}\n");
+    CHECK(alert_spool_append_line(sp, ALERT_SPOOL_REJECTED, "{\"r\":1}", 7) == 0);
+    f = alert_spool_take(sp);
+    CHECK(f != NULL);
+    CHECK(alert_spool_append_line(sp, ALERT_SPOOL_PENDING, "0123456789abcdef",
+                                  16) == 0);
+    line = NULL;
+    cap = 0;
+    CHECK(getline(&line, &cap, f) > 0);
+    CHECK(alert_spool_put_back(sp, "{\"a\":1}", 7, f, &lines) == 0 &&
+          lines == 3);
+    alert_spool_finish(sp, f, 0);
+    CHECK_STR(slurp("capped.jsonl"),
+              "0123456789abcdef\n{\"a\":1}\n{\"a\":2}\n{}\n");
     free(line);
     alert_spool_free(sp);
 
