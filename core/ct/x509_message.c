@@ -27,6 +27,9 @@ static void jb_sbuf(struct json_buf *b, const struct x509_sbuf *s)
         jb_str(b, s->p ? s->p : "", s->len);
 }
 
+/* Writes a subject or issuer object: each attribute's joined values
+** (null when absent), "aggregated" ("/C=../CN=.." of those present, in
+** this order) and "email_address". */
 static void write_name(struct json_buf *b, const struct x509_name_view *nv)
 {
     struct x509_sbuf agg = { 0 };
