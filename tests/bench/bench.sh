@@ -69,6 +69,17 @@ else
     DEC_S=1; N_BURST=2000
 fi
 
+# wait_port_file FILE WHAT: waits (up to 60 s) for a helper started in
+# the background to write its port to FILE
+wait_port_file() {
+    i=0
+    while [ ! -s "$1" ]; do
+        i=$((i + 1))
+        [ $i -gt 1200 ] && { echo "bench.sh: $2 did not start" >&2; exit 1; }
+        sleep 0.05
+    done
+}
+
 # start_loadgen NAME FEED [ARGS...]: sets PORT_<NAME>
 start_loadgen() {
     name=$1 feed=$2
@@ -77,12 +88,7 @@ start_loadgen() {
     "$TOOLS/loadgen" --messages "$T/$feed.jsonl" --port-file "$T/$name.port" \
         "$@" > "$T/$name.log" 2>&1 &
     LG_PIDS="$LG_PIDS $!"
-    i=0
-    while [ ! -s "$T/$name.port" ]; do
-        i=$((i + 1))
-        [ $i -gt 100 ] && { echo "bench.sh: loadgen did not start" >&2; exit 1; }
-        sleep 0.05
-    done
+    wait_port_file "$T/$name.port" loadgen
     eval "PORT_$name=\$(cat \"\$T/\$name.port\")"
 }
 
@@ -177,12 +183,7 @@ start_hook() {
     python3 "$ROOT/tests/tools/webhook_receiver.py" serve \
         --port-file "$T/$name.port" --dir "$T/$name" "$@" >/dev/null 2>&1 &
     LG_PIDS="$LG_PIDS $!"
-    i=0
-    while [ ! -s "$T/$name.port" ]; do
-        i=$((i + 1))
-        [ $i -gt 200 ] && { echo "bench.sh: webhook receiver did not start" >&2; exit 1; }
-        sleep 0.05
-    done
+    wait_port_file "$T/$name.port" "webhook receiver"
 }
 start_hook hook
 start_hook hook_ka --keep-alive

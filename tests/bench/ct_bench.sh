@@ -1,5 +1,5 @@
 # Direct-CT section of make bench, sourced by bench.sh (uses its record,
-# median, ratio, RAW, T, TOOLS, QUICK and RUNS).
+# median, ratio, wait_port_file, RAW, T, TOOLS, QUICK and RUNS).
 #
 # certmon backtests (--ct --from 0 --to N-1) against tests/tools/fake_ctlog
 # on 127.0.0.1, which serves the three RFC 6962 fixture files repeated
@@ -22,12 +22,7 @@ rm -f "$T/ctlog.port"
     "$CT_FIX/ctgo-scanner-FourEntries.get-entries.json" \
     > "$T/ctlog.log" 2>&1 &
 LG_PIDS="$LG_PIDS $!"
-i=0
-while [ ! -s "$T/ctlog.port" ]; do
-    i=$((i + 1))
-    [ $i -gt 1200 ] && { echo "bench.sh: fake_ctlog did not start" >&2; exit 1; }
-    sleep 0.05
-done
+wait_port_file "$T/ctlog.port" fake_ctlog
 CT_PORT=$(cat "$T/ctlog.port")
 
 # run_ct LABEL API WORKERS RULES [ARGS...]: one backtest of CT_N entries
