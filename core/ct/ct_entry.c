@@ -11,6 +11,7 @@
 #include "ct/ct_base64.h"
 #include "log.h"
 #include "ct/ct_entry.h"
+#include "ct/ct_entries_scan.h"
 #include "json_parse.h"
 
 /* static-ct-api: extension type 0 = leaf_index, a uint40. */
@@ -318,6 +319,14 @@ fail:
     json_free(root);
     ct_entry_list_free(out);
     return -1;
+}
+
+int ct_entries_parse(const char *body, size_t len,
+                     struct ct_entry_list *out, char *err, size_t errlen)
+{
+    if (ct_entries_scan(body, len, out))
+        return 0;
+    return ct_entries_parse_json(body, len, out, err, errlen);
 }
 
 void ct_entry_list_free(struct ct_entry_list *l)

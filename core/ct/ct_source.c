@@ -106,7 +106,7 @@ void ct_src_on_entries(struct log_run *lr, struct slot *s, const char *body,
     char err[256];
     uint64_t asked = s->end - s->start + 1, i;
 
-    if (ct_entries_parse_json(body, len, &l, err, sizeof err) < 0) {
+    if (ct_entries_parse(body, len, &l, err, sizeof err) < 0) {
         ct_sched_fail(lr, s, err);
         return;
     }

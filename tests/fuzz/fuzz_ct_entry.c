@@ -3,7 +3,8 @@
 **
 ** Byte 0 picks the form:
 **   0: a get-entries response body (JSON with base64 leaf_input and
-**      extra_data), as ct_entries_parse_json reads it;
+**      extra_data), as ct_entries_parse reads it; a body the in-place
+**      scanner takes must give the JSON path's entries;
 **   1: a decoded MerkleTreeLeaf and extra_data: u16 length of the leaf,
 **      the leaf, the rest extra_data (ct_entry_parse_rfc6962);
 **   2: a data tile: byte 1 its width - 1, byte 2 its index, the rest the
@@ -15,6 +16,7 @@
 ** x509_message): an error appends nothing, anything else is one strict
 ** JSON object.
 */
+#include "ct/ct_entries_scan.h"
 #include "ct/ct_entry.h"
 #include "ct/ct_message.h"
 #include "fuzz_util.h"
@@ -90,8 +92,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct ct_entry_list l;
         size_t len;
         char *body = (char *)fuzz_take(&in, in.left, &len);
+        struct ct_entry_list s, j;
+        char jerr[256];
 
-        if (ct_entries_parse_json(body, len, &l, err, sizeof err) == 0) {
+        if (ct_entries_scan(body, len, &s)) {
+            FUZZ_ASSERT(ct_entries_parse_json(body, len, &j, jerr,
+                                              sizeof jerr) == 0);
+            FUZZ_ASSERT(s.n == j.n);
+            for (size_t i = 0; i < s.n; i++) {
+                const struct ct_entry *a = &s.entries[i], *b = &j.entries[i];
+                FUZZ_ASSERT(a->type == b->type &&
+                            a->timestamp_ms == b->timestamp_ms &&
+                            a->cert.len == b->cert.len &&
+                            !memcmp(a->cert.p, b->cert.p, a->cert.len) &&
+                            a->n_chain == b->n_chain);
+            }
+            ct_entry_list_free(&j);
+        }
+        FUZZ_ASSERT(s.n == 0 || s.entries != NULL);
+        ct_entry_list_free(&s);
+        if (ct_entries_parse(body, len, &l, err, sizeof err) == 0) {
             for (size_t i = 0; i < l.n; i++) {
                 /* the entries own copies: their views point there */
                 lo = l.entries[i].owned;
