@@ -78,7 +78,8 @@ static void sum(const struct progress *p, struct totals *t)
         t->done += d;
         t->total += n;
         t->logs++;
-        t->finished += st == STATS_CT_DONE || st == STATS_CT_GAVE_UP;
+        t->finished += st == STATS_CT_DONE || st == STATS_CT_GAVE_UP ||
+                       st == STATS_CT_RETIRED;
     }
     /* positions stop moving once the source has read everything, while
     ** the workers still finish the queue; every message of a backtest is

@@ -25,6 +25,15 @@ struct der {
 /* Certificates hold far fewer; more is declined. */
 #define MAX_EXTENSIONS 32
 
+/* OpenSSL refuses to print an OID past a few hundred bytes (the OpenSSL
+** path then leaves the policy out): policy OIDs whose dotted text is
+** longer than this are declined, so both paths print the same. */
+#define MAX_POLICY_TEXT 127
+
+/* d2i_X509 refuses a Name longer than X509_NAME_MAX (1 MiB); this
+** declines well below that. */
+#define MAX_NAME_BYTES (64 * 1024)
+
 static size_t der_left(const struct der *d)
 {
     return (size_t)(d->end - d->p);
@@ -221,7 +230,7 @@ static int read_name(struct der *d, struct x509_name_view *nv,
     uint8_t tag;
     int f;
 
-    if (der_expect(d, 0x30, &name))
+    if (der_expect(d, 0x30, &name) || der_left(&name) > MAX_NAME_BYTES)
         return -1;
     while (name.p < name.end) {
         if (der_expect(&name, 0x31, &set) || set.p == set.end)
@@ -463,6 +472,7 @@ static int ext_policies(struct der *val, struct x509_view *v)
     static const uint8_t notice[] = { 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07,
                                       0x02, 0x02 };
     struct der seq, pi, oid, quals, q, qid, text;
+    size_t before;
 
     if (der_expect(val, 0x30, &seq) || seq.p == seq.end)
         return -1;
@@ -491,7 +501,10 @@ static int ext_policies(struct der *val, struct x509_view *v)
             }
         }
         x509_sb_cstr(&v->policies, "Policy: ");
+        before = v->policies.len;
         oid_text(&v->policies, &oid);
+        if (v->policies.len - before > MAX_POLICY_TEXT)
+            return -1;
         x509_sb_add(&v->policies, "\n", 1);
     }
     return 0;

@@ -331,13 +331,18 @@ static void view_extensions(X509 *x, struct x509_view *v)
     if (crit >= 0)
         x509_sb_add(&v->policies, "", 0);
     for (i = 0; pol && i < sk_POLICYINFO_num(pol); i++) {
-        char oid[128];
         POLICYINFO *pi = sk_POLICYINFO_value(pol, i);
-        if (OBJ_obj2txt(oid, sizeof oid, pi->policyid, 1) <= 0)
-            continue;
-        x509_sb_cstr(&v->policies, "Policy: ");
-        x509_sb_cstr(&v->policies, oid);
-        x509_sb_add(&v->policies, "\n", 1);
+        /* sized to the text: a fixed buffer cut long OIDs mid-arc */
+        int n = OBJ_obj2txt(NULL, 0, pi->policyid, 1);
+        char *oid = n > 0 ? malloc((size_t)n + 1) : NULL;
+        if (oid && OBJ_obj2txt(oid, n + 1, pi->policyid, 1) == n) {
+            x509_sb_cstr(&v->policies, "Policy: ");
+            x509_sb_add(&v->policies, oid, (size_t)n);
+            x509_sb_add(&v->policies, "\n", 1);
+        } else if (n > 0) {
+            v->policies.failed = 1;         /* no memory */
+        }
+        free(oid);
     }
     CERTIFICATEPOLICIES_free(pol);
 

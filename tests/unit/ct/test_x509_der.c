@@ -363,6 +363,76 @@ static void generated_certs(struct cert_set *s)
     }
 }
 
+/* Found in review: certificates the DER reader took although OpenSSL
+** reads them otherwise. A policy OID of 128 characters or more (the
+** OpenSSL path cut it at 127, mid-arc; it now prints it whole, and the
+** DER reader declines it, as OpenSSL cannot print the longest ones); a
+** Name past 64 KiB (d2i_X509 refuses one past 1 MiB, so the DER reader
+** stops far below). Not in the damaged-copy set: they are big. */
+static void review_regressions(void)
+{
+    char oid100[128] = "1.2", oid140[160] = "1.2", *cn = malloc(70000);
+    struct x509_view a, b;
+    struct gen_spec g = { 2, 3, NULL, { { 0 } }, { { 0, NULL } }, 0 };
+    char conf[200];
+    int lenient = 0;
+    X509 *x, *back;
+    uint8_t *der = NULL;
+    int n;
+
+    while (strlen(oid100) < 100)
+        strcat(oid100, ".7");
+    while (strlen(oid140) < 140)
+        strcat(oid140, ".7");
+    for (int k = 0; k < 3 && cn; k++) {
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        memset(&g.names, 0, sizeof g.names);
+        memset(&g.ext, 0, sizeof g.ext);
+        g.names[0].nid = NID_organizationName;
+        g.names[0].type = MBSTRING_ASC;
+        g.names[0].v = "review";
+        g.names[0].set = -1;
+        if (k < 2) {
+            snprintf(conf, sizeof conf, "%s", k ? oid140 : oid100);
+            g.ext[0].nid = NID_certificate_policies;
+            g.ext[0].conf = conf;
+        } else {
+            memset(cn, 'a', 70000);
+            g.names[1].nid = NID_commonName;
+            g.names[1].type = V_ASN1_UTF8STRING;
+            g.names[1].v = cn;
+            g.names[1].len = 70000;
+            g.names[1].set = -1;
+        }
+        x = gen_cert(&g);
+        n = i2d_X509(x, &der);
+        X509_free(x);
+        if (!CHECK(n > 0))
+            continue;
+        back = x509_ossl_parse(der, (size_t)n, &lenient);
+        CHECK(back != NULL);
+        if (back)
+            x509_ossl_view(back, 0, &b);
+        X509_free(back);
+        if (k == 0) {
+            /* 100 characters: both take it, alike */
+            CHECK(x509_der_view(der, (size_t)n, 0, &a) == 0);
+            CHECK(x509_view_diff(&a, &b) == NULL);
+        } else {
+            CHECK(x509_der_view(der, (size_t)n, 0, &a) < 0);
+        }
+        if (k == 1)     /* the OpenSSL path prints it whole */
+            CHECK(b.policies.p && strstr(b.policies.p, oid140) &&
+                  strstr(b.policies.p, oid140)[strlen(oid140)] == '\n');
+        x509_view_free(&a);
+        x509_view_free(&b);
+        OPENSSL_free(der);
+        der = NULL;
+    }
+    free(cn);
+}
+
 /* ---- damaged copies ------------------------------------------------ */
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -452,6 +522,8 @@ int main(void)
     CHECK(tg.mismatches == 0);
     /* declined: BMPString, otherName, negative serial */
     CHECK(tg.der == tg.certs - 3);
+
+    review_regressions();
 
     damaged(&fix, per_cert, &td);
     damaged(&sys, per_cert / 10, &td);
