@@ -3,6 +3,7 @@
 ** formatting they share.
 */
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,20 +56,48 @@ void x509_sb_free(struct x509_sbuf *s)
     memset(s, 0, sizeof *s);
 }
 
+/* The view's strings besides the names, by name and place: what
+** x509_view_free releases and x509_view_diff compares. */
+static const struct {
+    const char *name;
+    size_t offset;
+} sb_fields[] = {
+    { "cns", offsetof(struct x509_view, cns) },
+    { "dns", offsetof(struct x509_view, dns) },
+    { "serial", offsetof(struct x509_view, serial) },
+    { "aia", offsetof(struct x509_view, aia) },
+    { "aki", offsetof(struct x509_view, aki) },
+    { "bc", offsetof(struct x509_view, bc) },
+    { "policies", offsetof(struct x509_view, policies) },
+    { "ku", offsetof(struct x509_view, ku) },
+    { "san", offsetof(struct x509_view, san) },
+    { "ski", offsetof(struct x509_view, ski) },
+};
+#define N_SB_FIELDS (sizeof sb_fields / sizeof sb_fields[0])
+
+static struct x509_sbuf *sb_field(struct x509_view *v, size_t i)
+{
+    return (struct x509_sbuf *)((char *)v + sb_fields[i].offset);
+}
+
+static const struct x509_sbuf *sb_field_c(const struct x509_view *v,
+                                          size_t i)
+{
+    return (const struct x509_sbuf *)((const char *)v + sb_fields[i].offset);
+}
+
+static void name_view_free(struct x509_name_view *nv)
+{
+    for (size_t i = 0; i < X509_NAME_FIELDS; i++)
+        x509_sb_free(&nv->val[i]);
+}
+
 void x509_view_free(struct x509_view *v)
 {
-    struct x509_sbuf *all[] = {
-        &v->cns, &v->dns, &v->serial, &v->aia, &v->aki, &v->bc,
-        &v->policies, &v->ku, &v->san, &v->ski,
-    };
-    size_t i;
-
-    for (i = 0; i < X509_NAME_FIELDS; i++) {
-        x509_sb_free(&v->subject.val[i]);
-        x509_sb_free(&v->issuer.val[i]);
-    }
-    for (i = 0; i < sizeof all / sizeof all[0]; i++)
-        x509_sb_free(all[i]);
+    name_view_free(&v->subject);
+    name_view_free(&v->issuer);
+    for (size_t i = 0; i < N_SB_FIELDS; i++)
+        x509_sb_free(sb_field(v, i));
     memset(v, 0, sizeof *v);
 }
 
@@ -198,18 +227,6 @@ static int sb_equal(const struct x509_sbuf *a, const struct x509_sbuf *b)
 const char *x509_view_diff(const struct x509_view *a,
                            const struct x509_view *b)
 {
-    static const char *const names[] = {
-        "cns", "dns", "serial", "aia", "aki", "bc", "policies", "ku", "san",
-        "ski",
-    };
-    const struct x509_sbuf *sa[] = {
-        &a->cns, &a->dns, &a->serial, &a->aia, &a->aki, &a->bc,
-        &a->policies, &a->ku, &a->san, &a->ski,
-    };
-    const struct x509_sbuf *sb[] = {
-        &b->cns, &b->dns, &b->serial, &b->aia, &b->aki, &b->bc,
-        &b->policies, &b->ku, &b->san, &b->ski,
-    };
     size_t i;
 
     for (i = 0; i < X509_NAME_FIELDS; i++) {
@@ -218,9 +235,9 @@ const char *x509_view_diff(const struct x509_view *a,
         if (!sb_equal(&a->issuer.val[i], &b->issuer.val[i]))
             return "issuer";
     }
-    for (i = 0; i < sizeof sa / sizeof sa[0]; i++)
-        if (!sb_equal(sa[i], sb[i]))
-            return names[i];
+    for (i = 0; i < N_SB_FIELDS; i++)
+        if (!sb_equal(sb_field_c(a, i), sb_field_c(b, i)))
+            return sb_fields[i].name;
     if (!a->signature != !b->signature ||
         (a->signature && strcmp(a->signature, b->signature) != 0))
         return "signature";
