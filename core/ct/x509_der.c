@@ -171,6 +171,16 @@ static int ascii_only(const struct der *v)
     return 1;
 }
 
+/* Reads a BOOLEAN that must be TRUE in its DER form (0xFF): DER leaves
+** a FALSE that is the default out, so anything else is declined. */
+static int read_true(struct der *d)
+{
+    struct der b;
+
+    return der_expect(d, 0x01, &b) == 0 && der_left(&b) == 1 &&
+           b.p[0] == 0xFF ? 0 : -1;
+}
+
 /* Reads an AlgorithmIdentifier: its OID into *oid. The parameters must
 ** be absent or NULL, or with oid_param an OID (a named curve). */
 static int read_algorithm(struct der *d, struct der *oid, int oid_param)
@@ -222,7 +232,7 @@ static int name_field(const struct der *oid)
 }
 
 /* Reads a Name into nv (values joined with "," in DER order), each CN
-** also into cns unless it is NULL. */
+** also into cns unless it is NULL; with nv NULL, only checks it. */
 static int read_name(struct der *d, struct x509_name_view *nv,
                      struct x509_sbuf *cns)
 {
@@ -241,7 +251,7 @@ static int read_name(struct der *d, struct x509_name_view *nv,
                 der_next(&atv, &tag, &val) || atv.p != atv.end ||
                 !name_string_ok(tag, &val))
                 return -1;
-            if ((f = name_field(&oid)) < 0)
+            if (!nv || (f = name_field(&oid)) < 0)
                 continue;
             if (nv->val[f].present)
                 x509_sb_add(&nv->val[f], ",", 1);
@@ -319,8 +329,7 @@ static int ext_basic_constraints(struct der *val, struct x509_view *v)
     if (der_expect(val, 0x30, &seq))
         return -1;
     if (der_peek(&seq) == 0x01) {
-        if (der_expect(&seq, 0x01, &b) || der_left(&b) != 1 ||
-            b.p[0] != 0xFF)
+        if (read_true(&seq))
             return -1;
         v->is_ca = 1;
     }
@@ -336,22 +345,18 @@ static int ext_basic_constraints(struct der *val, struct x509_view *v)
 ** names, URIs, e-mail or IP addresses. */
 static int general_names_ok(struct der names)
 {
-    struct x509_name_view scratch;
     struct der name;
     uint8_t tag;
     int ok = names.p < names.end;
 
-    memset(&scratch, 0, sizeof scratch);
     while (ok && names.p < names.end) {
         if (der_next(&names, &tag, &name))
             ok = 0;
         else if (tag == 0xA4)
-            ok = read_name(&name, &scratch, NULL) == 0 && name.p == name.end;
+            ok = read_name(&name, NULL, NULL) == 0 && name.p == name.end;
         else
             ok = tag == 0x81 || tag == 0x82 || tag == 0x86 || tag == 0x87;
     }
-    for (int f = 0; f < X509_NAME_FIELDS; f++)
-        x509_sb_free(&scratch.val[f]);
     return ok;
 }
 
@@ -578,7 +583,7 @@ static int read_extension(const struct der *oid, struct der val,
 ** neither of two duplicates; declining is simpler than matching that). */
 static int read_extensions(struct der *d, struct x509_view *v)
 {
-    struct der outer, seq, ext, oid, b, val, seen[MAX_EXTENSIONS];
+    struct der outer, seq, ext, oid, val, seen[MAX_EXTENSIONS];
     size_t n = 0, i;
 
     if (der_expect(d, 0xA3, &outer) || der_expect(&outer, 0x30, &seq) ||
@@ -588,9 +593,7 @@ static int read_extensions(struct der *d, struct x509_view *v)
         if (n == MAX_EXTENSIONS || der_expect(&seq, 0x30, &ext) ||
             der_expect(&ext, 0x06, &oid) || !oid_ok(&oid))
             return -1;
-        if (der_peek(&ext) == 0x01 &&
-            (der_expect(&ext, 0x01, &b) || der_left(&b) != 1 ||
-             b.p[0] != 0xFF))
+        if (der_peek(&ext) == 0x01 && read_true(&ext))
             return -1;
         if (der_expect(&ext, 0x04, &val) || ext.p != ext.end)
             return -1;
