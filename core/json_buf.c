@@ -121,23 +121,10 @@ static void put_char(struct json_buf *b, char c)
     b->data[b->len] = '\0';
 }
 
-/* The length of the prefix of s[0..n) that is plain ASCII text (no byte
-** below 0x20 or above 0x7F, no '"' or '\\'), a word at a time. */
+/* The plain ASCII prefix of s[0..n): written as it is. */
 static size_t plain_prefix(const unsigned char *s, size_t n)
 {
-    size_t i = 0;
-    uint64_t w;
-
-    while (n - i >= 8) {
-        memcpy(&w, s + i, 8);
-        if ((w & JSON_WORD_HIGHS) || json_word_special(w))
-            break;
-        i += 8;
-    }
-    while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' &&
-           s[i] != '\\')
-        i++;
-    return i;
+    return json_plain_len(s, n, 1);
 }
 
 /* Writes '"', s[0..n) as plain text and the n_tail bytes of tail, with one
@@ -207,16 +194,19 @@ void jb_key(struct json_buf *b, const char *key)
 
 void jb_keyn(struct json_buf *b, const char *key, size_t n)
 {
+    size_t k;
+
     if (b->after_key) {
         b->failed = 1;
         return;
     }
     before_value(b);
-    if (plain_prefix((const unsigned char *)key, n) == n) {
+    k = plain_prefix((const unsigned char *)key, n);
+    if (k == n) {
         put_quoted(b, key, n, "\":", 2);
     } else {
-        put_char(b, '"');
-        jb_escape(b, key, n);
+        put_quoted(b, key, k, "", 0);
+        jb_escape(b, key + k, n - k);
         jb_raw(b, "\":", 2);
     }
     b->after_key = 1;
@@ -267,15 +257,20 @@ void jb_escape(struct json_buf *b, const char *str, size_t n)
     jb_raw(b, (const char *)s + i - run, run);
 }
 
+/* A plain prefix found once: whole strings are copied, others escaped
+** from the first byte that needs care. */
 void jb_str(struct json_buf *b, const char *s, size_t n)
 {
+    size_t k;
+
     before_value(b);
-    if (plain_prefix((const unsigned char *)s, n) == n) {
+    k = plain_prefix((const unsigned char *)s, n);
+    if (k == n) {
         put_quoted(b, s, n, "\"", 1);
         return;
     }
-    put_char(b, '"');
-    jb_escape(b, s, n);
+    put_quoted(b, s, k, "", 0);
+    jb_escape(b, s + k, n - k);
     put_char(b, '"');
 }
 

@@ -126,19 +126,9 @@ static char *parse_string(struct parser *ps, size_t *len_out)
 {
     const char *s = ps->p + 1, *q = s;
     char *out, *o;
-    uint64_t w;
 
-    /* base64 certificates and names are long runs with no escape: skip
-    ** them 8 bytes a step, then the rest byte by byte */
-    while (ps->end - q >= 8) {
-        memcpy(&w, q, 8);
-        if (json_word_special(w))
-            break;
-        q += 8;
-    }
-    while (q < ps->end && (unsigned char)*q >= 0x20 && *q != '"' &&
-           *q != '\\')
-        q++;
+    /* base64 certificates and names are long runs with no escape */
+    q += json_plain_len((const unsigned char *)s, (size_t)(ps->end - s), 0);
     if (q < ps->end && *q == '"') {     /* no escape, no control byte */
         if (!(out = malloc((size_t)(q - s) + 1))) {
             fail(ps, "out of memory");
