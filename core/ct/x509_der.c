@@ -253,11 +253,7 @@ static int read_name(struct der *d, struct x509_name_view *nv,
                 return -1;
             if (!nv || (f = name_field(&oid)) < 0)
                 continue;
-            if (nv->val[f].present)
-                x509_sb_add(&nv->val[f], ",", 1);
-            x509_sb_add(&nv->val[f], val.p, der_left(&val));
-            if (cns && f == X509_NAME_CN)
-                x509_view_list_add(cns, val.p, der_left(&val));
+            x509_view_name_add(nv, cns, f, val.p, der_left(&val));
         }
     }
     return 0;

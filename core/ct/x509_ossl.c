@@ -208,15 +208,11 @@ static void view_name(const X509_NAME *name, struct x509_name_view *nv,
         if (f == X509_NAME_FIELDS)
             continue;
         sb_asn1_string(&one, X509_NAME_ENTRY_get_data(ne));
-        if (nv->val[f].present)
-            x509_sb_add(&nv->val[f], ",", 1);
-        if (one.failed)
+        x509_view_name_add(nv, cns, (int)f, one.p ? one.p : "", one.len);
+        if (one.failed) {                       /* no memory: null */
             nv->val[f].failed = 1;
-        x509_sb_add(&nv->val[f], one.p ? one.p : "", one.len);
-        if (cns && f == X509_NAME_CN) {
-            if (one.failed)
+            if (cns && f == X509_NAME_CN)
                 cns->failed = 1;
-            x509_view_list_add(cns, one.p ? one.p : "", one.len);
         }
         x509_sb_free(&one);
     }

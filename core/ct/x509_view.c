@@ -101,6 +101,16 @@ void x509_view_free(struct x509_view *v)
     memset(v, 0, sizeof *v);
 }
 
+void x509_view_name_add(struct x509_name_view *nv, struct x509_sbuf *cns,
+                        int f, const void *p, size_t n)
+{
+    if (nv->val[f].present)
+        x509_sb_add(&nv->val[f], ",", 1);
+    x509_sb_add(&nv->val[f], p, n);
+    if (cns && f == X509_NAME_CN)
+        x509_view_list_add(cns, p, n);
+}
+
 void x509_view_list_add(struct x509_sbuf *list, const void *p, size_t n)
 {
     x509_sb_add(list, &n, sizeof n);

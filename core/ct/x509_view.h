@@ -63,6 +63,12 @@ struct x509_view {
 /* Releases what v holds and zeroes it. */
 void x509_view_free(struct x509_view *v);
 
+/* Adds one value of name attribute f (X509_NAME_C ...) to nv, joined to
+** the earlier ones with ",", and a CN also on its own to cns unless cns
+** is NULL: how both readers build subject and issuer. */
+void x509_view_name_add(struct x509_name_view *nv, struct x509_sbuf *cns,
+                        int f, const void *p, size_t n);
+
 /* Appends one (length, bytes) record to a cns/dns list. */
 void x509_view_list_add(struct x509_sbuf *list, const void *p, size_t n);
 
