@@ -113,12 +113,14 @@ static int oid_is(const struct der *o, const uint8_t *oid, size_t n)
     return der_left(o) == n && memcmp(o->p, oid, n) == 0;
 }
 
-/* Appends the dotted decimal form of o (checked by oid_ok), as
-** OBJ_obj2txt(..., 1) writes it. */
-static void oid_text(struct x509_sbuf *s, const struct der *o)
+/* Writes the dotted decimal form of o (checked by oid_ok), as
+** OBJ_obj2txt(..., 1) writes it, into buf (no NUL). Returns its length,
+** or -1 when it does not fit in cap bytes. */
+static int oid_text(const struct der *o, char *buf, size_t cap)
 {
     const uint8_t *p = o->p;
     uint64_t v = 0;
+    size_t len = 0, k;
     int first = 1;
     char num[24], *q;
 
@@ -128,7 +130,9 @@ static void oid_text(struct x509_sbuf *s, const struct der *o)
             continue;
         if (first) {
             uint64_t arc = v < 80 ? v / 40 : 2;
-            x509_sb_add(s, arc == 0 ? "0" : arc == 1 ? "1" : "2", 1);
+            if (len == cap)
+                return -1;
+            buf[len++] = (char)('0' + arc);
             v -= arc * 40;
             first = 0;
         }
@@ -137,9 +141,14 @@ static void oid_text(struct x509_sbuf *s, const struct der *o)
             *--q = (char)('0' + v % 10);
         while (v /= 10);
         *--q = '.';
-        x509_sb_add(s, q, (size_t)(num + sizeof num - q));
+        k = (size_t)(num + sizeof num - q);
+        if (k > cap - len)
+            return -1;
+        memcpy(buf + len, q, k);
+        len += k;
         v = 0;
     }
+    return (int)len;
 }
 
 /* Whether v is an INTEGER's contents in minimal form. */
@@ -321,19 +330,18 @@ static int read_time(struct der *d, int64_t *out)
 static int ext_basic_constraints(struct der *val, struct x509_view *v)
 {
     struct der seq, b;
+    int is_ca;
 
     if (der_expect(val, 0x30, &seq))
         return -1;
-    if (der_peek(&seq) == 0x01) {
-        if (read_true(&seq))
-            return -1;
-        v->is_ca = 1;
-    }
+    is_ca = der_peek(&seq) == 0x01;
+    if (is_ca && read_true(&seq))
+        return -1;
     if (der_peek(&seq) == 0x02 && (der_expect(&seq, 0x02, &b) || !int_ok(&b)))
         return -1;
     if (seq.p != seq.end)
         return -1;
-    x509_sb_cstr(&v->bc, v->is_ca ? "CA:TRUE" : "CA:FALSE");
+    x509_view_basic_constraints(v, is_ca);
     return 0;
 }
 
@@ -473,7 +481,8 @@ static int ext_policies(struct der *val, struct x509_view *v)
     static const uint8_t notice[] = { 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07,
                                       0x02, 0x02 };
     struct der seq, pi, oid, quals, q, qid, text;
-    size_t before;
+    char dotted[MAX_POLICY_TEXT];
+    int n;
 
     if (der_expect(val, 0x30, &seq) || seq.p == seq.end)
         return -1;
@@ -501,12 +510,9 @@ static int ext_policies(struct der *val, struct x509_view *v)
                     return -1;
             }
         }
-        x509_sb_cstr(&v->policies, "Policy: ");
-        before = v->policies.len;
-        oid_text(&v->policies, &oid);
-        if (v->policies.len - before > MAX_POLICY_TEXT)
+        if ((n = oid_text(&oid, dotted, sizeof dotted)) < 0)
             return -1;
-        x509_sb_add(&v->policies, "\n", 1);
+        x509_view_policy(v, dotted, (size_t)n);
     }
     return 0;
 }
@@ -517,6 +523,8 @@ static int ext_policies(struct der *val, struct x509_view *v)
 static int ext_alt_names(struct der *val, struct x509_view *v)
 {
     static const uint8_t order[3] = { 0x82, 0x81, 0x87 };
+    static const enum x509_alt_kind kinds[3] = { X509_ALT_DNS,
+                                                 X509_ALT_EMAIL, X509_ALT_IP };
     struct der seq, all, name;
     uint8_t tag;
     int pass;
@@ -529,16 +537,8 @@ static int ext_alt_names(struct der *val, struct x509_view *v)
             if (der_next(&all, &tag, &name) ||
                 (tag != 0x81 && tag != 0x82 && tag != 0x86 && tag != 0x87))
                 return -1;
-            if (tag != order[pass])
-                continue;
-            if (tag == 0x87) {
-                x509_view_ip(&v->san, name.p, der_left(&name));
-            } else {
-                x509_sb_item(&v->san, tag == 0x82 ? "DNS:" : "email:",
-                             name.p, der_left(&name));
-                if (tag == 0x82)
-                    x509_view_list_add(&v->dns, name.p, der_left(&name));
-            }
+            if (tag == order[pass])
+                x509_view_alt_name(v, kinds[pass], name.p, der_left(&name));
         }
     }
     return 0;

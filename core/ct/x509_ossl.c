@@ -285,12 +285,9 @@ static void view_extensions(X509 *x, struct x509_view *v)
     GENERAL_NAMES *gens;
 
     bc = X509_get_ext_d2i(x, NID_basic_constraints, &crit, NULL);
-    if (bc) {
-        v->is_ca = bc->ca != 0;
-        BASIC_CONSTRAINTS_free(bc);
-    }
-    if (crit >= 0)
-        x509_sb_cstr(&v->bc, v->is_ca ? "CA:TRUE" : "CA:FALSE");
+    if (crit >= 0)      /* present; CA:FALSE when it does not decode */
+        x509_view_basic_constraints(v, bc && bc->ca != 0);
+    BASIC_CONSTRAINTS_free(bc);
 
     aki = X509_get_ext_d2i(x, NID_authority_key_identifier, &crit, NULL);
     if (crit >= 0)
@@ -332,9 +329,7 @@ static void view_extensions(X509 *x, struct x509_view *v)
         int n = OBJ_obj2txt(NULL, 0, pi->policyid, 1);
         char *oid = n > 0 ? malloc((size_t)n + 1) : NULL;
         if (oid && OBJ_obj2txt(oid, n + 1, pi->policyid, 1) == n) {
-            x509_sb_cstr(&v->policies, "Policy: ");
-            x509_sb_add(&v->policies, oid, (size_t)n);
-            x509_sb_add(&v->policies, "\n", 1);
+            x509_view_policy(v, oid, (size_t)n);
         } else if (n > 0) {
             v->policies.failed = 1;         /* no memory */
         }
@@ -354,19 +349,15 @@ static void view_extensions(X509 *x, struct x509_view *v)
     for (int pass = 0; gens && pass < 3; pass++) {
         /* DNS names, then e-mail addresses, then IPs, as Go groups them */
         static const int types[] = { GEN_DNS, GEN_EMAIL, GEN_IPADD };
-        static const char *prefix[] = { "DNS:", "email:", "" };
+        static const enum x509_alt_kind kinds[] = { X509_ALT_DNS,
+                                                    X509_ALT_EMAIL,
+                                                    X509_ALT_IP };
         for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
             GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
             const ASN1_STRING *s = g->d.ia5;    /* every type used here */
-            if (g->type != types[pass])
-                continue;
-            if (g->type == GEN_IPADD)
-                x509_view_ip(&v->san, s->data, (size_t)s->length);
-            else
-                x509_sb_item(&v->san, prefix[pass], s->data,
-                             (size_t)s->length);
-            if (g->type == GEN_DNS)
-                x509_view_list_add(&v->dns, s->data, (size_t)s->length);
+            if (g->type == types[pass])
+                x509_view_alt_name(v, kinds[pass], s->data,
+                                   (size_t)s->length);
         }
     }
     GENERAL_NAMES_free(gens);

@@ -111,6 +111,31 @@ void x509_view_name_add(struct x509_name_view *nv, struct x509_sbuf *cns,
         x509_view_list_add(cns, p, n);
 }
 
+void x509_view_alt_name(struct x509_view *v, enum x509_alt_kind kind,
+                        const uint8_t *p, size_t n)
+{
+    if (kind == X509_ALT_IP) {
+        x509_view_ip(&v->san, p, n);
+        return;
+    }
+    x509_sb_item(&v->san, kind == X509_ALT_DNS ? "DNS:" : "email:", p, n);
+    if (kind == X509_ALT_DNS)
+        x509_view_list_add(&v->dns, p, n);
+}
+
+void x509_view_policy(struct x509_view *v, const char *oid, size_t n)
+{
+    x509_sb_cstr(&v->policies, "Policy: ");
+    x509_sb_add(&v->policies, oid, n);
+    x509_sb_add(&v->policies, "\n", 1);
+}
+
+void x509_view_basic_constraints(struct x509_view *v, int is_ca)
+{
+    v->is_ca = is_ca;
+    x509_sb_cstr(&v->bc, is_ca ? "CA:TRUE" : "CA:FALSE");
+}
+
 void x509_view_list_add(struct x509_sbuf *list, const void *p, size_t n)
 {
     x509_sb_add(list, &n, sizeof n);

@@ -69,6 +69,20 @@ void x509_view_free(struct x509_view *v);
 void x509_view_name_add(struct x509_name_view *nv, struct x509_sbuf *cns,
                         int f, const void *p, size_t n);
 
+/* The SAN kinds the message shows. */
+enum x509_alt_kind { X509_ALT_DNS, X509_ALT_EMAIL, X509_ALT_IP };
+
+/* Adds one SAN item to v->san ("DNS:...", "email:...", "IP Address:...");
+** a DNS name also to v->dns, for all_domains. */
+void x509_view_alt_name(struct x509_view *v, enum x509_alt_kind kind,
+                        const uint8_t *p, size_t n);
+
+/* Adds "Policy: <oid>\n" to v->policies, oid the dotted text. */
+void x509_view_policy(struct x509_view *v, const char *oid, size_t n);
+
+/* Sets is_ca and the basicConstraints text. */
+void x509_view_basic_constraints(struct x509_view *v, int is_ca);
+
 /* Appends one (length, bytes) record to a cns/dns list. */
 void x509_view_list_add(struct x509_sbuf *list, const void *p, size_t n);
 
