@@ -167,10 +167,9 @@ static enum outcome deliver_item(struct sink *s, const char *line,
             }
             if (alert_spool_append_line(s->spool, ALERT_SPOOL_REJECTED, line,
                                         len) < 0) {
-                sink_count_lost(s, 1, errno == EFBIG
-                                ? "the rejected spool is at its "
-                                  "--alert-spool-max cap"
-                                : "cannot write the rejected spool");
+                snprintf(why, sizeof(why), "cannot write the rejected "
+                         "spool: %s", alert_spool_why(errno));
+                sink_count_lost(s, 1, why);
                 return OUT_LOST;
             }
             atomic_fetch_add(&s->spooled, 1);
@@ -346,7 +345,7 @@ void alert_sinks_dispatch(const char *lines, size_t len)
             log_warn("%s: queue full (--alert-queue %zu): alerts go to %s "
                      "until it has room", s->name, s->cap,
                      s->spool ? "the spool" : "nowhere (lost)");
-        errno = 0;
+        errno = ENOMEM;                 /* over is NULL: no memory */
         if (s->spool && over &&
             alert_spool_append(s->spool, ALERT_SPOOL_PENDING, over,
                                over_len) == 0) {
@@ -354,10 +353,10 @@ void alert_sinks_dispatch(const char *lines, size_t len)
             atomic_fetch_add(&s->spooled, n_over);
             stats_add(&stats.alerts_spooled, n_over);
         } else {
-            sink_count_lost(s, n_over, !s->spool ? "queue full, no spool"
-                            : errno == EFBIG ? "queue full and the spool is "
-                              "at its --alert-spool-max cap"
-                            : "queue full and the spool cannot be written");
+            char why[200];
+            snprintf(why, sizeof(why), "queue full and the spool cannot be "
+                     "written: %s", alert_spool_why(errno));
+            sink_count_lost(s, n_over, s->spool ? why : "queue full, no spool");
             pthread_mutex_lock(&s->lock);
             if (s->pushed + 1 < s->lost_at)
                 s->lost_at = s->pushed + 1;

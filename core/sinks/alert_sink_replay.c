@@ -44,12 +44,8 @@ int sink_spool_or_lose(struct sink *s, const char *line, size_t len)
     }
     if (alert_spool_append_line(s->spool, ALERT_SPOOL_PENDING, line,
                                 len) < 0) {
-        if (errno == EFBIG)
-            snprintf(why, sizeof(why), "%s is at its --alert-spool-max cap",
-                     alert_spool_path(s->spool));
-        else
-            snprintf(why, sizeof(why), "cannot write %s: %s",
-                     alert_spool_path(s->spool), strerror(errno));
+        snprintf(why, sizeof(why), "cannot write %s: %s",
+                 alert_spool_path(s->spool), alert_spool_why(errno));
         sink_count_lost(s, 1, why);
         return 0;
     }

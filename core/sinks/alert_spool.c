@@ -111,6 +111,12 @@ done:
     return rc;
 }
 
+const char *alert_spool_why(int errnum)
+{
+    return errnum == EFBIG ? "it is at its --alert-spool-max cap"
+                           : strerror(errnum);
+}
+
 int alert_spool_append_line(struct alert_spool *sp,
                             enum alert_spool_file which, const char *line,
                             size_t len)

@@ -35,6 +35,10 @@ const char *alert_spool_path(const struct alert_spool *sp);
 int alert_spool_append(struct alert_spool *sp, enum alert_spool_file which,
                        const char *data, size_t len);
 
+/* Why an append failed with errnum, for the sink's loss line: the cap,
+** or strerror(errnum). */
+const char *alert_spool_why(int errnum);
+
 /* The same for one line given without its '\n'. */
 int alert_spool_append_line(struct alert_spool *sp,
                             enum alert_spool_file which, const char *line,
