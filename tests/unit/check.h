@@ -8,6 +8,7 @@
 #ifndef CHECK_H
 #define CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,16 @@ static inline char *check_slurp(const char *path, size_t *len)
     }
     fclose(f);
     return buf;
+}
+
+/* xorshift64, the high bits: the same sequence on every run from the
+** same seed, so a failing generated case can be replayed. */
+static inline uint32_t check_rand(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (uint32_t)(*state >> 16);
 }
 
 static inline int check_done(void)

@@ -90,10 +90,7 @@ static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
 
 static uint32_t rng(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 16);
+    return check_rand(&rng_state);
 }
 
 /* Replaces every occurrence of from by to in s (to no longer than from
